@@ -1,0 +1,3 @@
+"""CloudWarden: an open-source on-call partner for AWS accounts."""
+
+__version__ = "0.1.0"

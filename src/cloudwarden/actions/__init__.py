@@ -1,0 +1,1 @@
+"""Remediations a customer can opt in to."""

@@ -1,0 +1,215 @@
+"""Assume the customer's role and hand out clients whose credentials live only in memory.
+
+Session credentials are never written anywhere: not to the database, logs, files or error
+messages. They are cached in this process for at most `credential_ttl_seconds` (10 minutes by
+default) and refreshed a minute before the earlier of that limit and their own expiry.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from cloudwarden.aws.permissions import iam_action
+from cloudwarden.config import Settings
+
+REFRESH_MARGIN_SECONDS = 60
+# In the simulated account CloudWarden's own principal uses these fixed, meaningless keys.
+SIMULATED_BASE_KEYS = {"aws_access_key_id": "AKIACLOUDWARDENSIM01", "aws_secret_access_key": "simulated"}
+
+
+class AccountDisconnected(Exception):
+    """The customer's role can no longer be assumed: access was revoked or never granted."""
+
+
+@dataclass
+class CallLog:
+    """Every AWS API call made through clients bound to it, as IAM actions with outcomes."""
+
+    calls: list[tuple[str, str]] = field(default_factory=list)  # (iam action, "ok" | error code)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def record(self, action: str, outcome: str) -> None:
+        with self._lock:
+            self.calls.append((action, outcome))
+
+    @property
+    def count(self) -> int:
+        return len(self.calls)
+
+    def actions(self) -> set[str]:
+        return {a for a, _ in self.calls}
+
+    def by_action(self) -> Counter[str]:
+        return Counter(a for a, _ in self.calls)
+
+
+class _SecretCredentials:
+    """Holds session credentials; its repr never shows them."""
+
+    __slots__ = ("access_key_id", "expiration", "secret_access_key", "session_token")
+
+    def __init__(self, raw: dict[str, Any]) -> None:
+        self.access_key_id: str = raw["AccessKeyId"]
+        self.secret_access_key: str = raw["SecretAccessKey"]
+        self.session_token: str = raw["SessionToken"]
+        expiration = raw["Expiration"]
+        self.expiration: datetime = (
+            expiration if isinstance(expiration, datetime) else datetime.fromisoformat(expiration)
+        )
+
+    def __repr__(self) -> str:
+        return "<credentials redacted>"
+
+
+def client_config(settings: Settings, region: str) -> Config:
+    # Simulated runs fail fast: moto answers 500 for what it does not implement.
+    attempts = 2 if settings.aws_endpoint_url else settings.aws_max_attempts
+    return Config(
+        region_name=region,
+        retries={"mode": "adaptive", "max_attempts": attempts},
+        connect_timeout=5,
+        read_timeout=20,
+        user_agent_extra="cloudwarden",
+    )
+
+
+def base_session(settings: Settings, region: str) -> boto3.Session:
+    """CloudWarden's own principal: the default credential chain, or fixed keys when simulated."""
+    if settings.aws_endpoint_url:
+        return boto3.Session(region_name=region, **SIMULATED_BASE_KEYS)
+    return boto3.Session(region_name=region)
+
+
+def _install_call_log(client: Any, call_log: CallLog) -> None:
+    prefix = client.meta.service_model.endpoint_prefix
+
+    def after_call(model: Any, **_: Any) -> None:
+        call_log.record(iam_action(prefix, model.name), "ok")
+
+    def after_call_error(model: Any, exception: Exception | None = None, **_: Any) -> None:
+        outcome = "error"
+        if isinstance(exception, ClientError):
+            outcome = str(exception.response.get("Error", {}).get("Code", "error"))
+        elif isinstance(exception, BotoCoreError):
+            outcome = type(exception).__name__
+        call_log.record(iam_action(prefix, model.name), outcome)
+
+    events = client.meta.events
+    events.register("after-call", after_call)
+    events.register("after-call-error", after_call_error)
+
+
+class AssumedSession:
+    """Clients for one customer account, built from in-memory session credentials."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        role_arn: str,
+        region: str,
+        credentials: _SecretCredentials,
+        account_id: str,
+        caller_arn: str,
+        obtained_monotonic: float,
+    ) -> None:
+        self.settings = settings
+        self.role_arn = role_arn
+        self.region = region
+        self.account_id = account_id
+        self.caller_arn = caller_arn
+        self._credentials = credentials
+        self._obtained = obtained_monotonic
+        self._boto = boto3.Session(
+            aws_access_key_id=credentials.access_key_id,
+            aws_secret_access_key=credentials.secret_access_key,
+            aws_session_token=credentials.session_token,
+            region_name=region,
+        )
+
+    def __repr__(self) -> str:
+        return f"AssumedSession(role_arn={self.role_arn!r}, region={self.region!r})"
+
+    def fresh_for(self, ttl_seconds: int) -> bool:
+        now = time.monotonic()
+        age_ok = now - self._obtained < ttl_seconds - REFRESH_MARGIN_SECONDS
+        expiry_ok = (self._credentials.expiration - datetime.now(UTC)).total_seconds() > REFRESH_MARGIN_SECONDS
+        return age_ok and expiry_ok
+
+    def client(self, service: str, *, call_log: CallLog | None = None, region: str | None = None) -> Any:
+        client = self._boto.client(
+            service,  # type: ignore[call-overload]
+            endpoint_url=self.settings.aws_endpoint_url,
+            config=client_config(self.settings, region or self.region),
+        )
+        if call_log is not None:
+            _install_call_log(client, call_log)
+        return client
+
+
+class SessionBroker:
+    """Assumes customer roles with their ExternalId and caches the sessions in memory only."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._cache: dict[tuple[str, str, str], AssumedSession] = {}
+        self._lock = threading.Lock()
+
+    def session(self, *, role_arn: str, external_id: str, region: str) -> AssumedSession:
+        key = (role_arn, external_id, region)
+        with self._lock:
+            cached = self._cache.get(key)
+            if cached is not None and cached.fresh_for(self.settings.credential_ttl_seconds):
+                return cached
+            session = self._assume(role_arn=role_arn, external_id=external_id, region=region)
+            self._cache[key] = session
+            return session
+
+    def forget(self, role_arn: str) -> None:
+        with self._lock:
+            for key in [k for k in self._cache if k[0] == role_arn]:
+                del self._cache[key]
+
+    def _assume(self, *, role_arn: str, external_id: str, region: str) -> AssumedSession:
+        base = base_session(self.settings, region)
+        config = client_config(self.settings, region)
+        sts = base.client("sts", endpoint_url=self.settings.aws_endpoint_url, config=config)
+        try:
+            response = sts.assume_role(
+                RoleArn=role_arn,
+                RoleSessionName=self.settings.role_session_name,
+                ExternalId=external_id,
+                DurationSeconds=900,
+            )
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            raise AccountDisconnected(
+                f"cannot assume {role_arn}: {code or 'error'} - the role was deleted, its trust policy "
+                "no longer trusts CloudWarden, or the ExternalId does not match. Re-deploy the "
+                "onboarding template and run `cloudwarden connect` again."
+            ) from None
+        except BotoCoreError as exc:
+            raise AccountDisconnected(f"cannot reach AWS STS to assume {role_arn}: {type(exc).__name__}") from None
+        credentials = _SecretCredentials(response["Credentials"])
+        session = AssumedSession(
+            settings=self.settings,
+            role_arn=role_arn,
+            region=region,
+            credentials=credentials,
+            account_id="",
+            caller_arn="",
+            obtained_monotonic=time.monotonic(),
+        )
+        identity = session.client("sts").get_caller_identity()
+        session.account_id = identity["Account"]
+        session.caller_arn = identity["Arn"]
+        return session

@@ -1,0 +1,87 @@
+"""Talk to a running simulator: its injection API and boto3 clients that act at a chosen time.
+
+Writes made through `acting_client` carry the simulated event time and actor in headers, so the
+CloudTrail recorder files them as if they had happened then, by that principal.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from datetime import datetime
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+SIM_TIME_HEADER = "X-Cloudwarden-Sim-Time"
+SIM_ACTOR_HEADER = "X-Cloudwarden-Sim-Actor"
+SIM_SOURCE_IP_HEADER = "X-Cloudwarden-Sim-Source-Ip"
+ROOT_KEYS = {"aws_access_key_id": "AKIASIMULATEDROOT000", "aws_secret_access_key": "simulated"}
+
+
+class SimulatorError(RuntimeError):
+    pass
+
+
+class SimulatorClient:
+    def __init__(self, endpoint: str, *, region: str = "us-east-1") -> None:
+        self.endpoint = endpoint.rstrip("/")
+        self.region = region
+
+    def inject(self, kind: str, *, account_id: str, payload: dict[str, Any], region: str | None = None) -> Any:
+        body = {"account_id": account_id, "region": region or self.region, "payload": payload}
+        return self._post(f"/_cloudwarden/inject/{kind}", body)
+
+    def tick(self) -> None:
+        self._post("/_cloudwarden/tick", {})
+
+    def reset(self) -> None:
+        self._post("/moto-api/reset", {})
+        self._post("/_cloudwarden/reset-extensions", {})
+        self._post("/moto-api/config", {"lambda": {"use_docker": False}})
+
+    def client(self, service: str, *, region: str | None = None, **session_kwargs: Any) -> Any:
+        """A client of the account's administrator (the default account unless keys given)."""
+        keys = session_kwargs or ROOT_KEYS
+        return boto3.Session(region_name=region or self.region, **keys).client(
+            service,  # type: ignore[call-overload]
+            endpoint_url=self.endpoint,
+            config=Config(retries={"mode": "standard", "max_attempts": 2}),
+        )
+
+    def acting_client(
+        self,
+        service: str,
+        *,
+        at: datetime,
+        actor: str,
+        source_ip: str = "203.0.113.10",
+        region: str | None = None,
+        **session_kwargs: Any,
+    ) -> Any:
+        """A client whose writes are recorded in CloudTrail at time `at` by principal `actor`."""
+        client = self.client(service, region=region, **session_kwargs)
+
+        def add_headers(request: Any, **_: Any) -> None:
+            request.headers[SIM_TIME_HEADER] = at.isoformat()
+            request.headers[SIM_ACTOR_HEADER] = actor
+            request.headers[SIM_SOURCE_IP_HEADER] = source_ip
+
+        client.meta.events.register_first("before-sign", add_headers)
+        return client
+
+    def _post(self, path: str, body: dict[str, Any]) -> Any:
+        request = urllib.request.Request(  # noqa: S310 - loopback simulator endpoint
+            self.endpoint + path,
+            data=json.dumps(body, default=str).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+                raw = response.read()
+        except urllib.error.HTTPError as exc:
+            raise SimulatorError(f"simulator {path}: {exc.code} {exc.read().decode(errors='replace')}") from None
+        return json.loads(raw) if raw else {}

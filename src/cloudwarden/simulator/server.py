@@ -1,0 +1,188 @@
+"""Run moto on loopback with CloudWarden's patches and an injection endpoint.
+
+Requests under ``/_cloudwarden/`` are the simulator's own API (injection of what has no AWS
+write API, alarm evaluation, reset); everything else is moto.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+# One AMI instead of ~1,300 that each bring a snapshot that looks account-owned.
+_ONE_AMI = [
+    {
+        "ami_id": "ami-0c55b159cbfafe1f0",
+        "name": "al2023-ami-2023.6.20241121.0-kernel-6.1-x86_64",
+        "description": "Amazon Linux 2023 AMI",
+        "owner_id": "137112412989",
+        "public": True,
+        "virtualization_type": "hvm",
+        "architecture": "x86_64",
+        "state": "available",
+        "platform": None,
+        "image_type": "machine",
+        "hypervisor": "xen",
+        "root_device_name": "/dev/xvda",
+        "root_device_type": "ebs",
+        "sriov": "simple",
+    }
+]
+
+_configured = False
+_configure_lock = threading.Lock()
+
+
+def configure_moto_environment() -> None:
+    """Set moto's environment before moto is first imported. Safe to call twice."""
+    global _configured
+    with _configure_lock:
+        if _configured:
+            return
+        ami_file = Path(tempfile.gettempdir()) / "cloudwarden-sim-amis.json"
+        ami_file.write_text(json.dumps(_ONE_AMI))
+        os.environ.setdefault("MOTO_AMIS_PATH", str(ami_file))
+        os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+        os.environ.setdefault("MOTO_ALLOW_NONEXISTENT_REGION", "false")
+        _configured = True
+
+
+class SimulatorServer:
+    """moto on 127.0.0.1 with CloudWarden's patches; `endpoint` is what clients point at."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, tick_seconds: float = 5.0) -> None:
+        self.host = host
+        self.port = port
+        self.tick_seconds = tick_seconds
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+        self._ticker: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._injectors: dict[str, Any] = {}
+
+    @property
+    def endpoint(self) -> str:
+        if self._server is None:
+            raise RuntimeError("simulator not started")
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> SimulatorServer:
+        configure_moto_environment()
+        from moto.moto_server.werkzeug_app import (
+            DomainDispatcherApplication,
+            MotoRequestHandler,
+            create_backend_app,
+        )
+        from werkzeug.serving import make_server
+
+        from cloudwarden.simulator import patches
+
+        self._injectors = patches.apply_all()
+        class QuietHandler(MotoRequestHandler):  # type: ignore[misc]
+            def log_request(self, *args: Any, **kwargs: Any) -> None:
+                return None
+
+        moto_app = DomainDispatcherApplication(create_backend_app)
+        self._server = make_server(
+            self.host, self.port, self._wsgi(moto_app), threaded=True, request_handler=QuietHandler
+        )
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True, name="sim-server")
+        self._thread.start()
+        self._configure_moto()
+        if self.tick_seconds > 0:
+            self._ticker = threading.Thread(target=self._tick_loop, daemon=True, name="sim-ticker")
+            self._ticker.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = None
+
+    def __enter__(self) -> SimulatorServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def reset(self) -> None:
+        from cloudwarden.simulator import patches
+
+        _post_json(f"{self.endpoint}/moto-api/reset", {})
+        patches.reset_all()
+        self._configure_moto()
+
+    def tick(self) -> None:
+        from cloudwarden.simulator import patches
+
+        patches.tick_all()
+
+    def _configure_moto(self) -> None:
+        # Lambda functions are created and invoked without Docker.
+        _post_json(f"{self.endpoint}/moto-api/config", {"lambda": {"use_docker": False}})
+
+    def _tick_loop(self) -> None:
+        while not self._stop.wait(self.tick_seconds):
+            try:
+                self.tick()
+            except Exception as exc:  # a failed tick must not kill the simulator; say why
+                print(f"simulator tick failed: {type(exc).__name__}: {exc}")  # noqa: T201
+
+    def _wsgi(self, moto_app: Any) -> Any:
+        from werkzeug.wrappers import Request, Response
+
+        from cloudwarden.simulator import patches
+
+        def app(environ: dict[str, Any], start_response: Any) -> Any:
+            path = environ.get("PATH_INFO", "")
+            if not path.startswith("/_cloudwarden/"):
+                return moto_app(environ, start_response)
+            request = Request(environ)
+            status, body = self._handle(path.removeprefix("/_cloudwarden/"), request.get_data(), patches)
+            response = Response(json.dumps(body, default=str), status=status, mimetype="application/json")
+            return response(environ, start_response)
+
+        return app
+
+    def _handle(self, route: str, data: bytes, patches: Any) -> tuple[int, dict[str, Any]]:
+        if route == "tick":
+            self.tick()
+            return 200, {"ok": True}
+        if route == "reset-extensions":
+            patches.reset_all()
+            return 200, {"ok": True}
+        if route.startswith("inject/"):
+            kind = route.removeprefix("inject/")
+            handler = self._injectors.get(kind)
+            if handler is None:
+                return 404, {"error": f"unknown injection kind {kind!r}", "known": sorted(self._injectors)}
+            try:
+                request = patches.InjectRequest.model_validate_json(data)
+                return 200, handler(request)
+            except ValidationError as exc:
+                return 400, {"error": f"invalid injection for {kind!r}: {exc}"}
+            except (KeyError, ValueError) as exc:
+                return 400, {"error": f"invalid injection for {kind!r}: {exc}"}
+        return 404, {"error": f"unknown simulator route {route!r}"}
+
+
+def _post_json(url: str, body: dict[str, Any]) -> dict[str, Any]:
+    import urllib.request
+
+    request = urllib.request.Request(  # noqa: S310 - loopback simulator endpoint
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}, method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+        raw = response.read()
+    return json.loads(raw) if raw else {}
