@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     credential_ttl_seconds: int = Field(default=600, ge=60, le=600)
     role_session_name: str = "cloudwarden"
     aws_max_attempts: int = Field(default=5, ge=1, le=10)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
     # Investigation
     lookback_minutes: int = Field(default=180, ge=15, le=24 * 60)
 

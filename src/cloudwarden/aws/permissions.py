@@ -58,9 +58,7 @@ def load_all() -> None:
 
 def declarations(kind: PermissionKind | None = None) -> list[PermissionDeclaration]:
     load_all()
-    return sorted(
-        (d for d in _REGISTRY.values() if kind is None or d.kind == kind), key=lambda d: d.owner
-    )
+    return sorted((d for d in _REGISTRY.values() if kind is None or d.kind == kind), key=lambda d: d.owner)
 
 
 def actions(kind: PermissionKind) -> list[str]:

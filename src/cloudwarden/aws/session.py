@@ -18,6 +18,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from cloudwarden.aws import redact
 from cloudwarden.aws.permissions import iam_action
 from cloudwarden.config import Settings
 
@@ -142,12 +143,14 @@ class AssumedSession:
     def fresh_for(self, ttl_seconds: int) -> bool:
         now = time.monotonic()
         age_ok = now - self._obtained < ttl_seconds - REFRESH_MARGIN_SECONDS
-        expiry_ok = (self._credentials.expiration - datetime.now(UTC)).total_seconds() > REFRESH_MARGIN_SECONDS
+        expiry_ok = (
+            self._credentials.expiration - datetime.now(UTC)
+        ).total_seconds() > REFRESH_MARGIN_SECONDS
         return age_ok and expiry_ok
 
     def client(self, service: str, *, call_log: CallLog | None = None, region: str | None = None) -> Any:
         client = self._boto.client(
-            service,  # type: ignore[call-overload]
+            service,
             endpoint_url=self.settings.aws_endpoint_url,
             config=client_config(self.settings, region or self.region),
         )
@@ -198,8 +201,11 @@ class SessionBroker:
                 "onboarding template and run `cloudwarden connect` again."
             ) from None
         except BotoCoreError as exc:
-            raise AccountDisconnected(f"cannot reach AWS STS to assume {role_arn}: {type(exc).__name__}") from None
+            raise AccountDisconnected(
+                f"cannot reach AWS STS to assume {role_arn}: {type(exc).__name__}"
+            ) from None
         credentials = _SecretCredentials(response["Credentials"])
+        redact.register(credentials.access_key_id, credentials.secret_access_key, credentials.session_token)
         session = AssumedSession(
             settings=self.settings,
             role_arn=role_arn,

@@ -30,7 +30,9 @@ class SimulatorClient:
         self.endpoint = endpoint.rstrip("/")
         self.region = region
 
-    def inject(self, kind: str, *, account_id: str, payload: dict[str, Any], region: str | None = None) -> Any:
+    def inject(
+        self, kind: str, *, account_id: str, payload: dict[str, Any], region: str | None = None
+    ) -> Any:
         body = {"account_id": account_id, "region": region or self.region, "payload": payload}
         return self._post(f"/_cloudwarden/inject/{kind}", body)
 
@@ -46,7 +48,7 @@ class SimulatorClient:
         """A client of the account's administrator (the default account unless keys given)."""
         keys = session_kwargs or ROOT_KEYS
         return boto3.Session(region_name=region or self.region, **keys).client(
-            service,  # type: ignore[call-overload]
+            service,
             endpoint_url=self.endpoint,
             config=Config(retries={"mode": "standard", "max_attempts": 2}),
         )
@@ -83,5 +85,7 @@ class SimulatorClient:
             with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
                 raw = response.read()
         except urllib.error.HTTPError as exc:
-            raise SimulatorError(f"simulator {path}: {exc.code} {exc.read().decode(errors='replace')}") from None
+            raise SimulatorError(
+                f"simulator {path}: {exc.code} {exc.read().decode(errors='replace')}"
+            ) from None
         return json.loads(raw) if raw else {}

@@ -7,9 +7,12 @@ write API, alarm evaluation, reset); everything else is moto.
 from __future__ import annotations
 
 import json
+import logging
 import os
+import re
 import tempfile
 import threading
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +78,9 @@ class SimulatorServer:
 
     def start(self) -> SimulatorServer:
         configure_moto_environment()
+        # moto warns about CloudFormation types it skips; the onboarding code makes up for them.
+        logging.getLogger("moto.cloudformation").setLevel(logging.ERROR)
+        warnings.filterwarnings("ignore", message="Tried to parse AWS::", category=UserWarning)
         from moto.moto_server.werkzeug_app import (
             DomainDispatcherApplication,
             MotoRequestHandler,
@@ -85,7 +91,8 @@ class SimulatorServer:
         from cloudwarden.simulator import patches
 
         self._injectors = patches.apply_all()
-        class QuietHandler(MotoRequestHandler):  # type: ignore[misc]
+
+        class QuietHandler(MotoRequestHandler):
             def log_request(self, *args: Any, **kwargs: Any) -> None:
                 return None
 
@@ -137,7 +144,7 @@ class SimulatorServer:
             try:
                 self.tick()
             except Exception as exc:  # a failed tick must not kill the simulator; say why
-                print(f"simulator tick failed: {type(exc).__name__}: {exc}")  # noqa: T201
+                print(f"simulator tick failed: {type(exc).__name__}: {exc}")
 
     def _wsgi(self, moto_app: Any) -> Any:
         from werkzeug.wrappers import Request, Response
@@ -146,6 +153,11 @@ class SimulatorServer:
 
         def app(environ: dict[str, Any], start_response: Any) -> Any:
             path = environ.get("PATH_INFO", "")
+            if _SNS_CERT_PATH.match(path):
+                # The simulator stands in for https://sns.<region>.amazonaws.com/<cert>.pem.
+                pem = _sns_certificate(path.lstrip("/"), environ.get("HTTP_HOST", ""))
+                response = Response(pem or b"", status=200 if pem else 404, mimetype="application/x-pem-file")
+                return response(environ, start_response)
             if not path.startswith("/_cloudwarden/"):
                 return moto_app(environ, start_response)
             request = Request(environ)
@@ -175,6 +187,23 @@ class SimulatorServer:
             except (KeyError, ValueError) as exc:
                 return 400, {"error": f"invalid injection for {kind!r}: {exc}"}
         return 404, {"error": f"unknown simulator route {route!r}"}
+
+
+_SNS_CERT_PATH = re.compile(r"^/SimpleNotificationService-[0-9a-f]+\.pem$")
+
+
+def _sns_certificate(key_name: str, host: str) -> bytes | None:
+    """moto keeps the certificates it signs SNS deliveries with in the default account's backend."""
+    from moto.core.models import DEFAULT_ACCOUNT_ID
+    from moto.sns.models import sns_backends
+
+    match = re.match(r"^sns\.([a-z0-9-]+)\.amazonaws\.com", host)
+    regions = [match.group(1)] if match else list(sns_backends[DEFAULT_ACCOUNT_ID].keys())
+    for region in regions:
+        pem = sns_backends[DEFAULT_ACCOUNT_ID][region]._message_public_keys.get(key_name)
+        if pem is not None:
+            return bytes(pem)
+    return None
 
 
 def _post_json(url: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -34,12 +34,14 @@ class InjectRequest(BaseModel):
 Injector = Callable[[InjectRequest], dict[str, Any]]
 
 PATCH_MODULES = (
+    "cloudwarden.simulator.patches.iam_partitions",
     "cloudwarden.simulator.patches.call_recorder",
     "cloudwarden.simulator.patches.sts_trust",
     "cloudwarden.simulator.patches.cloudtrail_lookup",
     "cloudwarden.simulator.patches.cloudwatch_alarms",
     "cloudwarden.simulator.patches.ecs_activity",
     "cloudwarden.simulator.patches.rds_events",
+    "cloudwarden.simulator.patches.sns_signing",
 )
 
 

@@ -1,0 +1,1 @@
+"""Alert intake (SNS, later EventBridge and polling) and notification channels."""

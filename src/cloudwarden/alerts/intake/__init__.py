@@ -1,0 +1,1 @@
+"""Ways alarms reach CloudWarden."""

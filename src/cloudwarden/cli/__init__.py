@@ -1,0 +1,1 @@
+"""The `cloudwarden` command line."""

@@ -1,0 +1,62 @@
+"""`cloudwarden demo`: the whole journey on a simulated account."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from cloudwarden.cli import output
+from cloudwarden.config import get_settings
+
+
+def demo(
+    scenario: Annotated[str, typer.Option(help="Scenario to inject (see --list)")] = "bad_deploy",
+    list_: Annotated[bool, typer.Option("--list", help="List the scenarios and exit")] = False,
+    json_: Annotated[
+        bool, typer.Option("--json", help="Print the investigation JSON with a truth object")
+    ] = False,
+) -> None:
+    """Onboard a simulated AWS account as a customer would, inject an incident, diagnose it."""
+    from cloudwarden.simulator import scenario as scenarios
+
+    available = scenarios.load_all()
+    if list_:
+        if json_:
+            output.print_json(
+                [{"name": s.name, "title": s.title, "fault": s.truth.fault} for s in available.values()]
+            )
+            return
+        table = output.Table(title="Scenarios")
+        for column in ("name", "fault type", "what happens"):
+            table.add_column(column)
+        for s in available.values():
+            table.add_row(s.name, s.truth.fault, s.title)
+        output.out.print(table)
+        return
+    if scenario not in available:
+        raise typer.BadParameter(
+            f"unknown scenario {scenario!r}; available: {', '.join(sorted(available))}",
+            param_hint="--scenario",
+        )
+    from cloudwarden.demo import run_demo
+
+    run = run_demo(scenario, settings=get_settings(), step=output.quiet_step if json_ else output.step)
+    if json_:
+        output.print_json(
+            {
+                "investigation": run.diagnosis.model_dump(mode="json"),
+                "truth": run.truth(),
+                "correct": run.correct(),
+                "time_to_diagnosis_ms": run.time_to_diagnosis_ms,
+                "aws_calls_by_action": run.aws_calls_by_action,
+                "probe": [p.__dict__ for p in run.probe],
+            }
+        )
+        return
+    output.print_diagnosis(run.diagnosis)
+    verdict = "[green]correct[/green]" if run.correct() else "[red]wrong[/red]"
+    output.out.print(
+        f"\nGround truth (hidden from the engine): {run.injection.truth_fault} on {run.injection.truth_resource} — "
+        f"diagnosis {verdict}; alarm to stored diagnosis in {run.time_to_diagnosis_ms} ms."
+    )

@@ -1,0 +1,65 @@
+"""Console helpers: Rich progress for slow steps, tables for people, JSON for machines."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+__all__ = ["Table", "console", "out", "print_diagnosis", "print_json", "quiet_step", "step"]
+
+from cloudwarden.diagnosis.model import Diagnosis
+
+console = Console(stderr=True)
+out = Console()
+
+
+@contextlib.contextmanager
+def step(text: str) -> Iterator[None]:
+    """A spinner while the step runs, then a tick with its duration (on stderr)."""
+    started = time.perf_counter()
+    with console.status(text):
+        yield
+    console.print(f"[green]✓[/green] {text} [dim]({time.perf_counter() - started:.1f}s)[/dim]")
+
+
+def quiet_step(_: str) -> contextlib.AbstractContextManager[None]:
+    return contextlib.nullcontext()
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+def print_diagnosis(diagnosis: Diagnosis) -> None:
+    out.print(f"\n[bold]{diagnosis.summary}[/bold]")
+    out.print(
+        f"[dim]alarm {diagnosis.alarm.name} at {diagnosis.alarm.state_changed_at:%Y-%m-%d %H:%M:%S} UTC; "
+        f"onset {diagnosis.onset:%H:%M}; {diagnosis.candidates} candidates; {diagnosis.aws_calls} AWS calls[/dim]"
+    )
+    table = Table(title="Ranked root causes", show_lines=True)
+    for column in ("#", "resource", "fault", "confidence", "evidence"):
+        table.add_column(column, overflow="fold")
+    for h in diagnosis.hypotheses:
+        evidence = "\n".join(f"[{e.source}] {e.summary}" for e in h.evidence[:4])
+        table.add_row(
+            str(h.rank), f"{h.resource_kind}\n{h.resource_name}", h.fault, f"{h.confidence:.0%}", evidence
+        )
+    out.print(table)
+    if diagnosis.hypotheses:
+        top = diagnosis.hypotheses[0]
+        out.print("[bold]Next steps[/bold]")
+        for line in top.next_steps:
+            out.print(f"  • {line}")
+        if top.suggested_action:
+            out.print(
+                f"[bold]Suggested action[/bold] (needs your approval): {top.suggested_action.title} {top.suggested_action.params}"
+            )
+    for gap in diagnosis.evidence_unavailable:
+        out.print(f"[yellow]! {gap}[/yellow]")

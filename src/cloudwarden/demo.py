@@ -1,0 +1,179 @@
+"""The demo: onboard a simulated account exactly as a customer would, then diagnose an incident."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from cloudwarden import investigate, runtime
+from cloudwarden.alerts.intake import sns
+from cloudwarden.alerts.intake.http_server import SnsIntakeServer
+from cloudwarden.aws import probe as aws_probe
+from cloudwarden.aws.session import SessionBroker, base_session
+from cloudwarden.aws.template import READ_ROLE_NAME
+from cloudwarden.config import Settings
+from cloudwarden.diagnosis.model import Diagnosis
+from cloudwarden.simulator import alarms, inject, scenario, workload
+from cloudwarden.simulator.client import SimulatorClient
+from cloudwarden.simulator.onboarding import deploy_onboarding_stack
+from cloudwarden.simulator.server import SimulatorServer
+from cloudwarden.store import service as store
+
+StepReporter = Callable[[str], contextlib.AbstractContextManager[Any]]
+ALARM_WAIT_SECONDS = 15
+
+
+@dataclass
+class DemoRun:
+    scenario: scenario.Scenario
+    injection: inject.Injection
+    account_id: str
+    role_arn: str
+    incident_id: str
+    diagnosis: Diagnosis
+    probe: list[aws_probe.ProbeResult]
+    aws_calls_by_action: dict[str, int]
+    time_to_diagnosis_ms: int
+    intake_errors: list[str] = field(default_factory=list)
+
+    def truth(self) -> dict[str, Any]:
+        return {
+            "scenario": self.scenario.name,
+            "resource": self.injection.truth_resource,
+            "fault": self.injection.truth_fault,
+            "onset": self.injection.onset.isoformat(),
+        }
+
+    def correct(self) -> bool:
+        top = self.diagnosis.hypotheses[0] if self.diagnosis.hypotheses else None
+        return bool(
+            top and top.resource == self.injection.truth_resource and top.fault == self.injection.truth_fault
+        )
+
+
+@contextlib.contextmanager
+def _quiet(_: str) -> Iterator[None]:
+    yield
+
+
+def run_demo(
+    scenario_name: str,
+    *,
+    settings: Settings,
+    step: StepReporter = _quiet,
+    server: SimulatorServer | None = None,
+    seed: int = 7,
+) -> DemoRun:
+    chosen = scenario.get(scenario_name)
+    own_server = server is None
+    with step("Starting the simulated AWS account"):
+        server = server or SimulatorServer(tick_seconds=0).start()
+    try:
+        sim = SimulatorClient(server.endpoint, region=settings.default_region)
+        if not own_server:
+            sim.reset()
+        return _run(
+            chosen, sim, settings.model_copy(update={"aws_endpoint_url": server.endpoint}), step, seed
+        )
+    finally:
+        if own_server:
+            server.stop()
+
+
+def _run(
+    chosen: scenario.Scenario, sim: SimulatorClient, settings: Settings, step: StepReporter, seed: int
+) -> DemoRun:
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    with step("Deploying the customer's workload (ECS, RDS, Lambda, ALB, SQS, alarms)"):
+        w = workload.deploy_workload(sim, now=now)
+    factory = runtime.open_store(settings)
+    role_arn = f"arn:aws:iam::{w.account_id}:role/{READ_ROLE_NAME}"
+    with step("Registering the account (CloudWarden generates its ExternalId)"), factory.begin() as db:
+        existing = store.get_account_by_role(db=db, role_arn=role_arn)
+        if existing is not None:  # an earlier demo run: retire it, purge will remove it
+            store.close_account(db=db, account=existing)
+        account = store.create_account(
+            db=db, name="demo (simulated)", role_arn=role_arn, regions=[sim.region]
+        )
+        account_id, external_id = account.id, account.external_id
+    with step("Deploying the onboarding CloudFormation stack, as the customer would"):
+        outputs = deploy_onboarding_stack(sim, principal_arn=settings.principal_arn, external_id=external_id)
+        if outputs.read_role_arn != role_arn:
+            raise RuntimeError(f"stack created {outputs.read_role_arn}, expected {role_arn}")
+    broker = SessionBroker(settings)
+    with step("Connecting: AssumeRole with the ExternalId, then probing permissions"):
+        session = broker.session(role_arn=role_arn, external_id=external_id, region=sim.region)
+        probe = aws_probe.probe(session)
+        with factory.begin() as db:
+            stored = store.get_account(db=db, account_id=account_id)
+            assert stored is not None
+            store.mark_connected(db=db, account=stored, probe={p.source: p.detail for p in probe})
+
+    received = threading.Event()
+    incidents: list[str] = []
+
+    def on_alarm(message: sns.SnsMessage, alarm: sns.AlarmNotification) -> None:
+        if alarm.NewStateValue != "ALARM":
+            return
+        with factory.begin() as db:
+            incident, _ = store.record_incident(
+                db=db,
+                account_id=account_id,
+                alarm_name=alarm.AlarmName,
+                alarm_arn=alarm.AlarmArn or "",
+                region=sim.region,
+                opened_at=runtime.aware(alarm.StateChangeTime),
+                notification=alarm.model_dump(mode="json"),
+                dedup_key=message.message_id,
+            )
+            incidents.append(incident.id)
+        received.set()
+
+    intake = SnsIntakeServer(on_alarm=on_alarm, fetch_cert=sns.simulator_cert_fetcher(sim.endpoint)).start()
+    try:
+        with step("Routing the alarms to CloudWarden's SNS topic and subscribing the intake"):
+            alarms.create_alarms(sim, w, topic_arns=[outputs.alerts_topic_arn], at=now - timedelta(days=1))
+            own = base_session(settings, sim.region).client("sns", endpoint_url=settings.aws_endpoint_url)
+            own.subscribe(TopicArn=outputs.alerts_topic_arn, Protocol="http", Endpoint=intake.url)
+        with step(f"Injecting scenario {chosen.name}: {chosen.title}"):
+            injection = inject.inject(sim, w, chosen, now=now, seed=seed)
+        with step("Waiting for the alarm notification through SNS"):
+            if not received.wait(ALARM_WAIT_SECONDS):
+                raise RuntimeError(
+                    f"alarm {injection.alarm_name} did not arrive through SNS within {ALARM_WAIT_SECONDS}s"
+                    + (f"; intake errors: {intake.errors}" if intake.errors else "")
+                )
+        arrived = time.perf_counter()
+        with step("Investigating: collecting evidence and ranking root causes"):
+            session = broker.session(role_arn=role_arn, external_id=external_id, region=sim.region)
+            result = investigate.run(
+                session, alarm_name=injection.alarm_name, lookback_minutes=settings.lookback_minutes
+            )
+            with factory.begin() as db:
+                runtime.persist_investigation(
+                    db,
+                    incident_id=incidents[0],
+                    bundle=result.bundle,
+                    diagnosis=result.diagnosis,
+                    duration_ms=result.collect_ms + result.diagnose_ms,
+                )
+        stored_at = time.perf_counter()
+    finally:
+        intake.stop()
+    return DemoRun(
+        scenario=chosen,
+        injection=injection,
+        account_id=account_id,
+        role_arn=role_arn,
+        incident_id=incidents[0],
+        diagnosis=result.diagnosis,
+        probe=probe,
+        aws_calls_by_action=dict(result.call_log.by_action()),
+        time_to_diagnosis_ms=int((stored_at - arrived) * 1000),
+        intake_errors=list(intake.errors),
+    )

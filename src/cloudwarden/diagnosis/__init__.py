@@ -1,0 +1,1 @@
+"""The diagnosis engine: a pure function from an EvidenceBundle to ranked root causes."""

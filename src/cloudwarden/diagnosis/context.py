@@ -1,0 +1,107 @@
+"""Everything the fault rules read, derived once from an EvidenceBundle."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from cloudwarden.diagnosis.signals import Anomaly, LogTemplate, anomaly, mine_templates
+from cloudwarden.diagnosis.topology import Graph, identifiers
+from cloudwarden.evidence.model import Change, EvidenceBundle, ServiceEvent
+
+# A change counts as a suspect if it landed up to this long before the onset, or just after.
+CHANGE_LEAD = timedelta(minutes=60)
+CHANGE_LAG = timedelta(minutes=5)
+
+
+@dataclass
+class Context:
+    bundle: EvidenceBundle
+    graph: Graph
+    roots: list[str]
+    distances: dict[str, int]
+    alarm_time: datetime
+    onset: datetime
+    anomalies: dict[str, list[Anomaly]] = field(default_factory=dict)
+    templates: list[LogTemplate] = field(default_factory=list)
+    changes: dict[str, list[Change]] = field(default_factory=dict)
+    events: dict[str, list[ServiceEvent]] = field(default_factory=dict)
+
+    def metric(self, key: str, name: str, *, rising: bool, min_z: float = 4.0) -> Anomaly | None:
+        best = None
+        for a in self.anomalies.get(key, []):
+            if a.series.metric != name or a.rising != rising or abs(a.score) < min_z:
+                continue
+            if best is None or abs(a.score) > abs(best.score):
+                best = a
+        return best
+
+    def groups_of(self, key: str) -> set[str]:
+        return {g for g, owner in self.bundle.log_groups.items() if owner == key}
+
+    def surging(self, category: str, *, min_count: int = 3) -> list[LogTemplate]:
+        recent_minutes = max((self.bundle.window_end - self.onset).total_seconds() / 60, 1)
+        baseline_minutes = max((self.onset - self.bundle.window_start).total_seconds() / 60, 1)
+        return [
+            t
+            for t in self.templates
+            if category in t.categories
+            and t.recent_count >= min_count
+            and t.surge(baseline_minutes, recent_minutes) >= 4
+        ]
+
+    def suspect_changes(self, key: str, names: tuple[str, ...]) -> list[Change]:
+        return [
+            c
+            for c in self.changes.get(key, [])
+            if c.name in names and self.onset - CHANGE_LEAD <= c.time <= self.onset + CHANGE_LAG
+        ]
+
+
+def _matches(value: str, ids: set[str]) -> bool:
+    return value in ids or any(value.endswith(("/" + i, ":" + i)) for i in ids if len(i) >= 6)
+
+
+def estimate_onset(anomalies: list[Anomaly], alarm_time: datetime, alarm_period_minutes: int) -> datetime:
+    """The earliest sustained deviation among strong anomalies near the alarm's own signal."""
+    onsets = [a.onset for a in anomalies if a.onset is not None and abs(a.score) >= 6]
+    floor = alarm_time - timedelta(minutes=55)
+    onsets = [o for o in onsets if o >= floor]
+    if onsets:
+        return min(onsets)
+    return alarm_time - timedelta(minutes=max(3, alarm_period_minutes))
+
+
+def build(bundle: EvidenceBundle, graph: Graph, roots: list[str]) -> Context:
+    alarm_time = bundle.alarm.state_changed_at
+    distances = graph.distances(roots)
+    anomalies: dict[str, list[Anomaly]] = {}
+    for series in bundle.metrics:
+        found = anomaly(series, alarm_time=alarm_time, end=bundle.window_end)
+        if found is not None:
+            anomalies.setdefault(series.resource, []).append(found)
+    # Onset from the anomalies of the alarmed resources and their close neighbours.
+    near = [a for key, items in anomalies.items() if distances.get(key, 9) <= 2 for a in items]
+    onset = estimate_onset(near, alarm_time, max(1, (bundle.alarm.period or 60) // 60) * 3)
+    ids = {key: identifiers(r) for key, r in graph.resources.items()}
+    templates = mine_templates(bundle.logs, split=onset, end=bundle.window_end, identifiers=ids)
+    changes: dict[str, list[Change]] = {}
+    for change in bundle.changes:
+        for key, resource_ids in ids.items():
+            if any(_matches(value, resource_ids) for value in change.resources):
+                changes.setdefault(key, []).append(change)
+    events: dict[str, list[ServiceEvent]] = {}
+    for event in bundle.events:
+        events.setdefault(event.resource, []).append(event)
+    return Context(
+        bundle=bundle,
+        graph=graph,
+        roots=roots,
+        distances=distances,
+        alarm_time=alarm_time,
+        onset=onset,
+        anomalies=anomalies,
+        templates=templates,
+        changes=changes,
+        events=events,
+    )

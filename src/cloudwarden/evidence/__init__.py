@@ -1,0 +1,1 @@
+"""Evidence collectors: one per source, each get (AWS calls only) -> transform (pure)."""

@@ -1,0 +1,210 @@
+"""Collect every piece of evidence for one alarm: discovery, then scoped metrics, logs, changes.
+
+AWS calls are made here and only here; the engine then reasons over the bundle offline.
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from cloudwarden.aws.arns import dimension_value
+from cloudwarden.diagnosis import engine, topology
+from cloudwarden.evidence.collectors import (
+    alarms,
+    cloudtrail,
+    ec2,
+    ecs,
+    elbv2,
+    lambda_functions,
+    logs,
+    metrics,
+    rds,
+)
+from cloudwarden.evidence.context import CollectContext
+from cloudwarden.evidence.model import AlarmInfo, EvidenceBundle, Resource
+
+MAX_LOG_GROUPS = 8
+AFTERMATH_MINUTES = 15
+CANDIDATE_DEPTH = 3
+
+# The metrics AWS publishes for each resource kind that the fault signatures read.
+METRICS_BY_KIND: dict[str, list[tuple[str, str, str]]] = {
+    "ecs_service": [("AWS/ECS", "CPUUtilization", "Average"), ("AWS/ECS", "MemoryUtilization", "Average")],
+    "rds_instance": [
+        ("AWS/RDS", "CPUUtilization", "Average"),
+        ("AWS/RDS", "DatabaseConnections", "Maximum"),
+        ("AWS/RDS", "FreeStorageSpace", "Minimum"),
+        ("AWS/RDS", "ReadLatency", "Average"),
+        ("AWS/RDS", "WriteLatency", "Average"),
+    ],
+    "lambda_function": [
+        ("AWS/Lambda", "Invocations", "Sum"),
+        ("AWS/Lambda", "Errors", "Sum"),
+        ("AWS/Lambda", "Throttles", "Sum"),
+        ("AWS/Lambda", "Duration", "Average"),
+        ("AWS/Lambda", "ConcurrentExecutions", "Maximum"),
+    ],
+    "target_group": [
+        ("AWS/ApplicationELB", "RequestCount", "Sum"),
+        ("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", "Sum"),
+        ("AWS/ApplicationELB", "TargetResponseTime", "Average"),
+    ],
+    "sqs_queue": [
+        ("AWS/SQS", "ApproximateAgeOfOldestMessage", "Maximum"),
+        ("AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum"),
+        ("AWS/SQS", "NumberOfMessagesDeleted", "Sum"),
+    ],
+}
+
+
+class AlarmNotFound(LookupError):
+    pass
+
+
+def _dimensions(resource: Resource) -> tuple[tuple[str, str], ...]:
+    a = resource.attributes
+    if resource.kind == "ecs_service":
+        return (("ClusterName", str(a.get("cluster_name"))), ("ServiceName", resource.name))
+    if resource.kind == "rds_instance":
+        return (("DBInstanceIdentifier", str(a.get("identifier"))),)
+    if resource.kind == "lambda_function":
+        return (("FunctionName", str(a.get("function_name"))),)
+    if resource.kind == "sqs_queue":
+        return (("QueueName", str(a.get("queue_name"))),)
+    if resource.kind == "target_group":
+        balancers = a.get("load_balancers") or []
+        dims = [("TargetGroup", str(a.get("dimension")))]
+        if balancers:
+            dims.append(("LoadBalancer", dimension_value(str(balancers[0]))))
+        return tuple(dims)
+    return ()
+
+
+def metric_queries(
+    resources: list[Resource], alarm: AlarmInfo, alarm_resource: str | None
+) -> list[metrics.MetricQuery]:
+    queries = [
+        metrics.MetricQuery(r.key, namespace, name, stat, _dimensions(r))
+        for r in resources
+        for namespace, name, stat in METRICS_BY_KIND.get(r.kind, [])
+    ]
+    if alarm.namespace and alarm.metric and alarm.statistic:
+        own = metrics.MetricQuery(
+            alarm_resource or alarm.arn,
+            alarm.namespace,
+            alarm.metric,
+            alarm.statistic,
+            tuple(sorted(alarm.dimensions.items())),
+        )
+        if not any(
+            (q.namespace, q.metric, dict(q.dimensions)) == (own.namespace, own.metric, alarm.dimensions)
+            for q in queries
+        ):
+            queries.append(own)
+    return queries
+
+
+def log_groups(resources: list[Resource]) -> dict[str, str]:
+    groups: dict[str, str] = {}
+    for resource in resources:
+        names = list(resource.attributes.get("log_groups") or [])
+        if resource.kind == "rds_instance":
+            names += [
+                f"/aws/rds/instance/{resource.attributes.get('identifier')}/{e}"
+                for e in resource.attributes.get("log_exports", [])
+            ]
+        for name in names:
+            groups.setdefault(str(name), resource.key)
+    return groups
+
+
+def collect(ctx: CollectContext, *, alarm_name: str, lookback_minutes: int) -> EvidenceBundle:
+    session = ctx.session
+    cw = ctx.client("cloudwatch")
+    raw_alarms = ctx.guarded(alarms.SOURCE, "cloudwatch", lambda: alarms.get_alarms(cw))
+    if raw_alarms is None:
+        raise AlarmNotFound(f"cannot read alarms: {ctx.gaps[-1].describe()}")
+    infos = [alarms.transform_alarm(a) for a in raw_alarms]
+    alarm = next((a for a in infos if a.name == alarm_name), None)
+    if alarm is None:
+        raise AlarmNotFound(
+            f"no CloudWatch alarm named {alarm_name!r} in {session.account_id}/{session.region}"
+        )
+    # Up to now, but not long past the alarm: an old alarm's aftermath (recovery) is not evidence.
+    end = min(datetime.now(UTC), alarm.state_changed_at + timedelta(minutes=AFTERMATH_MINUTES))
+    start = end - timedelta(minutes=lookback_minutes)
+    history = ctx.guarded(
+        alarms.SOURCE,
+        "cloudwatch",
+        lambda: alarms.get_history(cw, alarm_name=alarm_name, start=start, end=end),
+    )
+
+    resources: list[Resource] = []
+    bundle = EvidenceBundle(
+        account_id=session.account_id,
+        region=session.region,
+        alarm=alarm,
+        window_start=start,
+        window_end=end,
+        alarm_history=alarms.transform_history(history or []),
+        other_alarms=[a for a in infos if a.name != alarm_name and a.state == "ALARM"],
+    )
+    raw_ecs: Any = ctx.guarded(ecs.SOURCE, "ecs", lambda: ecs.get(ctx.client("ecs")))
+    if raw_ecs is not None:
+        ecs_resources, deployments, ecs_events = ecs.transform(raw_ecs)
+        resources += ecs_resources
+        bundle.changes += deployments
+        bundle.events += [e for e in ecs_events if start <= e.time <= end]
+    raw_rds: Any = ctx.guarded(rds.SOURCE, "rds", lambda: rds.get(ctx.client("rds"), start=start, end=end))
+    if raw_rds is not None:
+        rds_resources, rds_events = rds.transform(raw_rds)
+        resources += rds_resources
+        bundle.events += rds_events
+    raw_lambda: Any = ctx.guarded(
+        lambda_functions.SOURCE, "lambda", lambda: lambda_functions.get(ctx.client("lambda"))
+    )
+    if raw_lambda is not None:
+        fn_resources, fn_edges = lambda_functions.transform(raw_lambda)
+        resources += fn_resources
+        bundle.edges += fn_edges
+    raw_ec2: Any = ctx.guarded(ec2.SOURCE, "ec2", lambda: ec2.get(ctx.client("ec2")))
+    if raw_ec2 is not None:
+        resources += ec2.transform(raw_ec2, region=session.region)
+    raw_elb: Any = ctx.guarded(elbv2.SOURCE, "elbv2", lambda: elbv2.get(ctx.client("elbv2")))
+    if raw_elb is not None:
+        resources += elbv2.transform(raw_elb)
+    resources += topology.queue_resources(alarm, region=session.region, account_id=session.account_id)
+    resources += topology.role_resources(resources)
+    bundle.resources = resources
+    bundle.edges = topology.derive_edges(resources, bundle.edges)
+
+    graph, roots = engine.candidates(bundle)
+    near = graph.distances(roots, max_depth=CANDIDATE_DEPTH)
+    scoped = [r for r in resources if r.key in near]
+    queries = metric_queries(scoped, alarm, roots[0] if roots else None)
+    raw_metrics = ctx.guarded(
+        metrics.SOURCE, "cloudwatch", lambda: metrics.get(cw, queries, start=start, end=end)
+    )
+    bundle.metrics = metrics.transform(queries, raw_metrics or {})
+
+    groups = dict(sorted(log_groups(scoped).items(), key=lambda item: near.get(item[1], 9))[:MAX_LOG_GROUPS])
+    bundle.log_groups = groups
+    logs_client = ctx.client("logs")
+    for group in groups:
+        raw_logs = ctx.guarded(
+            logs.SOURCE, "logs", functools.partial(logs.get, logs_client, group=group, start=start, end=end)
+        )
+        bundle.logs += logs.transform(group, raw_logs or [])
+
+    raw_trail = ctx.guarded(
+        cloudtrail.SOURCE,
+        "cloudtrail",
+        lambda: cloudtrail.get(ctx.client("cloudtrail"), start=start, end=end),
+    )
+    bundle.changes += [c for c in cloudtrail.transform(raw_trail or []) if start <= c.time <= end]
+    bundle.changes.sort(key=lambda c: c.time)
+    bundle.gaps = list(ctx.gaps)
+    bundle.aws_calls = ctx.call_log.count
+    return bundle

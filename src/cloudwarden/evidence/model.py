@@ -1,0 +1,144 @@
+"""Typed evidence. An investigation is a pure function of one EvidenceBundle."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ResourceKind = Literal[
+    "ecs_service",
+    "rds_instance",
+    "lambda_function",
+    "security_group",
+    "iam_role",
+    "target_group",
+    "load_balancer",
+    "ec2_instance",
+    "sqs_queue",
+    "secret",
+    "other",
+]
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Resource(Frozen):
+    """A resource as the AWS APIs show it. `key` is its ARN (or the id AWS uses where none)."""
+
+    key: str
+    kind: ResourceKind
+    name: str
+    attributes: dict[str, Any] = Field(default_factory=dict)
+
+
+class Edge(Frozen):
+    """`source` depends on `target` (calls it, reads it, runs as it, is reachable through it)."""
+
+    source: str
+    target: str
+    relation: str  # e.g. "env-reference", "task-role", "security-group-ingress", "target-group"
+
+
+class MetricSeries(Frozen):
+    resource: str
+    namespace: str
+    metric: str
+    stat: str
+    dimensions: dict[str, str]
+    points: list[tuple[datetime, float]]
+
+
+class LogLine(Frozen):
+    group: str
+    stream: str
+    time: datetime
+    message: str
+
+
+class Change(Frozen):
+    """A write to the account: a CloudTrail event or a deployment."""
+
+    source: Literal["cloudtrail", "ecs-deployment"]
+    time: datetime
+    name: str  # event name, e.g. "UpdateService"
+    actor: str
+    resources: list[str]  # resource keys or names as the event gives them
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    event_id: str = ""
+
+
+class ServiceEvent(Frozen):
+    """Something AWS reported about a resource: ECS service events, stopped tasks, RDS events."""
+
+    source: Literal["ecs", "rds", "ec2", "lambda"]
+    resource: str
+    time: datetime
+    kind: str  # e.g. "task-stopped", "service-event", "rds-event"
+    message: str
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class AlarmInfo(Frozen):
+    name: str
+    arn: str
+    state: str
+    state_reason: str
+    state_changed_at: datetime
+    namespace: str | None
+    metric: str | None
+    statistic: str | None
+    dimensions: dict[str, str]
+    threshold: float | None
+    comparison: str | None
+    period: int | None
+    actions: list[str] = Field(default_factory=list)
+
+
+class AlarmTransition(Frozen):
+    alarm: str
+    time: datetime
+    old_state: str
+    new_state: str
+    reason: str
+
+
+class EvidenceGap(Frozen):
+    """Evidence that could not be collected, and exactly why."""
+
+    source: str
+    action: str
+    code: str
+    message: str
+
+    def describe(self) -> str:
+        return f"evidence unavailable: {self.action} {self.code.lower()} ({self.message})"
+
+
+class EvidenceBundle(BaseModel):
+    """Everything one investigation collected: the only input of the diagnosis engine."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    account_id: str
+    region: str
+    alarm: AlarmInfo
+    window_start: datetime
+    window_end: datetime
+    resources: list[Resource] = Field(default_factory=list)
+    edges: list[Edge] = Field(default_factory=list)
+    log_groups: dict[str, str] = Field(default_factory=dict)  # log group -> resource key
+    metrics: list[MetricSeries] = Field(default_factory=list)
+    logs: list[LogLine] = Field(default_factory=list)
+    changes: list[Change] = Field(default_factory=list)
+    events: list[ServiceEvent] = Field(default_factory=list)
+    alarm_history: list[AlarmTransition] = Field(default_factory=list)
+    other_alarms: list[AlarmInfo] = Field(default_factory=list)
+    gaps: list[EvidenceGap] = Field(default_factory=list)
+    aws_calls: int = 0
+
+    def resource(self, key: str) -> Resource | None:
+        return next((r for r in self.resources if r.key == key), None)

@@ -1,0 +1,38 @@
+"""One investigation: assume the role, collect evidence for the alarm, diagnose."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from cloudwarden.aws.session import AssumedSession, CallLog
+from cloudwarden.diagnosis.engine import diagnose
+from cloudwarden.diagnosis.model import Diagnosis
+from cloudwarden.evidence.collect import collect
+from cloudwarden.evidence.context import CollectContext
+from cloudwarden.evidence.model import EvidenceBundle
+
+
+@dataclass
+class Investigation:
+    diagnosis: Diagnosis
+    bundle: EvidenceBundle
+    call_log: CallLog
+    collect_ms: int
+    diagnose_ms: int
+
+
+def run(session: AssumedSession, *, alarm_name: str, lookback_minutes: int) -> Investigation:
+    ctx = CollectContext(session=session)
+    started = time.perf_counter()
+    bundle = collect(ctx, alarm_name=alarm_name, lookback_minutes=lookback_minutes)
+    collected = time.perf_counter()
+    diagnosis = diagnose(bundle)
+    done = time.perf_counter()
+    return Investigation(
+        diagnosis=diagnosis,
+        bundle=bundle,
+        call_log=ctx.call_log,
+        collect_ms=int((collected - started) * 1000),
+        diagnose_ms=int((done - collected) * 1000),
+    )

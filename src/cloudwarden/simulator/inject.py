@@ -1,0 +1,253 @@
+"""Inject a scenario into the simulated account through AWS APIs and the simulator's own API.
+
+Everything is placed relative to `now`: the alarm fires now, the fault began
+`onset_minutes_ago` earlier, and 3.5 hours of ordinary telemetry precede it.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from cloudwarden.simulator import baseline_logs, telemetry
+from cloudwarden.simulator.alarms import alarm_name
+from cloudwarden.simulator.client import SimulatorClient
+from cloudwarden.simulator.scenario import ChangeEffect, Effects, Scenario
+from cloudwarden.simulator.workload import ADMIN_ACTOR, Workload, register_task_definition
+
+HISTORY_MINUTES = 215
+LOG_BATCH = 5000
+METRIC_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class Injection:
+    scenario: str
+    alarm_name: str
+    onset: datetime
+    now: datetime
+    truth_resource: str
+    truth_fault: str
+    transitions: list[dict[str, Any]]
+
+
+def _combined(scenario: Scenario) -> Effects:
+    f, d = scenario.fault, scenario.distractors
+    return Effects(
+        metrics=[*f.metrics, *d.metrics],
+        logs=[*f.logs, *d.logs],
+        changes=[*f.changes, *d.changes],
+        stopped_tasks=[*f.stopped_tasks, *d.stopped_tasks],
+        rds_events=[*f.rds_events, *d.rds_events],
+    )
+
+
+def _perform_change(sim: SimulatorClient, w: Workload, change: ChangeEffect, at: datetime) -> None:
+    actor = change.actor.format(account=w.account_id)
+
+    def c(service: str) -> Any:
+        return sim.acting_client(service, at=at, actor=actor)
+
+    target, params = change.target, change.params
+    if change.action == "deploy_new_revision":
+        logical = target.split(":", 1)[1]
+        ecs = c("ecs")
+        current = ecs.describe_task_definition(taskDefinition=w.ids[f"task_definition:{logical}"])[
+            "taskDefinition"
+        ]
+        container = current["containerDefinitions"][0]
+        image = container["image"].rsplit(":", 1)[0] + ":" + params["image_tag"]
+        environment = [
+            e for e in container.get("environment", []) if e["name"] not in params.get("environment", {})
+        ]
+        environment += [{"name": k, "value": str(v)} for k, v in params.get("environment", {}).items()]
+        options = container["logConfiguration"]["options"]
+        new_td = register_task_definition(
+            ecs,
+            family=current["family"],
+            image=image,
+            environment=environment,
+            secrets=container.get("secrets", []),
+            task_role=current["taskRoleArn"],
+            execution_role=current["executionRoleArn"],
+            log_group=options["awslogs-group"],
+            region=w.region,
+            port=(container.get("portMappings") or [{}])[0].get("containerPort"),
+        )
+        ecs.update_service(
+            cluster=w.ids["cluster"], service=w.ids[f"service:{logical}"], taskDefinition=new_td
+        )
+        sim.inject(
+            "ecs_deployment",
+            account_id=w.account_id,
+            payload={
+                "cluster": w.ids["cluster"],
+                "service": w.ids[f"service:{logical}"],
+                "task_definition": new_td,
+                "created_at": at.isoformat(),
+                "rollout_state": params.get("rollout_state", "IN_PROGRESS"),
+                "desired_count": params.get("desired_count", 4),
+                "running_count": params.get("running_count", 4),
+                "failed_tasks": params.get("failed_tasks", 0),
+            },
+        )
+        w.ids[f"task_definition:{logical}"] = new_td
+    elif change.action == "set_function_concurrency":
+        c("lambda").put_function_concurrency(
+            FunctionName=w.ref(target).rsplit(":", 1)[-1], ReservedConcurrentExecutions=int(params["value"])
+        )
+    elif change.action == "revoke_ingress":
+        group_id = w.ids[f"sg:{target.split(':', 1)[1]}"]
+        source = w.ids[f"sg:{params['from_group']}"]
+        c("ec2").revoke_security_group_ingress(
+            GroupId=group_id,
+            IpPermissions=[
+                {
+                    "IpProtocol": "tcp",
+                    "FromPort": int(params["port"]),
+                    "ToPort": int(params["port"]),
+                    "UserIdGroupPairs": [{"GroupId": source}],
+                }
+            ],
+        )
+    elif change.action == "detach_role_policy":
+        c("iam").detach_role_policy(
+            RoleName=w.ref(target).rsplit("/", 1)[-1], PolicyArn=w.ids[params["policy"]]
+        )
+    elif change.action == "set_desired_count":
+        logical = target.split(":", 1)[1]
+        c("ecs").update_service(
+            cluster=w.ids["cluster"], service=w.ids[f"service:{logical}"], desiredCount=int(params["count"])
+        )
+    elif change.action == "put_parameter":
+        c("ssm").put_parameter(Name=params["name"], Value=str(params["value"]), Type="String", Overwrite=True)
+
+
+def _put_logs(
+    sim: SimulatorClient, w: Workload, events: dict[str, list[tuple[datetime, str]]], rng: random.Random
+) -> None:
+    logs = sim.client("logs")
+    for group, items in events.items():
+        items.sort(key=lambda item: item[0])
+        streams: dict[str, list[dict[str, Any]]] = {}
+        for moment, message in items:
+            stream = f"app/{group.rsplit('/', 1)[-1]}/{rng.choice(['4f1c9a0e', 'b7d2e611', '0ac94d3f'])}"
+            streams.setdefault(stream, []).append(
+                {"timestamp": int(moment.timestamp() * 1000), "message": message}
+            )
+        for stream, batch in streams.items():
+            logs.create_log_stream(logGroupName=group, logStreamName=stream)
+            for offset in range(0, len(batch), LOG_BATCH):
+                logs.put_log_events(
+                    logGroupName=group, logStreamName=stream, logEvents=batch[offset : offset + LOG_BATCH]
+                )
+
+
+def _routine_activity(
+    sim: SimulatorClient, w: Workload, *, start: datetime, now: datetime, rng: random.Random
+) -> None:
+    """Ordinary writes seen in every account's CloudTrail: autoscaling, log streams, parameters."""
+    autoscaling = f"arn:aws:sts::{w.account_id}:assumed-role/AWSServiceRoleForApplicationAutoScaling_ECSService/AutoScaling"
+    moment = start + timedelta(minutes=rng.randint(5, 20))
+    count = 2
+    while moment < now - timedelta(minutes=40):
+        count = 3 if count == 2 else 2
+        sim.acting_client("ecs", at=moment, actor=autoscaling).update_service(
+            cluster=w.ids["cluster"], service=w.ids["service:worker"], desiredCount=count
+        )
+        sim.acting_client(
+            "ssm", at=moment + timedelta(minutes=3), actor=ADMIN_ACTOR.format(account=w.account_id)
+        ).put_parameter(
+            Name="/storefront/feature-flags/banner",
+            Value=rng.choice(["on", "off"]),
+            Type="String",
+            Overwrite=True,
+        )
+        moment += timedelta(minutes=rng.randint(35, 55))
+
+
+def inject(
+    sim: SimulatorClient, w: Workload, scenario: Scenario, *, now: datetime | None = None, seed: int = 7
+) -> Injection:
+    now = (now or datetime.now(UTC)).replace(second=0, microsecond=0)
+    onset = now - timedelta(minutes=scenario.onset_minutes_ago)
+    start = now - timedelta(minutes=HISTORY_MINUTES)
+    rng = random.Random(seed)
+    effects = _combined(scenario)
+
+    _routine_activity(sim, w, start=start, now=now, rng=rng)
+    for change in sorted(effects.changes, key=lambda c: c.at):
+        _perform_change(sim, w, change, onset + timedelta(minutes=change.at))
+
+    cloudwatch = sim.client("cloudwatch")
+    for namespace, data in telemetry.metric_data(
+        w, effects.metrics, start=start, onset=onset, end=now, rng=rng
+    ).items():
+        for offset in range(0, len(data), METRIC_BATCH):
+            cloudwatch.put_metric_data(Namespace=namespace, MetricData=data[offset : offset + METRIC_BATCH])
+
+    history_start = -(HISTORY_MINUTES - scenario.onset_minutes_ago)  # minutes relative to onset
+    baseline = [e.model_copy(update={"start": history_start}) for e in baseline_logs.BASELINE]
+    events = telemetry.log_events(w, [*baseline, *effects.logs], onset=onset, end=now, rng=rng)
+    _put_logs(sim, w, events, rng)
+
+    for service in ("web", "worker"):
+        sim.inject(
+            "ecs_service_steady",
+            account_id=w.account_id,
+            payload={
+                "cluster": w.ids["cluster"],
+                "service": w.ids[f"service:{service}"],
+                "at": start.isoformat(),
+                "count": 4 if service == "web" else 2,
+            },
+        )
+    for stopped in effects.stopped_tasks:
+        logical = stopped.resource.split(":", 1)[1]
+        moment = onset + timedelta(minutes=stopped.start)
+        while moment < now:
+            sim.inject(
+                "ecs_task",
+                account_id=w.account_id,
+                payload={
+                    "cluster": w.ids["cluster"],
+                    "service": w.ids[f"service:{logical}"],
+                    "task_definition": w.ids[f"task_definition:{logical}"],
+                    "status": "STOPPED",
+                    "started_at": (moment - timedelta(minutes=rng.randint(20, 90))).isoformat(),
+                    "stopped_at": moment.isoformat(),
+                    "stop_code": stopped.stop_code,
+                    "stopped_reason": stopped.reason,
+                    "containers": [
+                        {
+                            "name": w.ids[f"service:{logical}"],
+                            "exit_code": stopped.exit_code,
+                            "reason": stopped.container_reason,
+                        }
+                    ],
+                },
+            )
+            moment += timedelta(minutes=stopped.every_minutes)
+    for event in effects.rds_events:
+        sim.inject(
+            "rds_event",
+            account_id=w.account_id,
+            payload={
+                "db_instance": w.ref(event.resource).rsplit(":", 1)[-1],
+                "date": (onset + timedelta(minutes=event.at)).isoformat(),
+                "message": event.message,
+                "categories": event.categories,
+            },
+        )
+    transitions = sim.inject("evaluate_alarms", account_id=w.account_id, payload={"now": now.isoformat()})
+    return Injection(
+        scenario=scenario.name,
+        alarm_name=alarm_name(scenario.alarm),
+        onset=onset,
+        now=now,
+        truth_resource=w.ref(scenario.truth.resource),
+        truth_fault=scenario.truth.fault,
+        transitions=list(transitions.get("transitions", [])) if isinstance(transitions, dict) else [],
+    )

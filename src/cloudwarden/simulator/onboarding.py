@@ -1,0 +1,147 @@
+"""Deploy the onboarding template into the simulated account, exactly as a customer would.
+
+CreateStack with the rendered CloudFormation template and the two parameters, wait for
+CREATE_COMPLETE, read the outputs. Then the simulator works around moto's CloudFormation gaps,
+each only where moto left one (so a workaround switches itself off if moto learns the feature):
+- `ManagedPolicyArns` is dropped: the managed policy is attached through IAM;
+- `AWS::SNS::TopicPolicy` is not supported: the topic policy is set through SNS;
+- inline role policies and the KMS key policy are kept as objects, not JSON, so GetRolePolicy
+  answers a Python repr and every KMS call on the key fails: both are put again as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from cloudwarden.aws import template
+from cloudwarden.aws.template import PolicyMode
+from cloudwarden.simulator.client import SimulatorClient
+
+DEFAULT_STACK_NAME = "CloudWardenOnboarding"
+_FINAL_STATES = {"CREATE_COMPLETE", "CREATE_FAILED", "ROLLBACK_COMPLETE", "ROLLBACK_FAILED"}
+
+
+class OnboardingFailed(RuntimeError):
+    """The onboarding stack did not reach CREATE_COMPLETE."""
+
+
+@dataclass(frozen=True)
+class OnboardingOutputs:
+    read_role_arn: str
+    actions_role_arn: str | None
+    alerts_topic_arn: str
+    stack_id: str
+
+
+def deploy_onboarding_stack(
+    sim: SimulatorClient,
+    *,
+    principal_arn: str,
+    external_id: str,
+    enable_actions: bool = False,
+    policy_mode: PolicyMode = "least-privilege",
+    stack_name: str = DEFAULT_STACK_NAME,
+    read_actions: Sequence[str] | None = None,
+    write_actions: Sequence[str] | None = None,
+    timeout_seconds: float = 30.0,
+) -> OnboardingOutputs:
+    """Create the onboarding stack in the simulated account and return its outputs.
+
+    Without `read_actions`/`write_actions` the declarations in the permission registry are used.
+    """
+    if read_actions is None or write_actions is None:
+        declared_reads, declared_writes = template.declared_actions()
+        read_actions = declared_reads if read_actions is None else read_actions
+        write_actions = declared_writes if write_actions is None else write_actions
+    policies = template.build_policies(
+        principal_arn=principal_arn,
+        read_actions=read_actions,
+        write_actions=write_actions,
+        policy_mode=policy_mode,
+    )
+    cloudformation = sim.client("cloudformation")
+    stack_id: str = cloudformation.create_stack(
+        StackName=stack_name,
+        TemplateBody=template.cloudformation_yaml(policies),
+        Parameters=[
+            {"ParameterKey": "ExternalId", "ParameterValue": external_id},
+            {"ParameterKey": "EnableActions", "ParameterValue": "true" if enable_actions else "false"},
+        ],
+        Capabilities=["CAPABILITY_NAMED_IAM"],
+    )["StackId"]
+    stack = _wait_for_stack(cloudformation, stack_id, timeout_seconds)
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+    result = OnboardingOutputs(
+        read_role_arn=outputs["ReadOnlyRoleArn"],
+        actions_role_arn=outputs.get("ActionsRoleArn"),
+        alerts_topic_arn=outputs["AlertsTopicArn"],
+        stack_id=stack_id,
+    )
+    # arn:<partition>:sns:<region>:<account>:<name>
+    _, partition, _, _, account_id, _ = result.alerts_topic_arn.split(":", 5)
+    values = {
+        "partition": partition,
+        "account_id": account_id,
+        "topic_arn": result.alerts_topic_arn,
+        "external_id": external_id,
+    }
+    _fill_moto_gaps(sim, policies.resolved(values), result)
+    return result
+
+
+def _fill_moto_gaps(
+    sim: SimulatorClient, policies: template.OnboardingPolicies, result: OnboardingOutputs
+) -> None:
+    iam, sns, kms = sim.client("iam"), sim.client("sns"), sim.client("kms")
+    role = template.READ_ROLE_NAME
+    if policies.managed_policy_arn is not None:
+        attached = iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]
+        if policies.managed_policy_arn not in {p["PolicyArn"] for p in attached}:
+            iam.attach_role_policy(RoleName=role, PolicyArn=policies.managed_policy_arn)
+
+    inline = {(role, template.DENY_POLICY_NAME): policies.deny_writes}
+    if policies.read is not None:
+        inline[(role, template.READ_POLICY_NAME)] = policies.read
+    if result.actions_role_arn is not None:
+        inline[(template.ACTIONS_ROLE_NAME, template.ACTIONS_POLICY_NAME)] = policies.actions
+    for (role_name, policy_name), document in inline.items():
+        stored = iam.get_role_policy(RoleName=role_name, PolicyName=policy_name)["PolicyDocument"]
+        if not isinstance(stored, dict):  # botocore decodes real JSON into a dict
+            iam.put_role_policy(
+                RoleName=role_name, PolicyName=policy_name, PolicyDocument=json.dumps(document)
+            )
+
+    topic = sns.get_topic_attributes(TopicArn=result.alerts_topic_arn)["Attributes"]
+    current = json.loads(topic.get("Policy", "{}")).get("Statement", [])
+    if {s["Sid"] for s in policies.alerts_topic["Statement"]} - {s.get("Sid") for s in current}:
+        sns.set_topic_attributes(
+            TopicArn=result.alerts_topic_arn,
+            AttributeName="Policy",
+            AttributeValue=json.dumps(policies.alerts_topic),
+        )
+
+    key_id = topic["KmsMasterKeyId"]
+    if not isinstance(kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"], str):
+        kms.put_key_policy(KeyId=key_id, PolicyName="default", Policy=json.dumps(policies.alerts_key))
+
+
+def _wait_for_stack(cloudformation: Any, stack_id: str, timeout_seconds: float) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout_seconds
+    while True:
+        stack: dict[str, Any] = cloudformation.describe_stacks(StackName=stack_id)["Stacks"][0]
+        status = stack["StackStatus"]
+        if status == "CREATE_COMPLETE":
+            return stack
+        if status in _FINAL_STATES or time.monotonic() > deadline:
+            events = cloudformation.describe_stack_events(StackName=stack_id)["StackEvents"]
+            reasons = [
+                f"{e['LogicalResourceId']}: {e.get('ResourceStatusReason', e['ResourceStatus'])}"
+                for e in events
+                if e["ResourceStatus"].endswith("FAILED")
+            ]
+            raise OnboardingFailed(f"onboarding stack ended in {status}: {reasons or 'no failure events'}")
+        time.sleep(0.2)

@@ -1,0 +1,131 @@
+"""Deploying the onboarding stack into the simulated account, as a customer would."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from cloudwarden.aws import template
+from cloudwarden.simulator.client import SimulatorClient
+from cloudwarden.simulator.onboarding import OnboardingOutputs, deploy_onboarding_stack
+from tests.aws.test_template import PRINCIPAL, READS, WRITES
+
+# moto warns that it skips AWS::SNS::TopicPolicy; deploy_onboarding_stack fills that gap.
+pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse AWS..SNS..TopicPolicy:UserWarning")
+
+EXTERNAL_ID = "Y2xvdWR3YXJkZW4tb25ib2FyZGluZy10ZXN0LWlk-42"
+ACCOUNT = "123456789012"
+
+
+def deploy(sim: SimulatorClient, **kwargs: Any) -> OnboardingOutputs:
+    return deploy_onboarding_stack(
+        sim,
+        principal_arn=PRINCIPAL,
+        external_id=EXTERNAL_ID,
+        read_actions=READS,
+        write_actions=WRITES,
+        **kwargs,
+    )
+
+
+def policy_actions(document: dict[str, Any], effect: str = "Allow") -> set[str]:
+    actions: set[str] = set()
+    for statement in document["Statement"]:
+        if statement["Effect"] == effect:
+            action = statement["Action"]
+            actions.update(action if isinstance(action, list) else [action])
+    return actions
+
+
+def test_roles_trust_only_cloudwarden_and_only_with_the_external_id(sim: SimulatorClient) -> None:
+    outputs = deploy(sim, enable_actions=True)
+    assert outputs.read_role_arn == f"arn:aws:iam::{ACCOUNT}:role/CloudWardenReadOnly"
+    assert outputs.actions_role_arn == f"arn:aws:iam::{ACCOUNT}:role/CloudWardenActions"
+    assert outputs.alerts_topic_arn == f"arn:aws:sns:us-east-1:{ACCOUNT}:CloudWardenAlerts"
+    stack = sim.client("cloudformation").describe_stacks(StackName=outputs.stack_id)["Stacks"][0]
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+
+    iam, sts = sim.client("iam"), sim.client("sts")
+    for role_arn in (outputs.read_role_arn, outputs.actions_role_arn):
+        role = iam.get_role(RoleName=role_arn.rsplit("/", 1)[1])["Role"]
+        assert role["MaxSessionDuration"] == 3600
+        [statement] = role["AssumeRolePolicyDocument"]["Statement"]
+        assert statement["Principal"] == {"AWS": PRINCIPAL}
+        assert statement["Action"] == "sts:AssumeRole"
+        assert statement["Condition"] == {"StringEquals": {"sts:ExternalId": EXTERNAL_ID}}
+
+        assumed = sts.assume_role(RoleArn=role_arn, RoleSessionName="cloudwarden", ExternalId=EXTERNAL_ID)
+        assert assumed["AssumedRoleUser"]["Arn"].startswith(f"arn:aws:sts::{ACCOUNT}:assumed-role/")
+        for wrong in ({"ExternalId": "x" * 40}, {}):
+            with pytest.raises(ClientError) as denied:
+                sts.assume_role(RoleArn=role_arn, RoleSessionName="cloudwarden", **wrong)
+            assert denied.value.response["Error"]["Code"] == "AccessDenied"
+
+
+def test_roles_hold_exactly_the_declared_actions(sim: SimulatorClient) -> None:
+    deploy(sim, enable_actions=True)
+    iam = sim.client("iam")
+    read_role = template.READ_ROLE_NAME
+    names = iam.list_role_policies(RoleName=read_role)["PolicyNames"]
+    assert sorted(names) == sorted([template.READ_POLICY_NAME, template.DENY_POLICY_NAME])
+    read = iam.get_role_policy(RoleName=read_role, PolicyName=template.READ_POLICY_NAME)
+    assert policy_actions(read["PolicyDocument"]) == set(READS)
+    deny = iam.get_role_policy(RoleName=read_role, PolicyName=template.DENY_POLICY_NAME)
+    assert "ecs:Update*" in policy_actions(deny["PolicyDocument"], effect="Deny")
+    assert iam.list_attached_role_policies(RoleName=read_role)["AttachedPolicies"] == []
+
+    [name] = iam.list_role_policies(RoleName=template.ACTIONS_ROLE_NAME)["PolicyNames"]
+    actions = iam.get_role_policy(RoleName=template.ACTIONS_ROLE_NAME, PolicyName=name)["PolicyDocument"]
+    assert policy_actions(actions) == set(WRITES)
+
+
+def test_actions_role_is_absent_unless_enabled(sim: SimulatorClient) -> None:
+    outputs = deploy(sim)
+    assert outputs.actions_role_arn is None
+    stack = sim.client("cloudformation").describe_stacks(StackName=outputs.stack_id)["Stacks"][0]
+    assert {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}["EnableActions"] == "false"
+    assert "ActionsRoleArn" not in {o["OutputKey"] for o in stack["Outputs"]}
+    with pytest.raises(ClientError) as missing:
+        sim.client("iam").get_role(RoleName=template.ACTIONS_ROLE_NAME)
+    assert missing.value.response["Error"]["Code"] == "NoSuchEntity"
+
+
+def test_alerts_topic_exists_encrypted_with_its_policy(sim: SimulatorClient) -> None:
+    outputs = deploy(sim)
+    attributes = sim.client("sns").get_topic_attributes(TopicArn=outputs.alerts_topic_arn)["Attributes"]
+    key_id = attributes["KmsMasterKeyId"]
+    assert key_id.startswith(f"arn:aws:kms:us-east-1:{ACCOUNT}:key/")
+    kms = sim.client("kms")
+    assert kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyManager"] == "CUSTOMER"
+    assert "alias/cloudwarden-alerts" in {a["AliasName"] for a in kms.list_aliases()["Aliases"]}
+
+    statements = {s["Sid"]: s for s in json.loads(attributes["Policy"])["Statement"]}
+    assert statements["CloudWatchAlarmsPublish"]["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": ACCOUNT}
+    }
+    assert statements["EventBridgeRulesPublish"]["Principal"] == {"Service": "events.amazonaws.com"}
+    assert statements["CloudWardenSubscribesHttpsIntake"]["Principal"] == {"AWS": PRINCIPAL}
+    assert statements["CloudWardenPublishesNotifications"]["Action"] == "sns:Publish"
+    assert {s["Resource"] for s in statements.values()} == {outputs.alerts_topic_arn}
+
+
+@pytest.mark.parametrize(
+    ("mode", "policy_arn"),
+    [
+        ("ReadOnlyAccess", "arn:aws:iam::aws:policy/ReadOnlyAccess"),
+        ("ViewOnlyAccess", "arn:aws:iam::aws:policy/job-function/ViewOnlyAccess"),
+    ],
+)
+def test_managed_modes_attach_the_aws_policy(
+    sim: SimulatorClient, mode: template.PolicyMode, policy_arn: str
+) -> None:
+    deploy(sim, policy_mode=mode)
+    iam = sim.client("iam")
+    attached = iam.list_attached_role_policies(RoleName=template.READ_ROLE_NAME)["AttachedPolicies"]
+    assert [p["PolicyArn"] for p in attached] == [policy_arn]
+    assert iam.list_role_policies(RoleName=template.READ_ROLE_NAME)["PolicyNames"] == [
+        template.DENY_POLICY_NAME
+    ]

@@ -1,0 +1,414 @@
+"""The onboarding template: what a customer deploys must grant exactly what CloudWarden declares."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from cloudwarden.actions.catalog import REMEDIATIONS
+from cloudwarden.aws import template
+from cloudwarden.aws.template import PolicyMode
+
+PRINCIPAL = "arn:aws:iam::111122223333:role/CloudWardenService"
+# Explicit reads, so these tests do not depend on which collectors exist. logs:StartQuery is a
+# read whose verb is also a write verb (Start), to prove the deny leaves such reads alone.
+READS = sorted(
+    {
+        "cloudtrail:LookupEvents",
+        "cloudwatch:DescribeAlarms",
+        "cloudwatch:GetMetricData",
+        "ec2:DescribeSecurityGroups",
+        "ecs:DescribeServices",
+        "ecs:DescribeTaskDefinition",
+        "elasticloadbalancing:DescribeTargetHealth",
+        "lambda:GetFunctionConcurrency",
+        "logs:FilterLogEvents",
+        "logs:GetQueryResults",
+        "logs:StartQuery",
+        "rds:DescribeDBInstances",
+        "securityhub:GetFindings",
+        "sts:GetCallerIdentity",
+    }
+)
+WRITES = sorted({a for r in REMEDIATIONS.values() for a in r.permission.actions})
+MODES: tuple[PolicyMode, ...] = ("least-privilege", "ReadOnlyAccess", "ViewOnlyAccess")
+EXTERNAL_ID = "dGhpcy1pcy1hLXRlc3QtZXh0ZXJuYWwtaWQtMDEyMzQ1"
+TF_PLUGIN_DIR = Path(os.environ.get("CLOUDWARDEN_TF_PLUGIN_DIR", "/opt/tf-plugins"))
+
+
+def render(mode: PolicyMode = "least-privilege", reads: list[str] = READS) -> str:
+    return template.render_cloudformation(
+        principal_arn=PRINCIPAL, read_actions=reads, write_actions=WRITES, policy_mode=mode
+    )
+
+
+def parsed(mode: PolicyMode = "least-privilege") -> dict[str, Any]:
+    document: dict[str, Any] = yaml.safe_load(render(mode))
+    return document
+
+
+def role_policy(document: dict[str, Any], role: str, name: str) -> dict[str, Any] | None:
+    for policy in document["Resources"][role]["Properties"].get("Policies", []):
+        if policy["PolicyName"] == name:
+            found: dict[str, Any] = policy["PolicyDocument"]
+            return found
+    return None
+
+
+def actions_of(policy: dict[str, Any], effect: str = "Allow") -> list[str]:
+    found: list[str] = []
+    for statement in policy["Statement"]:
+        if statement["Effect"] == effect:
+            action = statement["Action"]
+            found.extend(action if isinstance(action, list) else [action])
+    return found
+
+
+def iam_matches(action: str, pattern: str) -> bool:
+    return fnmatchcase(action.lower(), pattern.lower())  # IAM: glob, case-insensitive
+
+
+def lint(text: str, parameters: dict[str, str] | None = None) -> list[str]:
+    from cfnlint.api import ManualArgs, lint
+    from cfnlint.context.parameters import ParameterSet
+
+    config: dict[str, Any] = {"regions": ["us-east-1"], "include_checks": ["I"]}
+    if parameters is not None:
+        config["parameters"] = [ParameterSet(parameters=parameters)]
+    return [
+        f"{m.rule.id} {m.message[:200]} (line {m.linenumber})"
+        for m in lint(text, config=ManualArgs(**config))
+    ]
+
+
+@pytest.mark.parametrize("enable_actions", [None, "true", "false"])
+@pytest.mark.parametrize("mode", MODES)
+def test_cloudformation_passes_cfn_lint_without_any_finding(
+    mode: PolicyMode, enable_actions: str | None
+) -> None:
+    # None: cfn-lint checks both sides of the condition; "true"/"false": as deployed.
+    parameters = (
+        None if enable_actions is None else {"ExternalId": EXTERNAL_ID, "EnableActions": enable_actions}
+    )
+    assert lint(render(mode), parameters) == []
+
+
+def test_template_starts_with_a_header_comment_and_explains_resource_star() -> None:
+    text = render()
+    assert text.startswith("# CloudWarden onboarding")
+    assert "never choose your own" in text
+    assert "do not support resource-level permissions" in text
+    assert "cannot" in text and "alias/aws/sns" in text  # why a customer managed key
+
+
+def test_read_policy_grants_exactly_the_declared_read_actions() -> None:
+    read = role_policy(parsed(), "CloudWardenReadOnly", template.READ_POLICY_NAME)
+    assert read is not None
+    assert sorted(actions_of(read)) == READS
+    for statement in read["Statement"]:  # grouped by service, on every resource
+        assert statement["Resource"] == "*"
+        assert len({a.split(":")[0] for a in statement["Action"]}) == 1
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_no_role_allows_a_wildcard_action(mode: PolicyMode) -> None:
+    document = parsed(mode)
+    for role in ("CloudWardenReadOnly", "CloudWardenActions"):
+        for policy in document["Resources"][role]["Properties"]["Policies"]:
+            allowed = actions_of(policy["PolicyDocument"])
+            assert not [a for a in allowed if "*" in a or "?" in a], (role, policy["PolicyName"])
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_write_deny_blocks_no_declared_read_but_every_remediation(mode: PolicyMode) -> None:
+    deny = role_policy(parsed(mode), "CloudWardenReadOnly", template.DENY_POLICY_NAME)
+    assert deny is not None
+    patterns = actions_of(deny, effect="Deny")
+    assert actions_of(deny, effect="Allow") == []
+    blocked = {read: [p for p in patterns if iam_matches(read, p)] for read in READS}
+    assert {read: hits for read, hits in blocked.items() if hits} == {}
+    # The read role can never do what the actions role does, nor the classic escalations.
+    for write in [*WRITES, "iam:PassRole", "iam:CreateAccessKey", "ssm:SendCommand", "sts:AssumeRole"]:
+        assert any(iam_matches(write, p) for p in patterns), write
+    assert "secretsmanager:GetSecretValue" not in actions_of(deny, "Deny")
+
+
+def test_deny_leaves_out_only_the_pattern_that_would_catch_a_read() -> None:
+    deny = role_policy(parsed(), "CloudWardenReadOnly", template.DENY_POLICY_NAME)
+    assert deny is not None
+    patterns = actions_of(deny, effect="Deny")
+    assert "logs:Start*" not in patterns  # would block logs:StartQuery
+    assert {"logs:Stop*", "logs:Delete*", "logs:Put*"} <= set(patterns)
+
+
+def test_every_deny_pattern_matches_a_real_iam_action() -> None:
+    # cfn-lint's IAM action list; a pattern matching nothing would be a W3037 warning in the
+    # managed-policy modes, which deny every service in the table.
+    from cfnlint.data import AdditionalSpecs
+    from cfnlint.helpers import load_resource
+
+    known = load_resource(AdditionalSpecs, "Policies.json")
+    unmatched = [
+        f"{service}:{verb}*"
+        for service, verbs in template.WRITE_VERBS_BY_SERVICE.items()
+        for verb in verbs.split()
+        if not any(a.lower().startswith(verb.lower()) for a in known[service]["Actions"])
+    ]
+    assert unmatched == []
+
+
+def test_trust_policies_admit_only_cloudwarden_with_the_external_id() -> None:
+    document = parsed()
+    for role in ("CloudWardenReadOnly", "CloudWardenActions"):
+        properties = document["Resources"][role]["Properties"]
+        assert properties["MaxSessionDuration"] == 3600
+        [statement] = properties["AssumeRolePolicyDocument"]["Statement"]
+        assert statement["Effect"] == "Allow"
+        assert statement["Principal"] == {"AWS": PRINCIPAL}
+        assert statement["Action"] == "sts:AssumeRole"
+        assert statement["Condition"] == {"StringEquals": {"sts:ExternalId": {"Ref": "ExternalId"}}}
+    external_id = document["Parameters"]["ExternalId"]
+    assert external_id["NoEcho"] is True
+    assert external_id["MinLength"] == 32
+    assert external_id["AllowedPattern"] == "^[A-Za-z0-9_-]+$"
+    assert "Never choose your own" in external_id["Description"]
+    assert document["Parameters"]["EnableActions"] == {
+        "Type": "String",
+        "AllowedValues": ["true", "false"],
+        "Default": "false",
+        "Description": document["Parameters"]["EnableActions"]["Description"],
+    }
+
+
+def test_actions_role_exists_only_under_the_condition_with_only_write_actions() -> None:
+    document = parsed()
+    assert document["Conditions"]["ActionsEnabled"] == {"Fn::Equals": [{"Ref": "EnableActions"}, "true"]}
+    actions_role = document["Resources"]["CloudWardenActions"]
+    assert actions_role["Condition"] == "ActionsEnabled"
+    [policy] = actions_role["Properties"]["Policies"]
+    assert sorted(actions_of(policy["PolicyDocument"])) == WRITES
+    assert "ManagedPolicyArns" not in actions_role["Properties"]
+    assert document["Outputs"]["ActionsRoleArn"]["Condition"] == "ActionsEnabled"
+    others = [r for r in document["Resources"].values() if r is not actions_role]
+    assert all("Condition" not in r for r in others)
+
+
+@pytest.mark.parametrize(
+    ("mode", "policy_path"),
+    [("ReadOnlyAccess", "policy/ReadOnlyAccess"), ("ViewOnlyAccess", "policy/job-function/ViewOnlyAccess")],
+)
+def test_managed_modes_attach_the_aws_policy_instead_of_the_read_list(
+    mode: PolicyMode, policy_path: str
+) -> None:
+    properties = parsed(mode)["Resources"]["CloudWardenReadOnly"]["Properties"]
+    assert properties["ManagedPolicyArns"] == [{"Fn::Sub": f"arn:${{AWS::Partition}}:iam::aws:{policy_path}"}]
+    assert [p["PolicyName"] for p in properties["Policies"]] == [template.DENY_POLICY_NAME]
+
+
+def test_alerts_topic_is_encrypted_with_a_key_alarms_and_rules_can_use() -> None:
+    resources = parsed()["Resources"]
+    topic = resources["CloudWardenAlerts"]["Properties"]
+    assert topic["KmsMasterKeyId"] == {"Fn::GetAtt": ["CloudWardenAlertsKey", "Arn"]}  # not alias/aws/sns
+    key = resources["CloudWardenAlertsKey"]["Properties"]
+    assert key["EnableKeyRotation"] is True
+    grants = {s["Sid"]: s for s in key["KeyPolicy"]["Statement"]}
+    delivery = grants["AlarmsAndRulesEncryptAlerts"]
+    assert delivery["Principal"] == {"Service": ["cloudwatch.amazonaws.com", "events.amazonaws.com"]}
+    assert delivery["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
+    assert grants["CloudWardenPublishesThroughSns"]["Principal"] == {"AWS": PRINCIPAL}
+
+    policy = resources["CloudWardenAlertsPolicy"]["Properties"]
+    assert policy["Topics"] == [{"Ref": "CloudWardenAlerts"}]
+    statements = {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}
+    same_account = {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+    for sid, service in [("CloudWatchAlarmsPublish", "cloudwatch"), ("EventBridgeRulesPublish", "events")]:
+        assert statements[sid]["Principal"] == {"Service": f"{service}.amazonaws.com"}
+        assert statements[sid]["Action"] == "sns:Publish"
+        assert statements[sid]["Condition"] == same_account
+    subscribe = statements["CloudWardenSubscribesHttpsIntake"]
+    assert (subscribe["Principal"], subscribe["Action"]) == ({"AWS": PRINCIPAL}, "sns:Subscribe")
+    assert subscribe["Condition"] == {"StringEquals": {"sns:Protocol": "https"}}
+    assert statements["CloudWardenPublishesNotifications"]["Principal"] == {"AWS": PRINCIPAL}
+    assert all(s["Resource"] == {"Ref": "CloudWardenAlerts"} for s in statements.values())
+
+
+def test_outputs_name_the_roles_and_the_topic() -> None:
+    outputs = parsed()["Outputs"]
+    assert outputs["ReadOnlyRoleArn"]["Value"] == {"Fn::GetAtt": ["CloudWardenReadOnly", "Arn"]}
+    assert outputs["ActionsRoleArn"]["Value"] == {"Fn::GetAtt": ["CloudWardenActions", "Arn"]}
+    assert outputs["AlertsTopicArn"]["Value"] == {"Ref": "CloudWardenAlerts"}
+
+
+@pytest.mark.parametrize(
+    ("principal", "reads", "writes", "message"),
+    [
+        (PRINCIPAL, ["logs:*"], WRITES, "without wildcards"),
+        (PRINCIPAL, ["logs:Get*"], WRITES, "without wildcards"),
+        (PRINCIPAL, READS, [], "no write actions"),
+        (PRINCIPAL, [*READS, "ecs:UpdateService"], WRITES, "both read and write"),
+        ("arn:aws:iam::111122223333:role/x\nEvil: 1", READS, WRITES, "not an IAM role"),
+        ("111122223333", READS, WRITES, "not an IAM role"),
+    ],
+)
+def test_bad_declarations_are_refused(
+    principal: str, reads: list[str], writes: list[str], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        template.build_policies(principal_arn=principal, read_actions=reads, write_actions=writes)
+
+
+def test_read_actions_beyond_iams_inline_policy_limit_are_refused() -> None:
+    too_many = [f"ec2:DescribeSomething{i:04d}" for i in range(400)]
+    with pytest.raises(ValueError, match="inline policies need"):
+        template.build_policies(principal_arn=PRINCIPAL, read_actions=too_many, write_actions=WRITES)
+    # The managed-policy modes carry no read list, so the same declarations fit there.
+    template.build_policies(
+        principal_arn=PRINCIPAL, read_actions=too_many, write_actions=WRITES, policy_mode="ReadOnlyAccess"
+    )
+
+
+# --- Terraform -------------------------------------------------------------------------------
+
+
+def render_tf(mode: PolicyMode = "least-privilege") -> str:
+    return template.render_terraform(
+        principal_arn=PRINCIPAL, read_actions=READS, write_actions=WRITES, policy_mode=mode
+    )
+
+
+def unquote(value: Any) -> Any:
+    if isinstance(value, list):
+        return [unquote(v) for v in value]
+    if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"':
+        return value[1:-1]
+    return value
+
+
+def hcl_blocks(parsed_hcl: dict[str, Any], kind: str) -> dict[tuple[str, str], dict[str, Any]]:
+    """{(type, name): body} for `resource` or `data` blocks from python-hcl2's output."""
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for entry in parsed_hcl.get(kind, []):
+        for block_type, named in entry.items():
+            for name, body in named.items():
+                found[(unquote(block_type), unquote(name))] = body
+    return found
+
+
+def policy_document_actions(body: dict[str, Any]) -> list[str]:
+    return [a for statement in body["statement"] for a in unquote(statement["actions"])]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_terraform_declares_the_same_grants(mode: PolicyMode) -> None:
+    hcl2 = pytest.importorskip("hcl2")
+    parsed_hcl = hcl2.loads(render_tf(mode))
+    resources = hcl_blocks(parsed_hcl, "resource")
+    data = hcl_blocks(parsed_hcl, "data")
+
+    expected = {
+        ("aws_iam_role", "read_only"),
+        ("aws_iam_role_policy", "deny_writes"),
+        ("aws_iam_role", "actions"),
+        ("aws_iam_role_policy", "actions"),
+        ("aws_kms_key", "alerts"),
+        ("aws_kms_alias", "alerts"),
+        ("aws_sns_topic", "alerts"),
+        ("aws_sns_topic_policy", "alerts"),
+    }
+    if mode == "least-privilege":
+        expected.add(("aws_iam_role_policy", "read_only"))
+        assert sorted(policy_document_actions(data[("aws_iam_policy_document", "read_only")])) == READS
+    else:
+        expected.add(("aws_iam_role_policy_attachment", "read_only_managed"))
+        attachment = resources[("aws_iam_role_policy_attachment", "read_only_managed")]
+        assert unquote(attachment["policy_arn"]).endswith(
+            f"iam::aws:policy/{'job-function/' * (mode == 'ViewOnlyAccess')}{mode}"
+        )
+    assert set(resources) == expected
+
+    # Same deny patterns as the CloudFormation template.
+    cfn_deny = role_policy(parsed(mode), "CloudWardenReadOnly", template.DENY_POLICY_NAME)
+    assert cfn_deny is not None
+    assert policy_document_actions(data[("aws_iam_policy_document", "deny_writes")]) == actions_of(
+        cfn_deny, "Deny"
+    )
+
+    # The actions role and its policy exist only when enable_actions is true.
+    for key in [("aws_iam_role", "actions"), ("aws_iam_role_policy", "actions")]:
+        assert resources[key]["count"] == "${var.enable_actions ? 1 : 0}"
+    assert sorted(policy_document_actions(data[("aws_iam_policy_document", "actions")])) == WRITES
+
+    [trust] = data[("aws_iam_policy_document", "trust")]["statement"]
+    [principals] = trust["principals"]
+    assert unquote(principals["identifiers"]) == [PRINCIPAL]
+    [condition] = trust["condition"]
+    assert unquote(condition["variable"]) == "sts:ExternalId"
+    assert condition["values"] == ["${var.external_id}"]
+    assert resources[("aws_iam_role", "read_only")]["max_session_duration"] == 3600
+    assert resources[("aws_sns_topic", "alerts")]["kms_master_key_id"] == "${aws_kms_key.alerts.arn}"
+
+    variables = {unquote(k): v for entry in parsed_hcl["variable"] for k, v in entry.items()}
+    assert variables["external_id"]["sensitive"] is True
+    assert "length(var.external_id) >= 32" in variables["external_id"]["validation"][0]["condition"]
+    assert variables["enable_actions"]["default"] is False
+    outputs = {unquote(k) for entry in parsed_hcl["output"] for k in entry}
+    assert outputs == {"read_only_role_arn", "actions_role_arn", "alerts_topic_arn"}
+
+
+@pytest.mark.skipif(
+    shutil.which("terraform") is None or not TF_PLUGIN_DIR.is_dir(),
+    reason="needs terraform and a local AWS provider (CLOUDWARDEN_TF_PLUGIN_DIR)",
+)
+@pytest.mark.parametrize("mode", ["least-privilege", "ViewOnlyAccess"])
+def test_terraform_is_formatted_and_validates_against_the_aws_provider(
+    mode: PolicyMode, tmp_path: Path
+) -> None:
+    (tmp_path / "main.tf").write_text(render_tf(mode))
+    env = {**os.environ, "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1"}
+
+    def terraform(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["terraform", *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+        )
+
+    fmt = terraform("fmt", "-check", "-diff", "-no-color")
+    assert fmt.returncode == 0, fmt.stdout
+    init = terraform("init", "-backend=false", "-input=false", "-no-color", f"-plugin-dir={TF_PLUGIN_DIR}")
+    assert init.returncode == 0, init.stdout + init.stderr
+    validate = terraform("validate", "-json", "-no-color")
+    result = json.loads(validate.stdout)
+    assert (result["valid"], result["error_count"], result["warning_count"]) == (True, 0, 0), result
+
+
+# --- The real registry -----------------------------------------------------------------------
+
+registry_exists = importlib.util.find_spec("cloudwarden.evidence.registry") is not None
+
+
+@pytest.mark.skipif(not registry_exists, reason="cloudwarden.evidence.registry not written yet")
+def test_template_for_the_declared_registry_lints_clean_and_grants_exactly_it() -> None:
+    from cloudwarden.aws import permissions
+
+    reads, writes = permissions.actions("read"), permissions.actions("write")
+    assert set(writes) == set(WRITES)
+    unknown = sorted({a.split(":")[0] for a in reads} - set(template.WRITE_VERBS_BY_SERVICE))
+    assert unknown == [], "add these services to WRITE_VERBS_BY_SERVICE so the deny covers them"
+    for mode in MODES:
+        text = template.render_declared("cloudformation", principal_arn=PRINCIPAL, policy_mode=mode)
+        assert lint(text) == []
+        document = yaml.safe_load(text)
+        deny = role_policy(document, "CloudWardenReadOnly", template.DENY_POLICY_NAME)
+        assert deny is not None
+        assert not [(r, p) for r in reads for p in actions_of(deny, "Deny") if iam_matches(r, p)]
+        read = role_policy(document, "CloudWardenReadOnly", template.READ_POLICY_NAME)
+        assert (sorted(actions_of(read)) if read else None) == (reads if mode == "least-privilege" else None)
+    assert "aws_iam_role_policy" in template.render_declared("terraform", principal_arn=PRINCIPAL)
