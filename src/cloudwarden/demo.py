@@ -114,12 +114,14 @@ def _run(
             assert stored is not None
             store.mark_connected(db=db, account=stored, probe={p.source: p.detail for p in probe})
 
+    expected = alarms.alarm_name(chosen.alarm)
     received = threading.Event()
-    incidents: list[str] = []
+    incidents: dict[str, tuple[str, float]] = {}  # alarm name -> (incident id, arrival time)
 
     def on_alarm(message: sns.SnsMessage, alarm: sns.AlarmNotification) -> None:
         if alarm.NewStateValue != "ALARM":
             return
+        arrival = time.perf_counter()
         with factory.begin() as db:
             incident, _ = store.record_incident(
                 db=db,
@@ -131,8 +133,9 @@ def _run(
                 notification=alarm.model_dump(mode="json"),
                 dedup_key=message.message_id,
             )
-            incidents.append(incident.id)
-        received.set()
+            incidents.setdefault(alarm.AlarmName, (incident.id, arrival))
+        if alarm.AlarmName == expected:
+            received.set()
 
     intake = SnsIntakeServer(on_alarm=on_alarm, fetch_cert=sns.simulator_cert_fetcher(sim.endpoint)).start()
     try:
@@ -148,7 +151,6 @@ def _run(
                     f"alarm {injection.alarm_name} did not arrive through SNS within {ALARM_WAIT_SECONDS}s"
                     + (f"; intake errors: {intake.errors}" if intake.errors else "")
                 )
-        arrived = time.perf_counter()
         with step("Investigating: collecting evidence and ranking root causes"):
             session = broker.session(role_arn=role_arn, external_id=external_id, region=sim.region)
             result = investigate.run(
@@ -157,7 +159,7 @@ def _run(
             with factory.begin() as db:
                 runtime.persist_investigation(
                     db,
-                    incident_id=incidents[0],
+                    incident_id=incidents[expected][0],
                     bundle=result.bundle,
                     diagnosis=result.diagnosis,
                     duration_ms=result.collect_ms + result.diagnose_ms,
@@ -170,10 +172,10 @@ def _run(
         injection=injection,
         account_id=account_id,
         role_arn=role_arn,
-        incident_id=incidents[0],
+        incident_id=incidents[expected][0],
         diagnosis=result.diagnosis,
         probe=probe,
         aws_calls_by_action=dict(result.call_log.by_action()),
-        time_to_diagnosis_ms=int((stored_at - arrived) * 1000),
+        time_to_diagnosis_ms=int((stored_at - incidents[expected][1]) * 1000),
         intake_errors=list(intake.errors),
     )

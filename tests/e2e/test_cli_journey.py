@@ -86,3 +86,11 @@ def test_iam_template_and_scenario_list(cli: CliRunner) -> None:
         "network_block",
         "permission_denied",
     }
+
+
+def test_purge_reports_rows_per_table(cli: CliRunner) -> None:
+    result = cli.invoke(app, ["purge", "--json"])
+    assert result.exit_code == 0, result.output
+    counts = json.loads(result.stdout)
+    assert {"accounts", "incidents", "diagnoses"} <= set(counts)
+    assert all(value == 0 for value in counts.values())

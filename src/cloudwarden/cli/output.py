@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 __all__ = ["Table", "console", "out", "print_diagnosis", "print_json", "quiet_step", "step"]
@@ -38,7 +39,7 @@ def print_json(data: Any) -> None:
 
 
 def print_diagnosis(diagnosis: Diagnosis) -> None:
-    out.print(f"\n[bold]{diagnosis.summary}[/bold]")
+    out.print(f"\n[bold]{escape(diagnosis.summary)}[/bold]")
     out.print(
         f"[dim]alarm {diagnosis.alarm.name} at {diagnosis.alarm.state_changed_at:%Y-%m-%d %H:%M:%S} UTC; "
         f"onset {diagnosis.onset:%H:%M}; {diagnosis.candidates} candidates; {diagnosis.aws_calls} AWS calls[/dim]"
@@ -47,7 +48,7 @@ def print_diagnosis(diagnosis: Diagnosis) -> None:
     for column in ("#", "resource", "fault", "confidence", "evidence"):
         table.add_column(column, overflow="fold")
     for h in diagnosis.hypotheses:
-        evidence = "\n".join(f"[{e.source}] {e.summary}" for e in h.evidence[:4])
+        evidence = "\n".join(escape(f"[{e.source}] {e.summary}") for e in h.evidence[:4])
         table.add_row(
             str(h.rank), f"{h.resource_kind}\n{h.resource_name}", h.fault, f"{h.confidence:.0%}", evidence
         )
@@ -62,4 +63,4 @@ def print_diagnosis(diagnosis: Diagnosis) -> None:
                 f"[bold]Suggested action[/bold] (needs your approval): {top.suggested_action.title} {top.suggested_action.params}"
             )
     for gap in diagnosis.evidence_unavailable:
-        out.print(f"[yellow]! {gap}[/yellow]")
+        out.print(f"[yellow]! {escape(gap)}[/yellow]")

@@ -193,17 +193,6 @@ def inject(
     events = telemetry.log_events(w, [*baseline, *effects.logs], onset=onset, end=now, rng=rng)
     _put_logs(sim, w, events, rng)
 
-    for service in ("web", "worker"):
-        sim.inject(
-            "ecs_service_steady",
-            account_id=w.account_id,
-            payload={
-                "cluster": w.ids["cluster"],
-                "service": w.ids[f"service:{service}"],
-                "at": start.isoformat(),
-                "count": 4 if service == "web" else 2,
-            },
-        )
     for stopped in effects.stopped_tasks:
         logical = stopped.resource.split(":", 1)[1]
         moment = onset + timedelta(minutes=stopped.start)

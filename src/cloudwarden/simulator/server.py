@@ -38,6 +38,12 @@ _ONE_AMI = [
     }
 ]
 
+
+class _SkipTopicPolicyWarning(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "AWS::SNS::TopicPolicy" not in record.getMessage()
+
+
 _configured = False
 _configure_lock = threading.Lock()
 
@@ -78,8 +84,10 @@ class SimulatorServer:
 
     def start(self) -> SimulatorServer:
         configure_moto_environment()
-        # moto warns about CloudFormation types it skips; the onboarding code makes up for them.
-        logging.getLogger("moto.cloudformation").setLevel(logging.ERROR)
+        # moto warns about the CloudFormation type it skips that onboarding.py makes up for.
+        moto_logger = logging.getLogger("moto")
+        if not any(isinstance(f, _SkipTopicPolicyWarning) for f in moto_logger.filters):
+            moto_logger.addFilter(_SkipTopicPolicyWarning())
         warnings.filterwarnings("ignore", message="Tried to parse AWS::", category=UserWarning)
         from moto.moto_server.werkzeug_app import (
             DomainDispatcherApplication,
@@ -143,8 +151,8 @@ class SimulatorServer:
         while not self._stop.wait(self.tick_seconds):
             try:
                 self.tick()
-            except Exception as exc:  # a failed tick must not kill the simulator; say why
-                print(f"simulator tick failed: {type(exc).__name__}: {exc}")
+            except Exception:  # a failed tick must not kill the simulator; say why
+                logging.getLogger(__name__).exception("simulator tick failed")
 
     def _wsgi(self, moto_app: Any) -> Any:
         from werkzeug.wrappers import Request, Response

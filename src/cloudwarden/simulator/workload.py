@@ -252,6 +252,17 @@ def deploy_workload(sim: SimulatorClient, *, now: datetime, account_id: str = "1
         w.refs[f"ecs_service:{logical}"] = service["serviceArn"]
         w.ids[f"service:{logical}"] = name
         w.ids[f"task_definition:{logical}"] = td
+        # ECS in moto never starts a service's tasks: the simulator runs them, steady since setup.
+        sim.inject(
+            "ecs_service_steady",
+            account_id=account_id,
+            payload={
+                "cluster": cluster,
+                "service": name,
+                "at": at.isoformat(),
+                "count": kwargs["desiredCount"],
+            },
+        )
     for group_name, ref in (
         (f"/aws/lambda/{FUNCTION}", "lambda_function:resizer"),
         (f"/aws/rds/instance/{DB}/postgresql", "rds_instance:orders"),
