@@ -18,6 +18,7 @@ from cloudwarden.aws.session import SessionBroker, base_session
 from cloudwarden.aws.template import READ_ROLE_NAME
 from cloudwarden.config import Settings
 from cloudwarden.diagnosis.model import Diagnosis
+from cloudwarden.evidence.model import EvidenceBundle
 from cloudwarden.simulator import alarms, inject, scenario, workload
 from cloudwarden.simulator.client import SimulatorClient
 from cloudwarden.simulator.onboarding import deploy_onboarding_stack
@@ -36,6 +37,7 @@ class DemoRun:
     role_arn: str
     incident_id: str
     diagnosis: Diagnosis
+    bundle: EvidenceBundle
     probe: list[aws_probe.ProbeResult]
     aws_calls_by_action: dict[str, int]
     time_to_diagnosis_ms: int
@@ -68,8 +70,10 @@ def run_demo(
     step: StepReporter = _quiet,
     server: SimulatorServer | None = None,
     seed: int = 7,
+    chosen: scenario.Scenario | None = None,
 ) -> DemoRun:
-    chosen = scenario.get(scenario_name)
+    """Run the journey for the shipped scenario `scenario_name`, or for `chosen` (a variant)."""
+    chosen = chosen or scenario.get(scenario_name)
     own_server = server is None
     with step("Starting the simulated AWS account"):
         server = server or SimulatorServer(tick_seconds=0).start()
@@ -174,6 +178,7 @@ def _run(
         role_arn=role_arn,
         incident_id=incidents[expected][0],
         diagnosis=result.diagnosis,
+        bundle=result.bundle,
         probe=probe,
         aws_calls_by_action=dict(result.call_log.by_action()),
         time_to_diagnosis_ms=int((stored_at - incidents[expected][1]) * 1000),
