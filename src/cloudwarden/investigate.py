@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from cloudwarden.aws.session import AssumedSession, CallLog
 from cloudwarden.diagnosis.engine import diagnose
 from cloudwarden.diagnosis.model import Diagnosis
+from cloudwarden.diagnosis.narrate import Narrator, narrator_from_settings
 from cloudwarden.evidence.collect import collect
 from cloudwarden.evidence.context import CollectContext
 from cloudwarden.evidence.model import EvidenceBundle
@@ -22,12 +23,17 @@ class Investigation:
     diagnose_ms: int
 
 
-def run(session: AssumedSession, *, alarm_name: str, lookback_minutes: int) -> Investigation:
+def run(
+    session: AssumedSession, *, alarm_name: str, lookback_minutes: int, narrator: Narrator | None = None
+) -> Investigation:
+    """Collect, diagnose, then narrate (the template unless an LLM narrator is configured)."""
     ctx = CollectContext(session=session)
     started = time.perf_counter()
     bundle = collect(ctx, alarm_name=alarm_name, lookback_minutes=lookback_minutes)
     collected = time.perf_counter()
     diagnosis = diagnose(bundle)
+    chosen = narrator or narrator_from_settings()
+    diagnosis.narration = chosen.narrate(diagnosis)
     done = time.perf_counter()
     return Investigation(
         diagnosis=diagnosis,

@@ -72,6 +72,7 @@ def _checks() -> list[tuple[str, str, str, Any]]:
             lambda c: c.describe_target_groups(PageSize=1),
         ),
         ("lambda", "lambda", "lambda:ListFunctions", lambda c: c.list_functions(MaxItems=1)),
+        ("findings", "guardduty", "guardduty:ListDetectors", lambda c: c.list_detectors(MaxResults=1)),
     ]
 
 

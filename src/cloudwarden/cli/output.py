@@ -62,5 +62,11 @@ def print_diagnosis(diagnosis: Diagnosis) -> None:
             out.print(
                 f"[bold]Suggested action[/bold] (needs your approval): {top.suggested_action.title} {top.suggested_action.params}"
             )
+    if diagnosis.narration is not None:
+        n = diagnosis.narration
+        source = (
+            n.narrator if n.fallback_reason is None else f"template; {n.model} not used: {n.fallback_reason}"
+        )
+        out.print(f"\n[bold]Narration[/bold] [dim]({escape(source)})[/dim]\n{escape(n.text)}")
     for gap in diagnosis.evidence_unavailable:
         out.print(f"[yellow]! {escape(gap)}[/yellow]")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from cloudwarden.diagnosis import advice, context, topology
 from cloudwarden.diagnosis.faults import RULES, Finding
 from cloudwarden.diagnosis.model import AlarmSummary, Diagnosis, EvidenceRef, Hypothesis
+from cloudwarden.evidence.collectors import findings
 from cloudwarden.evidence.model import EvidenceBundle
 
 MAX_HYPOTHESES = 5
@@ -58,7 +59,8 @@ def diagnose(bundle: EvidenceBundle) -> Diagnosis:
                         source=f.source, time=f.time, resource=f.resource, summary=f.summary, weight=f.weight
                     )
                     for f in sorted(findings, key=lambda f: -f.weight)
-                ],
+                ]
+                + security_context(bundle, key),
                 next_steps=advice.NEXT_STEPS.get(fault, []),
                 suggested_action=advice.suggested_action(fault, resource, ctx),
             )
@@ -79,10 +81,34 @@ def diagnose(bundle: EvidenceBundle) -> Diagnosis:
         window_end=bundle.window_end,
         candidates=len(in_scope),
         hypotheses=hypotheses,
-        evidence_unavailable=[gap.describe() for gap in bundle.gaps],
+        evidence_unavailable=[gap.describe() for gap in bundle.gaps]
+        + [
+            f"evidence unavailable: {s.describe()}"
+            for s in bundle.finding_sources
+            if s.state == "not_enabled"
+        ],
         aws_calls=bundle.aws_calls,
         summary=summarize(hypotheses, alarm.name, len(bundle.gaps)),
     )
+
+
+def security_context(bundle: EvidenceBundle, key: str) -> list[EvidenceRef]:
+    """Security findings on the hypothesis's resource: shown beside it, never scored.
+
+    A finding is context an SRE wants next to a root cause (was this role's credential abused?),
+    not by itself a sign of the operational fault types ranked here.
+    """
+    touching = findings.relevant(bundle.findings, [key], bundle.window_start, bundle.window_end)
+    return [
+        EvidenceRef(
+            source=f"finding:{f.source}",
+            time=f.last_seen,
+            resource=key,
+            summary=f"{f.severity} {f.type}: {f.title}",
+            weight=0.0,
+        )
+        for f in touching[:3]
+    ]
 
 
 def summarize(hypotheses: list[Hypothesis], alarm_name: str, gaps: int) -> str:

@@ -41,6 +41,27 @@ class Hypothesis(Strict):
     suggested_action: SuggestedAction | None = None
 
 
+class Narration(BaseModel):
+    """Prose for one diagnosis, with how it was produced and what it cost.
+
+    `narrator` names who wrote `text` ("template" whenever the template was used, including
+    as a fallback); `model` is the LLM that was called, kept on a fallback so the tokens and
+    cost of the failed attempt stay attributable. Token counts are None when unknown (no
+    LLM call, or the call died before a usage report).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str
+    narrator: str
+    model: str | None = None
+    fallback_reason: str | None = None
+    input_tokens: int | None = Field(default=None, ge=0)
+    output_tokens: int | None = Field(default=None, ge=0)
+    cost_usd: float | None = Field(default=None, ge=0)
+    duration_ms: int = Field(ge=0)
+
+
 class AlarmSummary(Strict):
     name: str
     arn: str
@@ -62,3 +83,4 @@ class Diagnosis(Strict):
     evidence_unavailable: list[str]
     aws_calls: int
     summary: str
+    narration: Narration | None = None

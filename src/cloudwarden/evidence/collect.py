@@ -17,6 +17,7 @@ from cloudwarden.evidence.collectors import (
     ec2,
     ecs,
     elbv2,
+    findings,
     lambda_functions,
     logs,
     metrics,
@@ -204,6 +205,9 @@ def collect(ctx: CollectContext, *, alarm_name: str, lookback_minutes: int) -> E
         lambda: cloudtrail.get(ctx.client("cloudtrail"), start=start, end=end),
     )
     bundle.changes += [c for c in cloudtrail.transform(raw_trail or []) if start <= c.time <= end]
+    report = findings.collect(ctx, start=start, end=end, region=session.region, account_id=session.account_id)
+    bundle.findings = findings.relevant(report.findings, list(near), start, end)
+    bundle.finding_sources = report.sources
     bundle.changes.sort(key=lambda c: c.time)
     bundle.gaps = list(ctx.gaps)
     bundle.aws_calls = ctx.call_log.count

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from cloudwarden.evidence.collectors.findings import FindingSourceStatus, SecurityFinding
+
 ResourceKind = Literal[
     "ecs_service",
     "rds_instance",
@@ -137,6 +139,8 @@ class EvidenceBundle(BaseModel):
     events: list[ServiceEvent] = Field(default_factory=list)
     alarm_history: list[AlarmTransition] = Field(default_factory=list)
     other_alarms: list[AlarmInfo] = Field(default_factory=list)
+    findings: list[SecurityFinding] = Field(default_factory=list)  # those touching candidates
+    finding_sources: list[FindingSourceStatus] = Field(default_factory=list)
     gaps: list[EvidenceGap] = Field(default_factory=list)
     aws_calls: int = 0
 

@@ -8,11 +8,12 @@ from cloudwarden.evidence.collectors import (
     ec2,
     ecs,
     elbv2,
+    findings,
     lambda_functions,
     logs,
     metrics,
     rds,
 )
 
-COLLECTORS = (alarms, metrics, logs, cloudtrail, ecs, rds, ec2, elbv2, lambda_functions)
+COLLECTORS = (alarms, metrics, logs, cloudtrail, ecs, rds, ec2, elbv2, lambda_functions, findings)
 SOURCES = tuple(c.SOURCE for c in COLLECTORS)

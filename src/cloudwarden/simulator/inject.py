@@ -178,6 +178,17 @@ def inject(
     effects = _combined(scenario)
 
     _routine_activity(sim, w, start=start, now=now, rng=rng)
+    sim.inject(
+        "guardduty_finding",
+        account_id=w.account_id,
+        payload={
+            "type": "Discovery:IAMUser/AnomalousBehavior",
+            "severity": 2.0,
+            "title": "APIs commonly used in discovery tactics were invoked by a task role.",
+            "created_at": (now - timedelta(minutes=rng.randint(70, 150))).isoformat(),
+            "resource": {"kind": "access_key", "role_name": "image-resizer-exec"},
+        },
+    )
     for change in sorted(effects.changes, key=lambda c: c.at):
         _perform_change(sim, w, change, onset + timedelta(minutes=change.at))
 

@@ -71,6 +71,8 @@ def deploy_workload(sim: SimulatorClient, *, now: datetime, account_id: str = "1
         return sim.acting_client(service, at=at, actor=actor)
 
     w = Workload(account_id=account_id, region=region)
+    w.ids["guardduty_detector"] = c("guardduty").create_detector(Enable=True)["DetectorId"]
+    c("securityhub").enable_security_hub(EnableDefaultStandards=False)
     ec2, iam = c("ec2"), c("iam")
     vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
     ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})

@@ -41,6 +41,7 @@ PATCH_MODULES = (
     "cloudwarden.simulator.patches.cloudwatch_alarms",
     "cloudwarden.simulator.patches.ecs_activity",
     "cloudwarden.simulator.patches.rds_events",
+    "cloudwarden.simulator.patches.guardduty_findings",
     "cloudwarden.simulator.patches.sns_signing",
 )
 
