@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cloudwarden.cli import accounts, db, demo, investigate, sim
+from cloudwarden.cli import accounts, bench, db, demo, investigate, sim
 
 app = typer.Typer(
     help="CloudWarden: an open-source on-call partner for AWS accounts.",
@@ -34,6 +34,7 @@ app.command("accounts")(accounts.list_accounts)
 app.command("investigate")(investigate.investigate)
 app.command("purge")(db.purge)
 app.add_typer(sim.app, name="sim")
+app.add_typer(bench.app, name="bench")
 app.add_typer(db.app, name="db")
 
 if __name__ == "__main__":
