@@ -46,6 +46,10 @@ SG_EVENTS = (
     "DeleteSecurityGroup",
     "ModifyNetworkInterfaceAttribute",
 )
+# Log categories that say a dependency failed (the network, a database, a permission, a quota).
+DEPENDENCY_FAILURES = frozenset(
+    {"timeout", "too_many_connections", "disk_full", "access_denied", "throttled"}
+)
 IAM_EVENTS = (
     "DetachRolePolicy",
     "DeleteRolePolicy",
@@ -78,6 +82,8 @@ def bad_deploy(ctx: Context, key: str) -> list[Finding]:
         return []
     first = min(c.time for c in deploys)
     findings = [Finding(3.0, c.source, c.time, key, _describe_change(c)) for c in deploys[:1]]
+    # New errors in its own logs, after the deploy, that no dependency explains: a timeout naming
+    # the database points at the path to the database, not at the code that was shipped.
     errors = [
         t
         for t in ctx.templates
@@ -87,6 +93,8 @@ def bad_deploy(ctx: Context, key: str) -> list[Finding]:
         and t.baseline_count * 10 < t.recent_count
         and t.first_recent
         and t.first_recent >= first
+        and not (t.categories & DEPENDENCY_FAILURES)
+        and not (t.mentions - {key})
     ]
     findings += [_log_finding(t, 2.5 if i == 0 else 0.3, key) for i, t in enumerate(errors[:3])]
     for tg in (e.source for e in ctx.graph.edges if e.target == key and e.relation == "target-group"):
