@@ -81,7 +81,8 @@ def bad_deploy(ctx: Context, key: str) -> list[Finding]:
     if not deploys:
         return []
     first = min(c.time for c in deploys)
-    findings = [Finding(3.0, c.source, c.time, key, _describe_change(c)) for c in deploys[:1]]
+    # A deploy alone is circumstantial (teams deploy all day); errors of its own make the case.
+    findings = [Finding(2.0, c.source, c.time, key, _describe_change(c)) for c in deploys[:1]]
     # New errors in its own logs, after the deploy, that no dependency explains: a timeout naming
     # the database points at the path to the database, not at the code that was shipped.
     errors = [
@@ -96,7 +97,7 @@ def bad_deploy(ctx: Context, key: str) -> list[Finding]:
         and not (t.categories & DEPENDENCY_FAILURES)
         and not (t.mentions - {key})
     ]
-    findings += [_log_finding(t, 2.5 if i == 0 else 0.3, key) for i, t in enumerate(errors[:3])]
+    findings += [_log_finding(t, 3.0 if i == 0 else 0.3, key) for i, t in enumerate(errors[:3])]
     for tg in (e.source for e in ctx.graph.edges if e.target == key and e.relation == "target-group"):
         findings += _metric(ctx, tg, "HTTPCode_Target_5XX_Count", 1.0)
     return findings
@@ -135,7 +136,9 @@ def cpu_saturation(ctx: Context, key: str) -> list[Finding]:
     cpu = ctx.metric(key, "CPUUtilization", rising=True)
     if cpu is None:
         return []
-    findings = [Finding(3.0 if cpu.recent >= 80 else 1.0, "metrics", cpu.onset, key, cpu.describe())]
+    # Saturation is a level, not only a deviation: weigh how close the CPU is to its ceiling.
+    weight = 3.0 if cpu.recent >= 80 else 2.0 if cpu.recent >= 60 else 1.0
+    findings = [Finding(weight, "metrics", cpu.onset, key, cpu.describe())]
     dependents = ctx.graph.dependents(key)
     findings += [
         _log_finding(t, 1.5 if i == 0 else 0.2, key)

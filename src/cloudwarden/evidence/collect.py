@@ -121,6 +121,40 @@ def log_groups(resources: list[Resource]) -> dict[str, str]:
     return groups
 
 
+def _discover(ctx: CollectContext, bundle: EvidenceBundle) -> list[Resource]:
+    """What the account runs (ECS, RDS, Lambda, EC2, ELB), with deployments and service events."""
+    resources: list[Resource] = []
+    raw_ecs: Any = ctx.guarded(ecs.SOURCE, "ecs", lambda: ecs.get(ctx.client("ecs")))
+    if raw_ecs is not None:
+        ecs_resources, deployments, ecs_events = ecs.transform(raw_ecs)
+        resources += ecs_resources
+        bundle.changes += deployments
+        bundle.events += [e for e in ecs_events if bundle.window_start <= e.time <= bundle.window_end]
+    raw_rds: Any = ctx.guarded(
+        rds.SOURCE,
+        "rds",
+        lambda: rds.get(ctx.client("rds"), start=bundle.window_start, end=bundle.window_end),
+    )
+    if raw_rds is not None:
+        rds_resources, rds_events = rds.transform(raw_rds)
+        resources += rds_resources
+        bundle.events += rds_events
+    raw_lambda: Any = ctx.guarded(
+        lambda_functions.SOURCE, "lambda", lambda: lambda_functions.get(ctx.client("lambda"))
+    )
+    if raw_lambda is not None:
+        fn_resources, fn_edges = lambda_functions.transform(raw_lambda)
+        resources += fn_resources
+        bundle.edges += fn_edges
+    raw_ec2: Any = ctx.guarded(ec2.SOURCE, "ec2", lambda: ec2.get(ctx.client("ec2")))
+    if raw_ec2 is not None:
+        resources += ec2.transform(raw_ec2, region=ctx.session.region)
+    raw_elb: Any = ctx.guarded(elbv2.SOURCE, "elbv2", lambda: elbv2.get(ctx.client("elbv2")))
+    if raw_elb is not None:
+        resources += elbv2.transform(raw_elb)
+    return resources
+
+
 def collect(ctx: CollectContext, *, alarm_name: str, lookback_minutes: int) -> EvidenceBundle:
     session = ctx.session
     cw = ctx.client("cloudwatch")
@@ -142,7 +176,6 @@ def collect(ctx: CollectContext, *, alarm_name: str, lookback_minutes: int) -> E
         lambda: alarms.get_history(cw, alarm_name=alarm_name, start=start, end=end),
     )
 
-    resources: list[Resource] = []
     bundle = EvidenceBundle(
         account_id=session.account_id,
         region=session.region,
@@ -152,30 +185,7 @@ def collect(ctx: CollectContext, *, alarm_name: str, lookback_minutes: int) -> E
         alarm_history=alarms.transform_history(history or []),
         other_alarms=[a for a in infos if a.name != alarm_name and a.state == "ALARM"],
     )
-    raw_ecs: Any = ctx.guarded(ecs.SOURCE, "ecs", lambda: ecs.get(ctx.client("ecs")))
-    if raw_ecs is not None:
-        ecs_resources, deployments, ecs_events = ecs.transform(raw_ecs)
-        resources += ecs_resources
-        bundle.changes += deployments
-        bundle.events += [e for e in ecs_events if start <= e.time <= end]
-    raw_rds: Any = ctx.guarded(rds.SOURCE, "rds", lambda: rds.get(ctx.client("rds"), start=start, end=end))
-    if raw_rds is not None:
-        rds_resources, rds_events = rds.transform(raw_rds)
-        resources += rds_resources
-        bundle.events += rds_events
-    raw_lambda: Any = ctx.guarded(
-        lambda_functions.SOURCE, "lambda", lambda: lambda_functions.get(ctx.client("lambda"))
-    )
-    if raw_lambda is not None:
-        fn_resources, fn_edges = lambda_functions.transform(raw_lambda)
-        resources += fn_resources
-        bundle.edges += fn_edges
-    raw_ec2: Any = ctx.guarded(ec2.SOURCE, "ec2", lambda: ec2.get(ctx.client("ec2")))
-    if raw_ec2 is not None:
-        resources += ec2.transform(raw_ec2, region=session.region)
-    raw_elb: Any = ctx.guarded(elbv2.SOURCE, "elbv2", lambda: elbv2.get(ctx.client("elbv2")))
-    if raw_elb is not None:
-        resources += elbv2.transform(raw_elb)
+    resources = _discover(ctx, bundle)
     resources += topology.queue_resources(alarm, region=session.region, account_id=session.account_id)
     resources += topology.role_resources(resources)
     bundle.resources = resources
