@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -58,16 +58,11 @@ class DemoRun:
         )
 
 
-@contextlib.contextmanager
-def _quiet(_: str) -> Iterator[None]:
-    yield
-
-
 def run_demo(
     scenario_name: str,
     *,
     settings: Settings,
-    step: StepReporter = _quiet,
+    step: StepReporter = contextlib.nullcontext,
     server: SimulatorServer | None = None,
     seed: int = 7,
     chosen: scenario.Scenario | None = None,

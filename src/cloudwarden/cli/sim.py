@@ -56,6 +56,8 @@ def inject_scenario(
     json_: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Inject a scenario into a running simulator; its alarm fires through SNS."""
+    from botocore.exceptions import ClientError
+
     from cloudwarden.simulator import alarms, inject, scenario, workload
     from cloudwarden.simulator.client import SimulatorClient
 
@@ -74,7 +76,7 @@ def inject_scenario(
     try:
         stack = sim.client("cloudformation").describe_stacks(StackName=ONBOARDING_STACK)["Stacks"][0]
         topics += [o["OutputValue"] for o in stack.get("Outputs", []) if o["OutputKey"] == "AlertsTopicArn"]
-    except Exception:
+    except ClientError:  # no onboarding stack deployed yet
         output.console.print(
             "[yellow]No CloudWarden onboarding stack: the alarm goes to ops-alerts only.[/yellow]"
         )

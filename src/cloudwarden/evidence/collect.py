@@ -183,7 +183,6 @@ def collect(ctx: CollectContext, *, alarm_name: str, lookback_minutes: int) -> E
         window_start=start,
         window_end=end,
         alarm_history=alarms.transform_history(history or []),
-        other_alarms=[a for a in infos if a.name != alarm_name and a.state == "ALARM"],
     )
     resources = _discover(ctx, bundle)
     resources += topology.queue_resources(alarm, region=session.region, account_id=session.account_id)

@@ -138,7 +138,6 @@ class EvidenceBundle(BaseModel):
     changes: list[Change] = Field(default_factory=list)
     events: list[ServiceEvent] = Field(default_factory=list)
     alarm_history: list[AlarmTransition] = Field(default_factory=list)
-    other_alarms: list[AlarmInfo] = Field(default_factory=list)
     findings: list[SecurityFinding] = Field(default_factory=list)  # those touching candidates
     finding_sources: list[FindingSourceStatus] = Field(default_factory=list)
     gaps: list[EvidenceGap] = Field(default_factory=list)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from cloudwarden.aws.arns import security_group_key
 from cloudwarden.aws.permissions import declare
 from cloudwarden.evidence.model import Resource
 
@@ -24,10 +25,6 @@ def get(client: Any) -> dict[str, Any]:
         for reservation in page.get("Reservations", []):
             instances.extend(reservation.get("Instances", []))
     return {"security_groups": groups, "instances": instances}
-
-
-def security_group_key(region: str, account_id: str, group_id: str) -> str:
-    return f"arn:aws:ec2:{region}:{account_id}:security-group/{group_id}"
 
 
 def transform(raw: dict[str, Any], *, region: str) -> list[Resource]:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast, get_args
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict
 
+from cloudwarden.aws.arns import security_group_key
 from cloudwarden.aws.permissions import declare
 
 if TYPE_CHECKING:
@@ -58,11 +59,6 @@ class _Frozen(BaseModel):
     # Not evidence.model.Frozen: model.py may import these types without a cycle (so nothing here
     # imports evidence.model, directly or through another collector).
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def security_group_key(region: str, account_id: str, group_id: str) -> str:
-    """The key collectors/ec2.py gives a security group (not imported: it imports evidence.model)."""
-    return f"arn:aws:ec2:{region}:{account_id}:security-group/{group_id}"
 
 
 class SecurityFinding(_Frozen):
