@@ -66,6 +66,12 @@ def _checks() -> list[tuple[str, str, str, Any]]:
         ("rds", "rds", "rds:DescribeDBInstances", lambda c: c.describe_db_instances(MaxRecords=20)),
         ("ec2", "ec2", "ec2:DescribeSecurityGroups", lambda c: c.describe_security_groups(MaxResults=5)),
         (
+            "ec2-status",
+            "ec2",
+            "ec2:DescribeInstanceStatus",
+            lambda c: c.describe_instance_status(MaxResults=5),
+        ),
+        (
             "elbv2",
             "elbv2",
             "elasticloadbalancing:DescribeTargetGroups",
@@ -73,6 +79,12 @@ def _checks() -> list[tuple[str, str, str, Any]]:
         ),
         ("lambda", "lambda", "lambda:ListFunctions", lambda c: c.list_functions(MaxItems=1)),
         ("findings", "guardduty", "guardduty:ListDetectors", lambda c: c.list_detectors(MaxResults=1)),
+        (
+            "autoscaling",
+            "application-autoscaling",
+            "application-autoscaling:DescribeScalableTargets",
+            lambda c: c.describe_scalable_targets(ServiceNamespace="ecs", MaxResults=1),
+        ),
     ]
 
 

@@ -39,8 +39,10 @@ PATCH_MODULES = (
     "cloudwarden.simulator.patches.sts_trust",
     "cloudwarden.simulator.patches.cloudtrail_lookup",
     "cloudwarden.simulator.patches.cloudwatch_alarms",
+    "cloudwarden.simulator.patches.metric_data",
     "cloudwarden.simulator.patches.ecs_activity",
     "cloudwarden.simulator.patches.rds_events",
+    "cloudwarden.simulator.patches.ec2_status",
     "cloudwarden.simulator.patches.guardduty_findings",
     "cloudwarden.simulator.patches.sns_signing",
 )
