@@ -21,7 +21,7 @@ def open_store(settings: Settings) -> sessionmaker[Session]:
 
 
 def evidence_items(bundle: EvidenceBundle, diagnosis: Diagnosis) -> list[dict[str, Any]]:
-    """What of the evidence is kept: the findings each hypothesis cites, changes and events."""
+    """What of the evidence is kept: cited findings, changes, GitHub comparisons and events."""
     items: list[dict[str, Any]] = []
     for hypothesis in diagnosis.hypotheses:
         for ref in hypothesis.evidence:
@@ -44,6 +44,18 @@ def evidence_items(bundle: EvidenceBundle, diagnosis: Diagnosis) -> list[dict[st
                 "observed_at": change.time,
                 "summary": f"{change.name} by {change.actor}"[:2000],
                 "data": {"event_id": change.event_id},
+            }
+        )
+    for compared in bundle.deploy_commits:  # GitHub (opt-in): what a suspect deployment brought
+        items.append(
+            {
+                "source": "github",
+                "kind": "deploy-commits",
+                "resource": compared.resource[:500],
+                "observed_at": compared.deployed_at or diagnosis.alarm.state_changed_at,
+                "summary": f"{compared.repository} {compared.base}..{compared.head}: "
+                f"{compared.total_commits} commits",
+                "data": compared.model_dump(mode="json"),
             }
         )
     for event in bundle.events:

@@ -129,3 +129,55 @@ def test_managed_modes_attach_the_aws_policy(
     assert iam.list_role_policies(RoleName=template.READ_ROLE_NAME)["PolicyNames"] == [
         template.DENY_POLICY_NAME
     ]
+
+
+def test_github_token_grant_exists_only_when_its_parameter_is_set(sim: SimulatorClient) -> None:
+    """moto's CloudFormation evaluates the template's Conditions: the grants follow the parameters."""
+    for case in ("empty", "secret", "secret and key"):
+        sim.reset()
+        iam = sim.client("iam")
+        secret_arn = sim.client("secretsmanager").create_secret(
+            Name="cloudwarden/github-token", SecretString="t" * 40
+        )["ARN"]
+        key_arn = sim.client("kms").create_key(Description="encrypts the GitHub token")["KeyMetadata"]["Arn"]
+        opt_in = {
+            "empty": {},
+            "secret": {"GitHubTokenSecretArn": secret_arn},
+            "secret and key": {"GitHubTokenSecretArn": secret_arn, "GitHubTokenKmsKeyArn": key_arn},
+        }[case]
+        outputs = deploy(sim, opt_in=opt_in)
+
+        stack = sim.client("cloudformation").describe_stacks(StackName=outputs.stack_id)["Stacks"][0]
+        assert stack["StackStatus"] == "CREATE_COMPLETE"
+        parameters = {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}
+        assert parameters["GitHubTokenSecretArn"] == opt_in.get("GitHubTokenSecretArn", "")
+        policies = {
+            name: iam.get_role_policy(RoleName=template.READ_ROLE_NAME, PolicyName=name)["PolicyDocument"]
+            for name in iam.list_role_policies(RoleName=template.READ_ROLE_NAME)["PolicyNames"]
+        }
+        optional = set(policies) - {template.READ_POLICY_NAME, template.DENY_POLICY_NAME}
+        assert (
+            optional
+            == {
+                "empty": set(),
+                "secret": {"CloudWardenGitHubTokenSecret"},
+                "secret and key": {"CloudWardenGitHubTokenSecret", "CloudWardenGitHubTokenKmsKey"},
+            }[case]
+        )
+        read_actions = policy_actions(policies[template.READ_POLICY_NAME])
+        assert not [a for a in read_actions if a.startswith("secretsmanager:")]
+        if "CloudWardenGitHubTokenSecret" in optional:
+            [statement] = policies["CloudWardenGitHubTokenSecret"]["Statement"]
+            assert statement["Action"] == ["secretsmanager:GetSecretValue"]
+            assert statement["Resource"] == secret_arn  # exactly that secret, never "*"
+        if "CloudWardenGitHubTokenKmsKey" in optional:
+            [statement] = policies["CloudWardenGitHubTokenKmsKey"]["Statement"]
+            assert (statement["Action"], statement["Resource"]) == ("kms:Decrypt", key_arn)
+            assert statement["Condition"] == {
+                "StringLike": {"kms:ViaService": "secretsmanager.*.amazonaws.com"}
+            }
+
+
+def test_an_unknown_optional_parameter_is_refused(sim: SimulatorClient) -> None:
+    with pytest.raises(ValueError, match="no optional parameter"):
+        deploy(sim, opt_in={"GitHubTokenSecret": "arn:aws:secretsmanager:us-east-1:123456789012:secret:x"})

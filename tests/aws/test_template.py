@@ -368,11 +368,12 @@ def test_terraform_declares_the_same_grants(mode: PolicyMode) -> None:
     shutil.which("terraform") is None or not TF_PLUGIN_DIR.is_dir(),
     reason="needs terraform and a local AWS provider (CLOUDWARDEN_TF_PLUGIN_DIR)",
 )
+@pytest.mark.parametrize("with_github", [False, True])
 @pytest.mark.parametrize("mode", ["least-privilege", "ViewOnlyAccess"])
 def test_terraform_is_formatted_and_validates_against_the_aws_provider(
-    mode: PolicyMode, tmp_path: Path
+    mode: PolicyMode, with_github: bool, tmp_path: Path
 ) -> None:
-    (tmp_path / "main.tf").write_text(render_tf(mode))
+    (tmp_path / "main.tf").write_text(render_optional(mode, "terraform") if with_github else render_tf(mode))
     env = {**os.environ, "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1"}
 
     def terraform(*args: str) -> subprocess.CompletedProcess[str]:
@@ -412,3 +413,154 @@ def test_template_for_the_declared_registry_lints_clean_and_grants_exactly_it() 
         read = role_policy(document, "CloudWardenReadOnly", template.READ_POLICY_NAME)
         assert (sorted(actions_of(read)) if read else None) == (reads if mode == "least-privilege" else None)
     assert "aws_iam_role_policy" in template.render_declared("terraform", principal_arn=PRINCIPAL)
+
+
+# --- Optional grants: the GitHub token secret ------------------------------------------------
+
+SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:cloudwarden/github-token-AbCdEf"
+KEY_ARN = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def render_optional(mode: PolicyMode = "least-privilege", fmt: str = "cloudformation") -> str:
+    from cloudwarden.evidence.github import PERMISSIONS as GITHUB
+
+    render_fn = template.render_cloudformation if fmt == "cloudformation" else template.render_terraform
+    return render_fn(
+        principal_arn=PRINCIPAL, read_actions=READS, write_actions=WRITES, policy_mode=mode, optional=[GITHUB]
+    )
+
+
+@pytest.mark.parametrize(
+    "github",
+    [
+        None,
+        {},
+        {"GitHubTokenSecretArn": SECRET_ARN},
+        {"GitHubTokenSecretArn": SECRET_ARN, "GitHubTokenKmsKeyArn": KEY_ARN},
+    ],
+)
+@pytest.mark.parametrize("mode", MODES)
+def test_optional_github_grant_lints_clean_with_the_parameter_empty_and_set(
+    mode: PolicyMode, github: dict[str, str] | None
+) -> None:
+    # None: cfn-lint checks both sides of every condition; {}: the parameters left at "".
+    parameters = None if github is None else {"ExternalId": EXTERNAL_ID, "EnableActions": "false", **github}
+    assert lint(render_optional(mode), parameters) == []
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_github_token_is_granted_only_under_its_parameter_and_only_on_that_secret(mode: PolicyMode) -> None:
+    document = yaml.safe_load(render_optional(mode))
+    parameter = document["Parameters"]["GitHubTokenSecretArn"]
+    assert parameter["Default"] == "" and parameter["Type"] == "String"
+    assert parameter["AllowedPattern"].startswith("^$|^arn:aws")
+    assert document["Conditions"]["GitHubTokenSecretArnSet"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "GitHubTokenSecretArn"}, ""]}]
+    }
+    grant = document["Resources"]["CloudWardenGitHubTokenSecret"]
+    assert grant["Type"] == "AWS::IAM::Policy"
+    assert grant["Condition"] == "GitHubTokenSecretArnSet"
+    assert grant["Properties"]["Roles"] == [{"Ref": "CloudWardenReadOnly"}]
+    [statement] = grant["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Effect"] == "Allow"
+    assert statement["Action"] == ["secretsmanager:GetSecretValue"]
+    assert statement["Resource"] == {"Ref": "GitHubTokenSecretArn"}  # never "*"
+
+    # GetSecretValue is in no other policy: not the read list, not the role's own policies.
+    elsewhere = [
+        (logical_id, policy["PolicyName"])
+        for logical_id, resource in document["Resources"].items()
+        for policy in resource["Properties"].get("Policies", [])
+        if any("secretsmanager" in a for a in actions_of(policy["PolicyDocument"]))
+    ]
+    assert elsewhere == []
+    deny = role_policy(document, "CloudWardenReadOnly", template.DENY_POLICY_NAME)
+    assert deny is not None
+    assert not [p for p in actions_of(deny, "Deny") if iam_matches("secretsmanager:GetSecretValue", p)]
+    assert not [p for p in actions_of(deny, "Deny") if iam_matches("kms:Decrypt", p)]
+
+    # A customer managed key: kms:Decrypt on that key, only through Secrets Manager, only with both.
+    assert document["Conditions"]["GitHubTokenKmsKeyArnSet"] == {
+        "Fn::And": [
+            {"Condition": "GitHubTokenSecretArnSet"},
+            {"Fn::Not": [{"Fn::Equals": [{"Ref": "GitHubTokenKmsKeyArn"}, ""]}]},
+        ]
+    }
+    key_grant = document["Resources"]["CloudWardenGitHubTokenKmsKey"]
+    assert key_grant["Condition"] == "GitHubTokenKmsKeyArnSet"
+    [decrypt] = key_grant["Properties"]["PolicyDocument"]["Statement"]
+    assert (decrypt["Action"], decrypt["Resource"]) == ("kms:Decrypt", {"Ref": "GitHubTokenKmsKeyArn"})
+    assert decrypt["Condition"] == {"StringLike": {"kms:ViaService": "secretsmanager.*.amazonaws.com"}}
+    conditional = {k for k, r in document["Resources"].items() if "Condition" in r}
+    assert conditional == {
+        "CloudWardenActions",
+        "CloudWardenGitHubTokenSecret",
+        "CloudWardenGitHubTokenKmsKey",
+    }
+
+
+def test_the_declared_registry_keeps_the_github_token_optional() -> None:
+    from cloudwarden.aws import permissions
+
+    assert "secretsmanager:GetSecretValue" not in permissions.actions("read")
+    assert permissions.optional_actions() == ["secretsmanager:GetSecretValue"]
+    [declaration] = permissions.optional_declarations()
+    assert declaration.owner == "evidence.github"
+    assert declaration.opt_in is not None and declaration.opt_in.parameter == "GitHubTokenSecretArn"
+    document = yaml.safe_load(template.render_declared("cloudformation", principal_arn=PRINCIPAL))
+    read = role_policy(document, "CloudWardenReadOnly", template.READ_POLICY_NAME)
+    assert read is not None and "secretsmanager:GetSecretValue" not in actions_of(read)
+    grant = document["Resources"]["CloudWardenGitHubTokenSecret"]["Properties"]["PolicyDocument"]
+    assert grant["Statement"][0]["Resource"] == {"Ref": "GitHubTokenSecretArn"}
+
+
+def test_an_optional_action_that_is_also_required_is_refused() -> None:
+    from cloudwarden.evidence.github import PERMISSIONS as GITHUB
+
+    with pytest.raises(ValueError, match="both required and optional"):
+        template.build_policies(
+            principal_arn=PRINCIPAL,
+            read_actions=[*READS, "secretsmanager:GetSecretValue"],
+            write_actions=WRITES,
+            optional=[GITHUB],
+        )
+
+
+def test_terraform_counts_the_github_grant_on_its_variable() -> None:
+    hcl2 = pytest.importorskip("hcl2")
+    parsed_hcl = hcl2.loads(render_optional(fmt="terraform"))
+    resources = hcl_blocks(parsed_hcl, "resource")
+    data = hcl_blocks(parsed_hcl, "data")
+    variables = {unquote(k): v for entry in parsed_hcl["variable"] for k, v in entry.items()}
+    for name in ("github_token_secret_arn", "github_token_kms_key_arn"):
+        assert unquote(variables[name]["default"]) == ""
+        assert f'var.{name} == ""' in variables[name]["validation"][0]["condition"]
+
+    secret_set = '${var.github_token_secret_arn != "" ? 1 : 0}'
+    both_set = '${var.github_token_secret_arn != "" && var.github_token_kms_key_arn != "" ? 1 : 0}'
+    document = data[("aws_iam_policy_document", "github_token_secret")]
+    policy = resources[("aws_iam_role_policy", "github_token_secret")]
+    assert document["count"] == policy["count"] == secret_set
+    [statement] = document["statement"]
+    assert unquote(statement["actions"]) == ["secretsmanager:GetSecretValue"]
+    assert statement["resources"] == ["${var.github_token_secret_arn}"]
+    assert policy["role"] == "${aws_iam_role.read_only.id}"
+    assert policy["policy"] == "${data.aws_iam_policy_document.github_token_secret[0].json}"
+
+    key_document = data[("aws_iam_policy_document", "github_token_kms_key")]
+    assert (
+        key_document["count"]
+        == resources[("aws_iam_role_policy", "github_token_kms_key")]["count"]
+        == both_set
+    )
+    [decrypt] = key_document["statement"]
+    assert unquote(decrypt["actions"]) == ["kms:Decrypt"]
+    assert decrypt["resources"] == ["${var.github_token_kms_key_arn}"]
+    [via] = decrypt["condition"]
+    assert (unquote(via["variable"]), unquote(via["values"])) == (
+        "kms:ViaService",
+        ["secretsmanager.*.amazonaws.com"],
+    )
+    # Nothing else in the configuration grants the secret.
+    others = [k for k, body in data.items() if k[1] != "github_token_secret" and "statement" in body]
+    assert not [k for k in others if "secretsmanager:GetSecretValue" in policy_document_actions(data[k])]

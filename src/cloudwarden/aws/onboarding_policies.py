@@ -2,9 +2,11 @@
 
 `build_policies` validates the IAM actions CloudWarden declares and derives every policy
 document the template carries (`OnboardingPolicies`): trust, read, the write-deny second wall,
-the alerts key and topic policies, and the remediations. Documents are plain IAM JSON whose
-strings may hold `{{token}}` placeholders (account id, partition, topic ARN, external id); the
-renderers in `cloudwarden.aws.template` turn them into references, the simulator into values.
+the alerts key and topic policies, the remediations, and the optional grants (`OptionalGrant`:
+an opt-in parameter's one resource ARN, and a KMS key that may encrypt it). Documents are plain
+IAM JSON whose strings may hold `{{token}}` placeholders (account id, partition, topic ARN,
+external id, an opt-in parameter's value); the renderers in `cloudwarden.aws.template` turn them
+into references, the simulator into values.
 """
 
 from __future__ import annotations
@@ -15,7 +17,10 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from cloudwarden.aws.permissions import OptIn, PermissionDeclaration
 
 PolicyMode = Literal["least-privilege", "ReadOnlyAccess", "ViewOnlyAccess"]
 PolicyDocument = dict[str, Any]
@@ -33,6 +38,7 @@ MANAGED_POLICY_ARNS: dict[str, str] = {
 # table rather than botocore's operation names: IAM names differ (iam:PassRole has no API), and
 # the customer's template must not change when botocore is upgraded.
 WRITE_VERBS_BY_SERVICE: dict[str, str] = {
+    "application-autoscaling": "Delete Deregister Put Register Tag Untag",
     "cloudtrail": (
         "Add Cancel Create Delete Deregister Disable Enable Put Register Remove Restore Start Stop Update"
     ),
@@ -83,6 +89,43 @@ DENY_BASELINE_SERVICES = ("ec2", "ecs", "iam", "lambda", "rds", "s3", "ssm", "st
 _PRINCIPAL_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::\d{12}:(root|(role|user)/[\w+=,.@/-]{1,512})$")
 _CONCRETE_ACTION = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9]+$")
 TOKEN = re.compile(r"\{\{(\w+)\}\}")
+# A KMS key ARN (aliases cannot be granted kms:Decrypt on).
+KMS_KEY_ARN_PATTERN = r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$"
+# What an ARN parameter's value adds to the inline policy size, at most (checked at deploy).
+_ARN_RESERVE = 600
+
+
+@dataclass(frozen=True)
+class OptionalGrant:
+    """A read-role policy granted only when the customer sets `opt_in.parameter` to one ARN.
+
+    `document` allows the opted-in actions on `{{<opt_in.variable>}}` only; `kms_document`, when
+    the opt-in names a KMS key parameter, allows kms:Decrypt on that key only through the
+    service, and is granted only when both parameters are set.
+    """
+
+    opt_in: OptIn
+    actions: tuple[str, ...]
+    document: PolicyDocument
+    kms_document: PolicyDocument | None
+
+    @property
+    def name(self) -> str:
+        """Policy name and CloudFormation logical id: CloudWardenGitHubTokenSecret."""
+        return "CloudWarden" + self.opt_in.parameter.removesuffix("Arn")
+
+    @property
+    def kms_name(self) -> str:
+        return "CloudWarden" + (self.opt_in.kms_key_parameter or "").removesuffix("Arn")
+
+    def resolved(self, values: Mapping[str, str]) -> OptionalGrant:
+        """Each document resolved when `values` holds its parameter (opted in), else left as is."""
+        document, kms = self.document, self.kms_document
+        if self.opt_in.variable in values:
+            document = substitute_values(document, values)
+            if kms is not None and self.opt_in.kms_key_variable in values:
+                kms = substitute_values(kms, values)
+        return dataclasses.replace(self, document=document, kms_document=kms)
 
 
 @dataclass(frozen=True)
@@ -98,10 +141,19 @@ class OnboardingPolicies:
     alerts_key: PolicyDocument
     alerts_topic: PolicyDocument
     actions: PolicyDocument
+    optional: tuple[OptionalGrant, ...] = ()
 
     def resolved(self, values: Mapping[str, str]) -> OnboardingPolicies:
-        """Tokens replaced by concrete values, as AWS resolves them in a deployed stack."""
-        fields = {f.name: substitute_values(getattr(self, f.name), values) for f in dataclasses.fields(self)}
+        """Tokens replaced by concrete values, as AWS resolves them in a deployed stack.
+
+        Optional grants are resolved only when `values` holds their parameter (opted in).
+        """
+        fields: dict[str, Any] = {
+            f.name: substitute_values(getattr(self, f.name), values)
+            for f in dataclasses.fields(self)
+            if f.name != "optional"
+        }
+        fields["optional"] = tuple(g.resolved(values) for g in self.optional)
         return OnboardingPolicies(**fields)
 
 
@@ -111,8 +163,13 @@ def build_policies(
     read_actions: Sequence[str],
     write_actions: Sequence[str],
     policy_mode: PolicyMode = "least-privilege",
+    optional: Sequence[PermissionDeclaration] = (),
 ) -> OnboardingPolicies:
-    """Validate the declarations and derive every policy the template carries."""
+    """Validate the declarations and derive every policy the template carries.
+
+    `optional` declarations become `OptionalGrant`s, one per opt-in parameter, in every mode:
+    no AWS managed policy grants them.
+    """
     if not _PRINCIPAL_ARN.match(principal_arn):
         raise ValueError(f"{principal_arn!r} is not an IAM role, user or account root ARN")
     if policy_mode != "least-privilege" and policy_mode not in MANAGED_POLICY_ARNS:
@@ -121,22 +178,28 @@ def build_policies(
     overlap = {a.lower() for a in reads} & {a.lower() for a in writes}
     if overlap:
         raise ValueError(f"declared as both read and write: {sorted(overlap)}")
+    grants = _optional_grants(optional, reads, writes)
+    # What the role may read in some deployment: the deny must leave all of it alone.
+    decrypts = ["kms:Decrypt"] if any(g.kms_document for g in grants) else []
+    granted_reads = [*reads, *(a for g in grants for a in g.actions), *decrypts]
 
     # The wall covers what the allow can reach: the declared services, or with an AWS managed
     # policy every service in the table; the baseline either way.
     if policy_mode == "least-privilege":
-        reachable = {a.split(":", 1)[0] for a in (*reads, *writes)}
+        reachable = {a.split(":", 1)[0] for a in (*granted_reads, *writes)}
     else:
         reachable = set(WRITE_VERBS_BY_SERVICE)
     services = sorted(reachable | set(DENY_BASELINE_SERVICES))
-    deny_patterns = write_deny_patterns(services, reads)
-    blocked = [a for a in reads if matching_patterns(a, deny_patterns)]
+    deny_patterns = write_deny_patterns(services, granted_reads)
+    blocked = [a for a in granted_reads if matching_patterns(a, deny_patterns)]
     if blocked:  # cannot happen by construction; guards future edits of the rules above
         raise RuntimeError(f"the write deny would block declared reads: {blocked}")
 
     read_doc = _read_policy(reads) if policy_mode == "least-privilege" else None
     deny_doc = _document(_statement("DenyWritesSecondWall", deny_patterns, effect="Deny"))
+    optional_docs = [d for g in grants for d in (g.document, g.kms_document) if d is not None]
     inline_size = sum(len(json.dumps(d, separators=(",", ":"))) for d in (read_doc, deny_doc) if d)
+    inline_size += sum(len(json.dumps(d, separators=(",", ":"))) + _ARN_RESERVE for d in optional_docs)
     if inline_size > INLINE_POLICY_BUDGET:
         raise ValueError(
             f"the read role's inline policies need {inline_size} characters; IAM allows "
@@ -157,7 +220,39 @@ def build_policies(
         alerts_key=_alerts_key_policy(cloudwarden),
         alerts_topic=_alerts_topic_policy(cloudwarden),
         actions=_document(_statement("Remediations", writes)),
+        optional=grants,
     )
+
+
+def _optional_grants(
+    declarations: Sequence[PermissionDeclaration], reads: list[str], writes: list[str]
+) -> tuple[OptionalGrant, ...]:
+    """One grant per opt-in parameter: its actions on the parameter's ARN, and the KMS key's."""
+    by_parameter: dict[str, tuple[OptIn, set[str]]] = {}
+    for declaration in declarations:
+        if declaration.opt_in is None:
+            raise ValueError(f"{declaration.owner}: an optional declaration needs an opt-in parameter")
+        actions = _concrete_actions(declaration.actions, "optional")
+        # Granted on "*" already, the scoping to one ARN would be a pretence.
+        required = {a.lower() for a in (*reads, *writes)} & {a.lower() for a in actions}
+        if required:
+            raise ValueError(f"{declaration.owner}: declared both required and optional: {sorted(required)}")
+        opt_in = declaration.opt_in
+        if opt_in.parameter in by_parameter and by_parameter[opt_in.parameter][0] != opt_in:
+            raise ValueError(f"opt-in parameter {opt_in.parameter} is declared twice, differently")
+        by_parameter.setdefault(opt_in.parameter, (opt_in, set()))[1].update(actions)
+    grants = []
+    for opt_in, granted in (by_parameter[p] for p in sorted(by_parameter)):
+        sid = "OptIn" + opt_in.parameter.removesuffix("Arn")
+        document = _document(_statement(sid, sorted(granted), resource="{{" + opt_in.variable + "}}"))
+        kms_document = None
+        if opt_in.kms_key_variable and opt_in.kms_key_parameter and opt_in.kms_via_service:
+            via = {"StringLike": {"kms:ViaService": f"{opt_in.kms_via_service}.*.amazonaws.com"}}
+            kms_sid = "OptIn" + opt_in.kms_key_parameter.removesuffix("Arn")
+            kms_resource = "{{" + opt_in.kms_key_variable + "}}"
+            kms_document = _document(_statement(kms_sid, "kms:Decrypt", resource=kms_resource, condition=via))
+        grants.append(OptionalGrant(opt_in, tuple(sorted(granted)), document, kms_document))
+    return tuple(grants)
 
 
 def write_deny_patterns(services: Iterable[str], read_actions: Sequence[str]) -> list[str]:

@@ -2,6 +2,11 @@
 
 The customer's IAM policy is generated from these declarations, and a test records every AWS
 call a simulated investigation makes and fails if one is undeclared or a declared one unused.
+
+A declaration is required (granted on Resource "*" in every onboarding) unless it carries an
+`OptIn`: then the template grants it only when the customer sets the opt-in's parameter to one
+resource ARN, and only on that resource. `actions(kind)` lists required actions only;
+`optional_declarations()` the others.
 """
 
 from __future__ import annotations
@@ -23,27 +28,60 @@ DECLARING_MODULES = (
 
 
 @dataclass(frozen=True)
+class OptIn:
+    """The template parameter through which a customer opts in to an optional declaration.
+
+    Its value is the one resource ARN the actions are granted on; empty (the default) grants
+    nothing. When the resource may be encrypted with a customer managed KMS key, a second
+    parameter names that key, and kms:Decrypt is granted on it only through `kms_via_service`.
+    """
+
+    parameter: str  # CloudFormation parameter, e.g. "GitHubTokenSecretArn"
+    variable: str  # Terraform variable, e.g. "github_token_secret_arn"
+    description: str
+    arn_pattern: str  # what the ARN must look like (a regular expression, anchored)
+    kms_key_parameter: str | None = None
+    kms_key_variable: str | None = None
+    kms_via_service: str | None = None  # e.g. "secretsmanager"
+
+
+@dataclass(frozen=True)
 class PermissionDeclaration:
     owner: str
     kind: PermissionKind
     actions: tuple[str, ...]
     purpose: str
+    opt_in: OptIn | None = None  # None: required, granted on every resource
+
+    @property
+    def optional(self) -> bool:
+        return self.opt_in is not None
 
 
 _REGISTRY: dict[str, PermissionDeclaration] = {}
 
 
 def declare(
-    owner: str, actions: tuple[str, ...], *, purpose: str, kind: PermissionKind = "read"
+    owner: str,
+    actions: tuple[str, ...],
+    *,
+    purpose: str,
+    kind: PermissionKind = "read",
+    opt_in: OptIn | None = None,
 ) -> PermissionDeclaration:
-    """Declare the IAM actions `owner` needs. Re-declaring the same owner must be identical."""
+    """Declare the IAM actions `owner` needs. Re-declaring the same owner must be identical.
+
+    With `opt_in` the actions are optional: granted only on the resource the customer names.
+    """
     if not actions:
         raise ValueError(f"{owner}: a declaration needs at least one IAM action")
     for action in actions:
         service, _, name = action.partition(":")
         if not service or not name or "*" in action:
             raise ValueError(f"{owner}: {action!r} is not a concrete IAM action (service:Action)")
-    declaration = PermissionDeclaration(owner, kind, tuple(actions), purpose)
+    if opt_in is not None and kind != "read":
+        raise ValueError(f"{owner}: only read declarations can be optional")
+    declaration = PermissionDeclaration(owner, kind, tuple(actions), purpose, opt_in)
     existing = _REGISTRY.get(owner)
     if existing is not None and existing != declaration:
         raise ValueError(f"{owner} is declared twice with different permissions")
@@ -57,13 +95,23 @@ def load_all() -> None:
 
 
 def declarations(kind: PermissionKind | None = None) -> list[PermissionDeclaration]:
+    """Every declaration of `kind`, required and optional."""
     load_all()
     return sorted((d for d in _REGISTRY.values() if kind is None or d.kind == kind), key=lambda d: d.owner)
 
 
 def actions(kind: PermissionKind) -> list[str]:
-    """The sorted union of IAM actions declared for `kind`."""
-    return sorted({a for d in declarations(kind) for a in d.actions})
+    """The sorted union of the IAM actions required for `kind` (optional declarations excluded)."""
+    return sorted({a for d in declarations(kind) if not d.optional for a in d.actions})
+
+
+def optional_declarations() -> list[PermissionDeclaration]:
+    """Declarations granted only when the customer opts in, each on one resource."""
+    return [d for d in declarations("read") if d.optional]
+
+
+def optional_actions() -> list[str]:
+    return sorted({a for d in optional_declarations() for a in d.actions})
 
 
 def iam_action(endpoint_prefix: str, operation_name: str) -> str:

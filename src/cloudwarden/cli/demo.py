@@ -16,6 +16,14 @@ def demo(
     json_: Annotated[
         bool, typer.Option("--json", help="Print the investigation JSON with a truth object")
     ] = False,
+    github: Annotated[
+        bool,
+        typer.Option(
+            "--github/--no-github",
+            help="Opt in to GitHub evidence as a customer would (a token secret, the template's "
+            "GitHubTokenSecretArn): the commits a suspect deployment brought",
+        ),
+    ] = True,
 ) -> None:
     """Onboard a simulated AWS account as a customer would, inject an incident, diagnose it."""
     from cloudwarden.simulator import scenario as scenarios
@@ -41,7 +49,8 @@ def demo(
         )
     from cloudwarden.demo import run_demo
 
-    run = run_demo(scenario, settings=get_settings(), step=output.quiet_step if json_ else output.step)
+    step = output.quiet_step if json_ else output.step
+    run = run_demo(scenario, settings=get_settings(), step=step, github=github)
     if json_:
         output.print_json(
             {

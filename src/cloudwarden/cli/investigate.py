@@ -52,7 +52,12 @@ def investigate(
                 role_arn=role_arn, external_id=external_id, region=region
             )
         with step(f"Collecting evidence and diagnosing {alarm}"):
-            result = investigation.run(session, alarm_name=alarm, lookback_minutes=settings.lookback_minutes)
+            result = investigation.run(
+                session,
+                alarm_name=alarm,
+                lookback_minutes=settings.lookback_minutes,
+                github=settings.github_config(),  # None unless CLOUDWARDEN_GITHUB_* are set
+            )
     except AccountDisconnected as exc:
         with factory.begin() as db:
             stored = store.get_account(db=db, account_id=account_id)

@@ -48,7 +48,11 @@ def print_diagnosis(diagnosis: Diagnosis) -> None:
     for column in ("#", "resource", "fault", "confidence", "evidence"):
         table.add_column(column, overflow="fold")
     for h in diagnosis.hypotheses:
-        evidence = "\n".join(escape(f"[{e.source}] {e.summary}") for e in h.evidence[:4])
+        # The strongest four, then what GitHub shows a compared deployment brought (context).
+        shown = [e for e in h.evidence if e.source != "github"][:4] + [
+            e for e in h.evidence if e.source == "github"
+        ]
+        evidence = "\n".join(escape(f"[{e.source}] {e.summary}") for e in shown)
         table.add_row(
             str(h.rank), f"{h.resource_kind}\n{h.resource_name}", h.fault, f"{h.confidence:.0%}", evidence
         )

@@ -22,10 +22,15 @@ class CollectContext:
     gaps: list[EvidenceGap] = field(default_factory=list)
     _clients: dict[str, Any] = field(default_factory=dict)
 
-    def client(self, service: str) -> Any:
-        if service not in self._clients:
-            self._clients[service] = self.session.client(service, call_log=self.call_log)
-        return self._clients[service]
+    def client(self, service: str, *, region: str | None = None) -> Any:
+        """A client of the customer's session bound to the call log; `region` defaults to the session's.
+
+        Another region (a secret kept elsewhere) uses the same in-memory session credentials.
+        """
+        key = service if region is None else f"{service}@{region}"
+        if key not in self._clients:
+            self._clients[key] = self.session.client(service, call_log=self.call_log, region=region)
+        return self._clients[key]
 
     def guarded(self, source: str, service: str, get: Callable[[], T]) -> T | None:
         """Run a collector's `get`; a failed AWS call becomes a visible gap, never a crash."""

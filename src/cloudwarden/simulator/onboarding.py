@@ -1,12 +1,14 @@
 """Deploy the onboarding template into the simulated account, exactly as a customer would.
 
-CreateStack with the rendered CloudFormation template and the two parameters, wait for
-CREATE_COMPLETE, read the outputs. Then the simulator works around moto's CloudFormation gaps,
-each only where moto left one (so a workaround switches itself off if moto learns the feature):
+CreateStack with the rendered CloudFormation template and its parameters (the optional ones,
+such as GitHubTokenSecretArn, empty unless given), wait for CREATE_COMPLETE, read the outputs.
+Then the simulator works around moto's CloudFormation gaps, each only where moto left one (so a
+workaround switches itself off if moto learns the feature):
 - `ManagedPolicyArns` is dropped: the managed policy is attached through IAM;
 - `AWS::SNS::TopicPolicy` is not supported: the topic policy is set through SNS;
-- inline role policies and the KMS key policy are kept as objects, not JSON, so GetRolePolicy
-  answers a Python repr and every KMS call on the key fails: both are put again as JSON.
+- inline role policies (the role's own and the optional grants' AWS::IAM::Policy) and the KMS
+  key policy are kept as objects, not JSON, so GetRolePolicy answers a Python repr and every KMS
+  call on the key fails: both are put again as JSON.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cloudwarden.aws import template
+from cloudwarden.aws.permissions import PermissionDeclaration
 from cloudwarden.aws.template import PolicyMode
 from cloudwarden.simulator.client import SimulatorClient
 
@@ -47,11 +50,15 @@ def deploy_onboarding_stack(
     stack_name: str = DEFAULT_STACK_NAME,
     read_actions: Sequence[str] | None = None,
     write_actions: Sequence[str] | None = None,
+    optional: Sequence[PermissionDeclaration] | None = None,
+    opt_in: dict[str, str] | None = None,
     timeout_seconds: float = 30.0,
 ) -> OnboardingOutputs:
     """Create the onboarding stack in the simulated account and return its outputs.
 
-    Without `read_actions`/`write_actions` the declarations in the permission registry are used.
+    Without `read_actions`/`write_actions`/`optional` the declarations in the permission registry
+    are used. `opt_in` sets optional parameters ({"GitHubTokenSecretArn": arn}); the others are
+    passed empty, as a customer who leaves them alone.
     """
     if read_actions is None or write_actions is None:
         declared_reads, declared_writes = template.declared_actions()
@@ -62,7 +69,18 @@ def deploy_onboarding_stack(
         read_actions=read_actions,
         write_actions=write_actions,
         policy_mode=policy_mode,
+        optional=template.declared_optional() if optional is None else optional,
     )
+    opt_in = dict(opt_in or {})
+    optional_parameters = [
+        name
+        for g in policies.optional
+        for name in (g.opt_in.parameter, g.opt_in.kms_key_parameter if g.kms_document else None)
+        if name
+    ]
+    unknown = sorted(set(opt_in) - set(optional_parameters))
+    if unknown:
+        raise ValueError(f"the template has no optional parameter {unknown}; it has {optional_parameters}")
     cloudformation = sim.client("cloudformation")
     stack_id: str = cloudformation.create_stack(
         StackName=stack_name,
@@ -70,6 +88,7 @@ def deploy_onboarding_stack(
         Parameters=[
             {"ParameterKey": "ExternalId", "ParameterValue": external_id},
             {"ParameterKey": "EnableActions", "ParameterValue": "true" if enable_actions else "false"},
+            *({"ParameterKey": n, "ParameterValue": opt_in.get(n, "")} for n in optional_parameters),
         ],
         Capabilities=["CAPABILITY_NAMED_IAM"],
     )["StackId"]
@@ -89,12 +108,19 @@ def deploy_onboarding_stack(
         "topic_arn": result.alerts_topic_arn,
         "external_id": external_id,
     }
-    _fill_moto_gaps(sim, policies.resolved(values), result)
+    for grant in policies.optional:  # the variable's token stands for the parameter's value
+        for parameter, variable in [
+            (grant.opt_in.parameter, grant.opt_in.variable),
+            (grant.opt_in.kms_key_parameter, grant.opt_in.kms_key_variable),
+        ]:
+            if parameter and variable and opt_in.get(parameter):
+                values[variable] = opt_in[parameter]
+    _fill_moto_gaps(sim, policies.resolved(values), result, granted=set(values))
     return result
 
 
 def _fill_moto_gaps(
-    sim: SimulatorClient, policies: template.OnboardingPolicies, result: OnboardingOutputs
+    sim: SimulatorClient, policies: template.OnboardingPolicies, result: OnboardingOutputs, granted: set[str]
 ) -> None:
     iam, sns, kms = sim.client("iam"), sim.client("sns"), sim.client("kms")
     role = template.READ_ROLE_NAME
@@ -108,6 +134,11 @@ def _fill_moto_gaps(
         inline[(role, template.READ_POLICY_NAME)] = policies.read
     if result.actions_role_arn is not None:
         inline[(template.ACTIONS_ROLE_NAME, template.ACTIONS_POLICY_NAME)] = policies.actions
+    for grant in policies.optional:  # present only where the stack's condition held
+        if grant.opt_in.variable in granted:
+            inline[(role, grant.name)] = grant.document
+            if grant.kms_document is not None and grant.opt_in.kms_key_variable in granted:
+                inline[(role, grant.kms_name)] = grant.kms_document
     for (role_name, policy_name), document in inline.items():
         stored = iam.get_role_policy(RoleName=role_name, PolicyName=policy_name)["PolicyDocument"]
         if not isinstance(stored, dict):  # botocore decodes real JSON into a dict

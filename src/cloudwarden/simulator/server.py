@@ -1,7 +1,8 @@
 """Run moto on loopback with CloudWarden's patches and an injection endpoint.
 
 Requests under ``/_cloudwarden/`` are the simulator's own API (injection of what has no AWS
-write API, alarm evaluation, reset); everything else is moto.
+write API, alarm evaluation, reset) and, under ``/_cloudwarden/github/``, a stand-in for
+GitHub's compare API (`simulator/github.py`); everything else is moto.
 """
 
 from __future__ import annotations
@@ -157,6 +158,7 @@ class SimulatorServer:
     def _wsgi(self, moto_app: Any) -> Any:
         from werkzeug.wrappers import Request, Response
 
+        from cloudwarden.simulator import github as sim_github
         from cloudwarden.simulator import patches
 
         def app(environ: dict[str, Any], start_response: Any) -> Any:
@@ -166,6 +168,13 @@ class SimulatorServer:
                 pem = _sns_certificate(path.lstrip("/"), environ.get("HTTP_HOST", ""))
                 response = Response(pem or b"", status=200 if pem else 404, mimetype="application/x-pem-file")
                 return response(environ, start_response)
+            if path.startswith(sim_github.PREFIX + "/"):  # GitHub's compare API, for GitHub evidence
+                status, body = sim_github.handle(
+                    environ.get("REQUEST_METHOD", ""), path, environ.get("HTTP_AUTHORIZATION")
+                )
+                return Response(json.dumps(body), status=status, mimetype="application/json")(
+                    environ, start_response
+                )
             if not path.startswith("/_cloudwarden/"):
                 return moto_app(environ, start_response)
             request = Request(environ)
