@@ -18,8 +18,10 @@ from cloudwarden.aws.session import SessionBroker, base_session
 from cloudwarden.aws.template import READ_ROLE_NAME
 from cloudwarden.config import Settings
 from cloudwarden.diagnosis.model import Diagnosis
+from cloudwarden.evidence.github import TOKEN_OPT_IN
 from cloudwarden.evidence.model import EvidenceBundle
 from cloudwarden.simulator import alarms, inject, scenario, workload
+from cloudwarden.simulator import github as sim_github
 from cloudwarden.simulator.client import SimulatorClient
 from cloudwarden.simulator.onboarding import deploy_onboarding_stack
 from cloudwarden.simulator.server import SimulatorServer
@@ -66,8 +68,14 @@ def run_demo(
     server: SimulatorServer | None = None,
     seed: int = 7,
     chosen: scenario.Scenario | None = None,
+    github: bool = False,
 ) -> DemoRun:
-    """Run the journey for the shipped scenario `scenario_name`, or for `chosen` (a variant)."""
+    """Run the journey for the shipped scenario `scenario_name`, or for `chosen` (a variant).
+
+    `github`: the customer also opts in to GitHub evidence (a token secret, the template's
+    GitHubTokenSecretArn parameter, CloudWarden's GitHub settings), against the simulator's
+    stand-in for GitHub's compare API.
+    """
     chosen = chosen or scenario.get(scenario_name)
     own_server = server is None
     with step("Starting the simulated AWS account"):
@@ -77,7 +85,7 @@ def run_demo(
         if not own_server:
             sim.reset()
         return _run(
-            chosen, sim, settings.model_copy(update={"aws_endpoint_url": server.endpoint}), step, seed
+            chosen, sim, settings.model_copy(update={"aws_endpoint_url": server.endpoint}), step, seed, github
         )
     finally:
         if own_server:
@@ -85,11 +93,16 @@ def run_demo(
 
 
 def _run(
-    chosen: scenario.Scenario, sim: SimulatorClient, settings: Settings, step: StepReporter, seed: int
+    chosen: scenario.Scenario,
+    sim: SimulatorClient,
+    settings: Settings,
+    step: StepReporter,
+    seed: int,
+    github: bool = False,
 ) -> DemoRun:
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     with step("Deploying the customer's workload (ECS, RDS, Lambda, ALB, SQS, alarms)"):
-        w = workload.deploy_workload(sim, now=now)
+        w = workload.deploy_workload(sim, now=now, extra_functions=chosen.topology.extra_functions)
     factory = runtime.open_store(settings)
     role_arn = f"arn:aws:iam::{w.account_id}:role/{READ_ROLE_NAME}"
     with step("Registering the account (CloudWarden generates its ExternalId)"), factory.begin() as db:
@@ -100,8 +113,16 @@ def _run(
             db=db, name="demo (simulated)", role_arn=role_arn, regions=[sim.region]
         )
         account_id, external_id = account.id, account.external_id
+    opt_in: dict[str, str] = {}
+    if github:
+        with step("Storing a read-only GitHub token in Secrets Manager, for GitHub evidence (opt-in)"):
+            at = now - timedelta(days=1)
+            secret_arn = sim_github.create_token_secret(sim, account_id=w.account_id, at=at)
+            opt_in[TOKEN_OPT_IN.parameter] = secret_arn
     with step("Deploying the onboarding CloudFormation stack, as the customer would"):
-        outputs = deploy_onboarding_stack(sim, principal_arn=settings.principal_arn, external_id=external_id)
+        outputs = deploy_onboarding_stack(
+            sim, principal_arn=settings.principal_arn, external_id=external_id, opt_in=opt_in
+        )
         if outputs.read_role_arn != role_arn:
             raise RuntimeError(f"stack created {outputs.read_role_arn}, expected {role_arn}")
     broker = SessionBroker(settings)
@@ -153,7 +174,10 @@ def _run(
         with step("Investigating: collecting evidence and ranking root causes"):
             session = broker.session(role_arn=role_arn, external_id=external_id, region=sim.region)
             result = investigate.run(
-                session, alarm_name=injection.alarm_name, lookback_minutes=settings.lookback_minutes
+                session,
+                alarm_name=injection.alarm_name,
+                lookback_minutes=settings.lookback_minutes,
+                github=_github_settings(settings, sim, opt_in.get(TOKEN_OPT_IN.parameter)).github_config(),
             )
             with factory.begin() as db:
                 runtime.persist_investigation(
@@ -178,4 +202,17 @@ def _run(
         aws_calls_by_action=dict(result.call_log.by_action()),
         time_to_diagnosis_ms=int((stored_at - incidents[expected][1]) * 1000),
         intake_errors=list(intake.errors),
+    )
+
+
+def _github_settings(settings: Settings, sim: SimulatorClient, secret_arn: str | None) -> Settings:
+    """GitHub settings as the customer would set them, pointed at the simulator; off without a secret."""
+    if secret_arn is None:  # whatever CLOUDWARDEN_GITHUB_* say, the demo's account has no such secret
+        return settings.model_copy(update={"github_token_secret_arn": None, "github_repositories": {}})
+    return settings.model_copy(
+        update={
+            "github_token_secret_arn": secret_arn,
+            "github_repositories": dict(sim_github.REPOSITORIES),
+            "github_api_url": sim.endpoint + sim_github.PREFIX,
+        }
     )

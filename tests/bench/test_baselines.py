@@ -98,9 +98,14 @@ def test_candidates_and_their_fault_pairs() -> None:
         [
             (WEB, "bad_deploy"),
             (WEB, "memory_leak"),
+            (WEB, "config_change"),
+            (WEB, "queue_backlog"),
+            (WEB, "capacity_limit"),
             (DB, "cpu_saturation"),
             (DB, "db_connection_exhaustion"),
             (DB, "storage_full"),
+            (DB, "dependency_latency"),
+            (DB, "config_change"),
             (SG, "network_block"),
         ]
     )

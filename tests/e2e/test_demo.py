@@ -11,7 +11,9 @@ from cloudwarden.aws import permissions, redact
 from cloudwarden.aws.session import SessionBroker
 from cloudwarden.config import Settings
 from cloudwarden.demo import DemoRun, run_demo
+from cloudwarden.simulator import github as sim_github
 from cloudwarden.simulator import scenario
+from cloudwarden.simulator.client import SimulatorClient
 from cloudwarden.simulator.server import SimulatorServer
 
 SCENARIOS = sorted(scenario.load_all())
@@ -45,12 +47,19 @@ def test_scenario_root_cause_ranked_first(runs: dict[str, DemoRun], name: str) -
 
 
 def test_every_aws_call_is_declared_and_every_declaration_used(runs: dict[str, DemoRun]) -> None:
+    # Required declarations only: the optional ones (GitHub's token read) are granted only when
+    # the customer opts in, and these runs do not; tests/e2e/test_github_evidence.py proves them used.
     read = set(permissions.actions("read"))
+    optional = set(permissions.optional_actions())
+    assert optional and not optional & read
     used: set[str] = set()
     for run in runs.values():
         calls = set(run.aws_calls_by_action) | {p.action for p in run.probe}
         assert calls <= read, f"undeclared AWS calls: {sorted(calls - read)}"
         used |= calls
+        # Not configured, GitHub is silent: no call, no gap, no claim.
+        assert not run.bundle.deploy_commits
+        assert not [e for h in run.diagnosis.hypotheses for e in h.evidence if e.source == "github"]
     assert used == read, f"declared but never used: {sorted(read - used)}"
 
 
@@ -89,7 +98,8 @@ def test_session_credentials_never_persisted_or_logged(
     try:
         with pytest.MonkeyPatch.context() as mp:
             mp.setattr(SessionBroker, "session", spy)
-            run_demo("throttling", settings=_settings(tmp_path), server=simulator_server)
+            # With GitHub: the investigation also reads a GitHub token from Secrets Manager.
+            run = run_demo("bad_deploy", settings=_settings(tmp_path), server=simulator_server, github=True)
     finally:
         root.removeHandler(handler)
         root.setLevel(previous)
@@ -100,6 +110,14 @@ def test_session_credentials_never_persisted_or_logged(
             creds = session._credentials
             secrets |= {creds.secret_access_key, creds.session_token}
     assert secrets, "the spy saw no session"
+    assert run.aws_calls_by_action.get("secretsmanager:GetSecretValue") == 1 and run.bundle.deploy_commits
+    github_token = (
+        SimulatorClient(simulator_server.endpoint)
+        .client("secretsmanager")
+        .get_secret_value(SecretId=sim_github.TOKEN_SECRET_NAME)["SecretString"]
+    )
+    assert github_token.startswith("ghp_")
+    secrets.add(github_token)
     out = capsys.readouterr()
     haystacks = {"stdout": out.out, "stderr": out.err}
     for path in tmp_path.rglob("*"):
@@ -108,4 +126,4 @@ def test_session_credentials_never_persisted_or_logged(
     assert log_file.stat().st_size > 10_000, "DEBUG logging should have recorded the AWS traffic"
     for where, text in haystacks.items():
         for secret in secrets:
-            assert secret not in text, f"session credential found in {where}"
+            assert secret not in text, f"session credential or GitHub token found in {where}"

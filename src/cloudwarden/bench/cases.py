@@ -22,8 +22,11 @@ A variant is a new `Scenario` computed only from the base scenario and a seeded 
   change lands shortly before the onset (CHANGE_WINDOW), and with SPIKE_P a metric unrelated to
   the fault spikes by chance around the alarm.
 
-Topology size is not varied: the simulated workload is a fixed storefront (about ten candidate
-resources). The alarm's own metric effect is kept strong enough that the alarm fires (10 % past
+- topology size: the storefront is deployed with k extra Lambda functions (each with its own role)
+  that the web API calls, k drawn in EXTRA_FUNCTIONS, so an alarm on the web API has from about
+  a dozen to over forty candidates, while alarms elsewhere (a queue, an instance) keep a handful.
+
+The alarm's own metric effect is kept strong enough that the alarm fires (10 % past
 its threshold at worst-case noise and daily cycle), and the onset is placed far enough back that
 it has fired by the time the case's `now` comes.
 """
@@ -36,7 +39,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cloudwarden.simulator import alarms, telemetry
-from cloudwarden.simulator.scenario import MetricEffect, Scenario
+from cloudwarden.simulator.scenario import MAX_EXTRA_FUNCTIONS, MetricEffect, Scenario
 
 MAGNITUDE = (0.5, 1.5)
 AMPLIFY_P = 0.5
@@ -59,6 +62,7 @@ SPIKE_MINUTES = (2, 5)
 SPIKE_FACTOR = (2.5, 5.0)
 SPIKE_SMALL_TO = (10.0, 40.0)  # for metrics whose baseline is near zero (errors, throttles)
 ONSET_MINUTES = (6, 58)
+EXTRA_FUNCTIONS = (0, MAX_EXTRA_FUNCTIONS)
 MAX_LOG_RATE = 600.0
 CI_ACTOR = "arn:aws:sts::{account}:assumed-role/github-actions-deploy/gha-run-{run}"
 AUTOSCALING_ACTOR = (
@@ -107,8 +111,8 @@ def generate(scenarios: dict[str, Scenario], *, cases: int, seed: int) -> list[V
     ]
 
 
-def _specs() -> dict[tuple[str, str], telemetry.MetricSpec]:
-    return {(s.ref, s.metric): s for s in telemetry.metric_specs()}
+def _specs(extra_functions: int = 0) -> dict[tuple[str, str], telemetry.MetricSpec]:
+    return {(s.ref, s.metric): s for s in telemetry.metric_specs(extra_functions)}
 
 
 def _uniform(rng: random.Random, bounds: tuple[float, float]) -> float:
@@ -141,9 +145,12 @@ def _level(effect: MetricEffect, spec: telemetry.MetricSpec, *, low: bool) -> fl
 def breaches(effect: MetricEffect, spec: telemetry.MetricSpec, logical_alarm: str) -> bool:
     """Whether the effect keeps the alarm's metric past its threshold, with a 5 % margin."""
     comparison, threshold = alarms.ALARMS[logical_alarm][5], alarms.ALARMS[logical_alarm][6]
+    # The level is already the worst case of noise and daily cycle; the margin is for rounding.
+    # At an "or equal" threshold the boundary itself breaches (a status check at 1 of 1).
+    exact = "OrEqual" in comparison
     if comparison.startswith("Greater"):
-        return _level(effect, spec, low=True) >= 1.05 * threshold
-    return _level(effect, spec, low=False) <= 0.95 * threshold
+        return _level(effect, spec, low=True) >= (1.0 if exact else 1.05) * threshold
+    return _level(effect, spec, low=False) <= (1.0 if exact else 0.95) * threshold
 
 
 def breach_minute(effect: MetricEffect, spec: telemetry.MetricSpec, logical_alarm: str) -> int:
@@ -220,8 +227,8 @@ def _vary_metrics(
 
 
 def _distractor_change(scenario: Scenario, rng: random.Random, window: tuple[int, int]) -> dict[str, Any]:
-    root, fault = scenario.truth.resource, scenario.truth.fault
-    kinds = ["deploy", "scale", "parameter"] + ([] if fault == "throttling" else ["concurrency"])
+    root = scenario.truth.resource
+    kinds = ["deploy", "scale", "parameter"] + ([] if root == "lambda_function:resizer" else ["concurrency"])
     kind = rng.choice(kinds)
     at = rng.randint(*window)
     services = [s for s in SERVICES if s != root]
@@ -266,10 +273,17 @@ def _distractor_change(scenario: Scenario, rng: random.Random, window: tuple[int
 
 
 def _distractor_spike(
-    scenario: Scenario, rng: random.Random, taken: set[tuple[str, str]], latest: int
+    scenario: Scenario, rng: random.Random, taken: set[tuple[str, str]], latest: int, extra_functions: int
 ) -> dict[str, Any] | None:
-    specs = telemetry.metric_specs()
-    pool = [s for s in specs if s.ref != scenario.truth.resource and (s.ref, s.metric) not in taken]
+    specs = telemetry.metric_specs(extra_functions)
+    # A status check that fails for minutes is a real failure, not noise: never a distractor.
+    pool = [
+        s
+        for s in specs
+        if s.ref != scenario.truth.resource
+        and (s.ref, s.metric) not in taken
+        and not s.metric.startswith("StatusCheckFailed")
+    ]
     if not pool:
         return None
     spec = rng.choice(pool)
@@ -289,7 +303,8 @@ def _distractor_spike(
 
 def vary(base: Scenario, rng: random.Random, *, index: int = 0, noise_seed: int = 7) -> Variant:
     """One variant of `base`: same alarm, same truth, different everything else."""
-    specs = _specs()
+    extra_functions = rng.randint(*EXTRA_FUNCTIONS)
+    specs = _specs(extra_functions)
     amplified = rng.random() < AMPLIFY_P
     ramp = rng.random() < RAMP_P
     knobs: dict[str, Any] = {
@@ -304,6 +319,7 @@ def vary(base: Scenario, rng: random.Random, *, index: int = 0, noise_seed: int 
         "root_change_lead_minutes": None,
         "drop": None,
         "distractors": [],
+        "extra_functions": extra_functions,
     }
     r = knobs["timing_ratio"]
     root, d = base.truth.resource, knobs["alarm_delay_minutes"]
@@ -350,7 +366,9 @@ def vary(base: Scenario, rng: random.Random, *, index: int = 0, noise_seed: int 
     if rng.random() < SPIKE_P:
         taken = {(e.resource, e.metric) for e in metrics} | {_alarm_metric(base)}
         taken |= {(e["resource"], e["metric"]) for e in distractors["metrics"]}
-        spike = _distractor_spike(base, rng, taken, latest=min(d + 2, onset - 2))
+        spike = _distractor_spike(
+            base, rng, taken, latest=min(d + 2, onset - 2), extra_functions=extra_functions
+        )
         if spike is not None:
             distractors["metrics"].append(spike)
             knobs["distractors"].append({"kind": "spike", **spike})
@@ -370,6 +388,7 @@ def vary(base: Scenario, rng: random.Random, *, index: int = 0, noise_seed: int 
         onset_minutes_ago=onset,
         fault=fault,
         distractors=distractors,
+        topology={"extra_functions": extra_functions},
     )
     return Variant(
         index=index, seed=noise_seed, base=base.name, scenario=Scenario.model_validate(data), knobs=knobs

@@ -40,7 +40,10 @@ INJECT_TIME = (
     "BARO and N-Sigma get the true onset as inject_time, as in RCAEval's protocol; "
     "CloudWarden gets no onset and estimates it from the evidence"
 )
-TOPOLOGY = "not varied: the simulated storefront workload, about ten candidate resources per case"
+TOPOLOGY = (
+    "varied: the storefront plus 0-15 extra Lambda functions (each with its role) that the web API "
+    "calls, drawn per case (knob extra_functions); each case's candidate count is in its row"
+)
 CHANCE = (
     "min(k, n)/n per case, averaged (0 when the truth is not a candidate); resource level: n = the "
     "engine's candidate resources; resource+fault level: n = the (resource, fault type) pairs whose "

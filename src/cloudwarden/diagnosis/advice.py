@@ -38,6 +38,33 @@ NEXT_STEPS: dict[str, list[str]] = {
         "Restore the revoked security group rule.",
         "Find the change (Terraform, console) that removed it so it is not re-applied.",
     ],
+    "dependency_latency": [
+        "Look at what the slow dependency itself waits on (its logs, its own downstream calls).",
+        "Give the callers a timeout below their own latency budget, with a fallback, so one slow "
+        "dependency does not hold every request.",
+    ],
+    "config_change": [
+        "Revert the configuration change (the previous value is in the CloudTrail event's history).",
+        "Diff the environment or parameters before and after the change against what the code expects.",
+    ],
+    "queue_backlog": [
+        "Bring the consumer back (restore its desired count or re-enable its event source mapping).",
+        "Watch the backlog drain; scale the consumer out temporarily if the oldest message is near "
+        "the queue's retention period.",
+    ],
+    "secret_rotation_failure": [
+        "Check the rotation function's logs for the step that failed (createSecret, setSecret, testSecret).",
+        "Set the database password to the secret's AWSCURRENT value, or move AWSCURRENT back to the "
+        "previous version (UpdateSecretVersionStage) so clients get a password the database accepts.",
+    ],
+    "capacity_limit": [
+        "Raise the scalable target's maximum capacity (and check the account's Fargate quotas).",
+        "Find where the extra load comes from (a campaign, a retry storm, a bot) before adding more.",
+    ],
+    "instance_failure": [
+        "Stop and start the instance (not reboot) so it moves to healthy hardware, or replace it.",
+        "Run the instance in an Auto Scaling group so a failed host is replaced automatically.",
+    ],
     "permission_denied": [
         "Re-attach the detached policy (or restore the removed statement) on the role.",
         "Check which automation changed the role so it does not happen again.",

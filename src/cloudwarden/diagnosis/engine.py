@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from cloudwarden.diagnosis import advice, context, topology
-from cloudwarden.diagnosis.faults import RULES, Finding
+from cloudwarden.diagnosis.faults import Finding
 from cloudwarden.diagnosis.model import AlarmSummary, Diagnosis, EvidenceRef, Hypothesis
+from cloudwarden.diagnosis.rules import RULES
 from cloudwarden.evidence.collectors import findings
 from cloudwarden.evidence.model import EvidenceBundle
 

@@ -48,7 +48,7 @@ SG_EVENTS = (
 )
 # Log categories that say a dependency failed (the network, a database, a permission, a quota).
 DEPENDENCY_FAILURES = frozenset(
-    {"timeout", "too_many_connections", "disk_full", "access_denied", "throttled"}
+    {"timeout", "too_many_connections", "disk_full", "access_denied", "throttled", "auth_failed"}
 )
 IAM_EVENTS = (
     "DetachRolePolicy",
@@ -60,19 +60,21 @@ IAM_EVENTS = (
 )
 
 
-def _log_finding(t: LogTemplate, weight: float, resource: str) -> Finding:
+def log_finding(t: LogTemplate, weight: float, resource: str) -> Finding:
     return Finding(weight, "logs", t.first_recent, resource, t.describe())
 
 
-def _templates_about(
+def templates_about(
     ctx: Context, category: str, key: str, *, also_groups_of: tuple[str, ...] | list[str] = ()
 ) -> list[LogTemplate]:
     groups = ctx.groups_of(key).union(*(ctx.groups_of(k) for k in also_groups_of))
     return [t for t in ctx.surging(category) if key in t.mentions or t.group in groups]
 
 
-def _metric(ctx: Context, key: str, name: str, weight: float, *, rising: bool = True) -> list[Finding]:
-    found = ctx.metric(key, name, rising=rising)
+def metric_finding(
+    ctx: Context, key: str, name: str, weight: float, *, rising: bool = True, min_z: float = 4.0
+) -> list[Finding]:
+    found = ctx.metric(key, name, rising=rising, min_z=min_z)
     return [Finding(weight, "metrics", found.onset, key, found.describe())] if found else []
 
 
@@ -82,9 +84,18 @@ def bad_deploy(ctx: Context, key: str) -> list[Finding]:
         return []
     first = min(c.time for c in deploys)
     # A deploy alone is circumstantial (teams deploy all day); errors of its own make the case.
-    findings = [Finding(2.0, c.source, c.time, key, _describe_change(c)) for c in deploys[:1]]
-    # New errors in its own logs, after the deploy, that no dependency explains: a timeout naming
-    # the database points at the path to the database, not at the code that was shipped.
+    findings = [Finding(2.0, c.source, c.time, key, describe_change(c)) for c in deploys[:1]]
+    findings += own_new_errors(ctx, key, first)
+    findings += target_group_errors(ctx, key)
+    return findings
+
+
+def own_new_errors(ctx: Context, key: str, since: datetime) -> list[Finding]:
+    """New errors in the resource's own logs since `since` that no dependency explains.
+
+    A timeout naming the database points at the path to the database, not at the code (or the
+    configuration) that changed.
+    """
     errors = [
         t
         for t in ctx.templates
@@ -93,28 +104,44 @@ def bad_deploy(ctx: Context, key: str) -> list[Finding]:
         and t.recent_count >= 5
         and t.baseline_count * 10 < t.recent_count
         and t.first_recent
-        and t.first_recent >= first
+        and t.first_recent >= since
         and not (t.categories & DEPENDENCY_FAILURES)
         and not (t.mentions - {key})
     ]
-    findings += [_log_finding(t, 3.0 if i == 0 else 0.3, key) for i, t in enumerate(errors[:3])]
-    for tg in (e.source for e in ctx.graph.edges if e.target == key and e.relation == "target-group"):
-        findings += _metric(ctx, tg, "HTTPCode_Target_5XX_Count", 1.0)
+    return [log_finding(t, 3.0 if i == 0 else 0.3, key) for i, t in enumerate(errors[:3])]
+
+
+def target_group_errors(ctx: Context, key: str) -> list[Finding]:
+    findings = []
+    for tg in target_groups_of(ctx, key):
+        findings += metric_finding(ctx, tg, "HTTPCode_Target_5XX_Count", 1.0)
     return findings
 
 
+def target_groups_of(ctx: Context, key: str) -> list[str]:
+    return [e.source for e in ctx.graph.edges if e.target == key and e.relation == "target-group"]
+
+
 def _is_new_code(change: Change) -> bool:
-    """A deployment of different code or configuration, not a scale-out or a no-op."""
+    """A deployment of different code, not a scale-out, a no-op or a configuration-only change."""
     p = change.parameters
     if change.name == "Deployment":
-        return p.get("previous_task_definition") not in (None, p.get("task_definition"))
+        if p.get("previous_task_definition") in (None, p.get("task_definition")):
+            return False
+        return not is_same_images(change)
     if change.name == "UpdateService":
         return bool(p.get("taskDefinition") or p.get("forceNewDeployment"))
     return True
 
 
+def is_same_images(change: Change) -> bool:
+    """A deployment whose new revision runs exactly the images of the previous one."""
+    images, before = change.parameters.get("images") or [], change.parameters.get("previous_images") or []
+    return bool(images) and sorted(images) == sorted(before)
+
+
 def memory_leak(ctx: Context, key: str) -> list[Finding]:
-    findings = _metric(ctx, key, "MemoryUtilization", 2.0)
+    findings = metric_finding(ctx, key, "MemoryUtilization", 2.0)
     oom = [
         e
         for e in ctx.events.get(key, [])
@@ -128,7 +155,7 @@ def memory_leak(ctx: Context, key: str) -> list[Finding]:
         )
     if not findings:
         return []
-    findings += [_log_finding(t, 1.0, key) for t in _templates_about(ctx, "out_of_memory", key)[:1]]
+    findings += [log_finding(t, 1.0, key) for t in templates_about(ctx, "out_of_memory", key)[:1]]
     return findings
 
 
@@ -141,17 +168,17 @@ def cpu_saturation(ctx: Context, key: str) -> list[Finding]:
     findings = [Finding(weight, "metrics", cpu.onset, key, cpu.describe())]
     dependents = ctx.graph.dependents(key)
     findings += [
-        _log_finding(t, 1.5 if i == 0 else 0.2, key)
-        for i, t in enumerate(_templates_about(ctx, "slow_query", key, also_groups_of=dependents)[:2])
+        log_finding(t, 1.5 if i == 0 else 0.2, key)
+        for i, t in enumerate(templates_about(ctx, "slow_query", key, also_groups_of=dependents)[:2])
     ]
-    findings += _metric(ctx, key, "ReadLatency", 0.5)
+    findings += metric_finding(ctx, key, "ReadLatency", 0.5)
     return findings
 
 
 def db_connection_exhaustion(ctx: Context, key: str) -> list[Finding]:
-    findings = _metric(ctx, key, "DatabaseConnections", 2.0)
-    logs = _templates_about(ctx, "too_many_connections", key)
-    findings += [_log_finding(t, 3.0 if i == 0 else 0.3, key) for i, t in enumerate(logs[:3])]
+    findings = metric_finding(ctx, key, "DatabaseConnections", 2.0)
+    logs = templates_about(ctx, "too_many_connections", key)
+    findings += [log_finding(t, 3.0 if i == 0 else 0.3, key) for i, t in enumerate(logs[:3])]
     return findings
 
 
@@ -173,25 +200,25 @@ def storage_full(ctx: Context, key: str) -> list[Finding]:
     if not findings:
         return []
     findings += [
-        _log_finding(t, 1.5 if i == 0 else 0.2, key)
+        log_finding(t, 1.5 if i == 0 else 0.2, key)
         for i, t in enumerate(
-            _templates_about(ctx, "disk_full", key, also_groups_of=ctx.graph.dependents(key))[:2]
+            templates_about(ctx, "disk_full", key, also_groups_of=ctx.graph.dependents(key))[:2]
         )
     ]
     return findings
 
 
 def throttling(ctx: Context, key: str) -> list[Finding]:
-    findings = _metric(ctx, key, "Throttles", 2.5)
+    findings = metric_finding(ctx, key, "Throttles", 2.5)
     findings += [
-        Finding(2.0, c.source, c.time, key, _describe_change(c))
+        Finding(2.0, c.source, c.time, key, describe_change(c))
         for c in ctx.suspect_changes(key, CONCURRENCY_EVENTS)[:1]
     ]
     if not findings:
         return []
     findings += [
-        _log_finding(t, 1.0, key)
-        for t in _templates_about(ctx, "throttled", key, also_groups_of=ctx.graph.dependents(key))[:1]
+        log_finding(t, 1.0, key)
+        for t in templates_about(ctx, "throttled", key, also_groups_of=ctx.graph.dependents(key))[:1]
     ]
     return findings
 
@@ -202,10 +229,10 @@ def network_block(ctx: Context, key: str) -> list[Finding]:
     timeouts = [t for t in ctx.surging("timeout") if t.mentions & set(protected)]
     if not changes and not timeouts:
         return []
-    findings = [Finding(3.0, c.source, c.time, key, _describe_change(c)) for c in changes[:1]]
-    findings += [_log_finding(t, 2.5 if i == 0 else 0.2, key) for i, t in enumerate(timeouts[:2])]
+    findings = [Finding(3.0, c.source, c.time, key, describe_change(c)) for c in changes[:1]]
+    findings += [log_finding(t, 2.5 if i == 0 else 0.2, key) for i, t in enumerate(timeouts[:2])]
     for resource in protected:
-        findings += _metric(ctx, resource, "DatabaseConnections", 0.5, rising=False)
+        findings += metric_finding(ctx, resource, "DatabaseConnections", 0.5, rising=False)
     return findings
 
 
@@ -224,15 +251,15 @@ def permission_denied(ctx: Context, key: str) -> list[Finding]:
     )
     if not changes and not denied:
         return []
-    findings = [Finding(3.0, c.source, c.time, key, _describe_change(c)) for c in changes[:1]]
+    findings = [Finding(3.0, c.source, c.time, key, describe_change(c)) for c in changes[:1]]
     if denied:
-        findings.append(_log_finding(denied[0], 2.5, key))
+        findings.append(log_finding(denied[0], 2.5, key))
     elif denied_by_users:
-        findings.append(_log_finding(denied_by_users[0], 1.5, key))
+        findings.append(log_finding(denied_by_users[0], 1.5, key))
     return findings
 
 
-def _describe_change(change: Change) -> str:
+def describe_change(change: Change) -> str:
     if change.source == "ecs-deployment":
         p = change.parameters
         images = ", ".join(p.get("images") or []) or p.get("task_definition", "")
@@ -244,15 +271,3 @@ def _describe_change(change: Change) -> str:
 def _short(parameters: dict[str, object]) -> str:
     text = ", ".join(f"{k}={v}" for k, v in parameters.items())
     return f"({text[:200]})" if text else ""
-
-
-RULES: dict[str, tuple[tuple[str, ...], Rule]] = {
-    "bad_deploy": (("ecs_service", "lambda_function"), bad_deploy),
-    "memory_leak": (("ecs_service",), memory_leak),
-    "cpu_saturation": (("rds_instance",), cpu_saturation),
-    "db_connection_exhaustion": (("rds_instance",), db_connection_exhaustion),
-    "storage_full": (("rds_instance",), storage_full),
-    "throttling": (("lambda_function",), throttling),
-    "network_block": (("security_group",), network_block),
-    "permission_denied": (("iam_role",), permission_denied),
-}

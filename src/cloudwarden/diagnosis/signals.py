@@ -7,6 +7,7 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from cloudwarden.diagnosis.topology import mentions
 from cloudwarden.evidence.model import LogLine, MetricSeries
 
 # Baseline: the part of the window that ends this long before the alarm.
@@ -120,6 +121,16 @@ CATEGORIES: dict[str, re.Pattern[str]] = {
         r"AccessDenied|not authorized to perform|UnauthorizedOperation|AuthorizationError|403 Forbidden", re.I
     ),
     "throttled": re.compile(r"TooManyRequests|Rate Exceeded|Throttl|SlowDown|RequestLimitExceeded", re.I),
+    "auth_failed": re.compile(
+        r"password authentication failed|authentication failed for user|Access denied for user|"
+        r"Login failed for user|invalid (username|password|credentials)",
+        re.I,
+    ),
+    "slow_call": re.compile(
+        r"slow (dependency|downstream|upstream|external) (call|request|response)|call took \d{4,} ?ms|"
+        r"Invoke took \d{4,} ?ms",
+        re.I,
+    ),
     "slow_query": re.compile(
         r"duration: \d{4,}(\.\d+)? ms|slow (database )?query|statement timeout|canceling statement", re.I
     ),
@@ -171,7 +182,9 @@ def mine_templates(
             entry = LogTemplate(group=line.group, template=key[1], example=line.message)
             entry.is_error = bool(_ERROR.search(line.message))
             entry.categories = {name for name, pattern in CATEGORIES.items() if pattern.search(line.message)}
-            entry.mentions = {k for k, ids in identifiers.items() if any(i in line.message for i in ids)}
+            entry.mentions = {
+                k for k, ids in identifiers.items() if any(mentions(line.message, i) for i in ids)
+            }
             templates[key] = entry
         if line.time < split:
             entry.baseline_count += 1

@@ -7,6 +7,7 @@ attached to resources, and load balancer target groups. Names and tags are never
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -26,7 +27,16 @@ def identifiers(resource: Resource) -> set[str]:
     """Strings by which logs, events and changes can refer to this resource."""
     ids = {resource.key, resource.name}
     attrs = resource.attributes
-    for attribute in ("identifier", "endpoint", "function_name", "group_id", "dimension", "queue_name"):
+    for attribute in (
+        "identifier",
+        "endpoint",
+        "function_name",
+        "group_id",
+        "dimension",
+        "queue_name",
+        "private_ip",
+        "private_dns",
+    ):
         if attrs.get(attribute):
             ids.add(str(attrs[attribute]))
     if resource.kind == "iam_role":
@@ -35,6 +45,16 @@ def identifiers(resource: Resource) -> set[str]:
     if resource.kind == "ecs_service":
         ids.add(str(attrs.get("task_definition", "")).rsplit("/", 1)[-1].split(":")[0])
     return {i for i in ids if i and len(i) >= 4}
+
+
+_IPV4 = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
+
+
+def mentions(text: str, identifier: str) -> bool:
+    """Whether `text` names `identifier`; an IP address only as a whole (10.0.1.4 is not in 10.0.1.45)."""
+    if _IPV4.match(identifier):
+        return re.search(rf"(?<![\d.]){re.escape(identifier)}(?![\d]|\.\d)", text) is not None
+    return identifier in text
 
 
 def derive_edges(resources: list[Resource], given: list[Edge]) -> list[Edge]:
@@ -49,13 +69,16 @@ def derive_edges(resources: list[Resource], given: list[Edge]) -> list[Edge]:
                     "rds_instance",
                     "lambda_function",
                     "sqs_queue",
+                    "ec2_instance",
+                    "secret",
                 ):
                     continue
                 needles = (
                     identifiers(other) - {other.name} if other.kind == "rds_instance" else identifiers(other)
                 )
-                if any(n in v for v in values for n in needles):
-                    edges.append(Edge(source=resource.key, target=other.key, relation="env-reference"))
+                if any(mentions(v, n) for v in values for n in needles):
+                    relation = "secret-reference" if other.kind == "secret" else "env-reference"
+                    edges.append(Edge(source=resource.key, target=other.key, relation=relation))
             for attribute in ("task_role", "execution_role", "role"):
                 role = resource.attributes.get(attribute)
                 if role:
@@ -88,6 +111,25 @@ def role_resources(resources: list[Resource]) -> list[Resource]:
     return roles
 
 
+def secret_resources(resources: list[Resource]) -> list[Resource]:
+    """Secrets Manager secrets that task definitions and functions read, known by reference."""
+    known = {r.key for r in resources}
+    secrets = []
+    for resource in resources:
+        for value in _values(resource, "secrets"):
+            parts = value.split(":")
+            if len(parts) < 7 or parts[2] != "secretsmanager" or parts[5] != "secret":
+                continue
+            arn = ":".join(parts[:7])  # without a JSON key, version stage or version id
+            if arn in known:
+                continue
+            known.add(arn)
+            # AWS appends a hyphen and six random characters to the secret's name in its ARN.
+            name = re.sub(r"-[A-Za-z0-9]{6}$", "", parts[6])
+            secrets.append(Resource(key=arn, kind="secret", name=name, attributes={"secret_name": name}))
+    return secrets
+
+
 # Which alarm dimension names a resource of each kind, and which attribute holds its value.
 _DIMENSION_OF_KIND = {
     "rds_instance": ("DBInstanceIdentifier", "identifier"),
@@ -99,6 +141,8 @@ _DIMENSION_OF_KIND = {
 
 def _watched_by(resource: Resource, dims: dict[str, str]) -> bool:
     a = resource.attributes
+    if resource.kind == "ec2_instance":
+        return dims.get("InstanceId") == resource.key
     if resource.kind == "ecs_service":
         same_cluster = "ClusterName" not in dims or dims["ClusterName"] == a.get("cluster_name")
         return dims.get("ServiceName") == resource.name and same_cluster
@@ -182,5 +226,5 @@ class Graph:
         return [
             e.source
             for e in self.edges
-            if e.target == key and e.relation in ("env-reference", "event-source")
+            if e.target == key and e.relation in ("env-reference", "event-source", "secret-reference")
         ]

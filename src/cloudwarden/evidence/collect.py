@@ -11,8 +11,10 @@ from typing import Any
 
 from cloudwarden.aws.arns import dimension_value
 from cloudwarden.diagnosis import engine, topology
+from cloudwarden.evidence import github as github_evidence
 from cloudwarden.evidence.collectors import (
     alarms,
+    autoscaling,
     cloudtrail,
     ec2,
     ecs,
@@ -29,6 +31,11 @@ from cloudwarden.evidence.model import AlarmInfo, EvidenceBundle, Resource
 MAX_LOG_GROUPS = 8
 AFTERMATH_MINUTES = 15
 CANDIDATE_DEPTH = 3
+# An investigation's AWS API calls are capped; log groups, read one call each, get what is left
+# after every other read, closest to the alarm first.
+CALL_BUDGET = 30
+MAX_CONCURRENCY_LOOKUPS = 3
+THROTTLE_LOOKBACK = timedelta(minutes=15)
 
 # The metrics AWS publishes for each resource kind that the fault signatures read.
 METRICS_BY_KIND: dict[str, list[tuple[str, str, str]]] = {
@@ -57,6 +64,12 @@ METRICS_BY_KIND: dict[str, list[tuple[str, str, str]]] = {
         ("AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum"),
         ("AWS/SQS", "NumberOfMessagesDeleted", "Sum"),
     ],
+    "ec2_instance": [
+        ("AWS/EC2", "CPUUtilization", "Average"),
+        ("AWS/EC2", "StatusCheckFailed", "Maximum"),
+        ("AWS/EC2", "StatusCheckFailed_System", "Maximum"),
+        ("AWS/EC2", "StatusCheckFailed_Instance", "Maximum"),
+    ],
 }
 
 
@@ -74,6 +87,8 @@ def _dimensions(resource: Resource) -> tuple[tuple[str, str], ...]:
         return (("FunctionName", str(a.get("function_name"))),)
     if resource.kind == "sqs_queue":
         return (("QueueName", str(a.get("queue_name"))),)
+    if resource.kind == "ec2_instance":
+        return (("InstanceId", resource.key),)
     if resource.kind == "target_group":
         balancers = a.get("load_balancers") or []
         dims = [("TargetGroup", str(a.get("dimension")))]
@@ -155,7 +170,13 @@ def _discover(ctx: CollectContext, bundle: EvidenceBundle) -> list[Resource]:
     return resources
 
 
-def collect(ctx: CollectContext, *, alarm_name: str, lookback_minutes: int) -> EvidenceBundle:
+def collect(
+    ctx: CollectContext,
+    *,
+    alarm_name: str,
+    lookback_minutes: int,
+    github: github_evidence.GitHubConfig | None = None,
+) -> EvidenceBundle:
     session = ctx.session
     cw = ctx.client("cloudwatch")
     raw_alarms = ctx.guarded(alarms.SOURCE, "cloudwatch", lambda: alarms.get_alarms(cw))
@@ -170,43 +191,27 @@ def collect(ctx: CollectContext, *, alarm_name: str, lookback_minutes: int) -> E
     # Up to now, but not long past the alarm: an old alarm's aftermath (recovery) is not evidence.
     end = min(datetime.now(UTC), alarm.state_changed_at + timedelta(minutes=AFTERMATH_MINUTES))
     start = end - timedelta(minutes=lookback_minutes)
-    history = ctx.guarded(
-        alarms.SOURCE,
-        "cloudwatch",
-        lambda: alarms.get_history(cw, alarm_name=alarm_name, start=start, end=end),
-    )
-
     bundle = EvidenceBundle(
-        account_id=session.account_id,
-        region=session.region,
-        alarm=alarm,
-        window_start=start,
-        window_end=end,
-        alarm_history=alarms.transform_history(history or []),
+        account_id=session.account_id, region=session.region, alarm=alarm, window_start=start, window_end=end
     )
     resources = _discover(ctx, bundle)
     resources += topology.queue_resources(alarm, region=session.region, account_id=session.account_id)
     resources += topology.role_resources(resources)
+    resources += topology.secret_resources(resources)
     bundle.resources = resources
     bundle.edges = topology.derive_edges(resources, bundle.edges)
 
     graph, roots = engine.candidates(bundle)
     near = graph.distances(roots, max_depth=CANDIDATE_DEPTH)
     scoped = [r for r in resources if r.key in near]
+    _scoped_reads(ctx, bundle, scoped)
+    scoped = [r for r in bundle.resources if r.key in near]
     queries = metric_queries(scoped, alarm, roots[0] if roots else None)
     raw_metrics = ctx.guarded(
         metrics.SOURCE, "cloudwatch", lambda: metrics.get(cw, queries, start=start, end=end)
     )
     bundle.metrics = metrics.transform(queries, raw_metrics or {})
-
-    groups = dict(sorted(log_groups(scoped).items(), key=lambda item: near.get(item[1], 9))[:MAX_LOG_GROUPS])
-    bundle.log_groups = groups
-    logs_client = ctx.client("logs")
-    for group in groups:
-        raw_logs = ctx.guarded(
-            logs.SOURCE, "logs", functools.partial(logs.get, logs_client, group=group, start=start, end=end)
-        )
-        bundle.logs += logs.transform(group, raw_logs or [])
+    _concurrency_where_throttled(ctx, bundle, scoped)
 
     raw_trail = ctx.guarded(
         cloudtrail.SOURCE,
@@ -217,7 +222,76 @@ def collect(ctx: CollectContext, *, alarm_name: str, lookback_minutes: int) -> E
     report = findings.collect(ctx, start=start, end=end, region=session.region, account_id=session.account_id)
     bundle.findings = findings.relevant(report.findings, list(near), start, end)
     bundle.finding_sources = report.sources
+    github_evidence.collect(ctx, bundle, github)  # opt-in: does nothing unless configured
+
+    # Logs last: one call per group, as many groups as the budget leaves, closest first.
+    room = max(0, CALL_BUDGET - ctx.call_log.count)
+    by_distance = sorted(log_groups(scoped).items(), key=lambda item: near.get(item[1], 9))
+    groups = dict(by_distance[: min(MAX_LOG_GROUPS, room)])
+    bundle.log_groups = groups
+    logs_client = ctx.client("logs")
+    for group in groups:
+        raw_logs = ctx.guarded(
+            logs.SOURCE, "logs", functools.partial(logs.get, logs_client, group=group, start=start, end=end)
+        )
+        bundle.logs += logs.transform(group, raw_logs or [])
     bundle.changes.sort(key=lambda c: c.time)
     bundle.gaps = list(ctx.gaps)
     bundle.aws_calls = ctx.call_log.count
     return bundle
+
+
+def _with_attributes(bundle: EvidenceBundle, extra: dict[str, dict[str, Any]]) -> None:
+    bundle.resources = [
+        r.model_copy(update={"attributes": {**r.attributes, **extra[r.key]}}) if r.key in extra else r
+        for r in bundle.resources
+    ]
+
+
+def _scoped_reads(ctx: CollectContext, bundle: EvidenceBundle, scoped: list[Resource]) -> None:
+    """Reads only the candidates need: ECS scaling bounds, EC2 status checks."""
+    services = [r for r in scoped if r.kind == "ecs_service"]
+    if services:
+        raw = ctx.guarded(
+            autoscaling.SOURCE,
+            "application-autoscaling",
+            lambda: autoscaling.get(ctx.client("application-autoscaling")),
+        )
+        if raw is not None:
+            targets = autoscaling.transform(raw)
+            bounds = {s.key: b for s in services if (b := autoscaling.capacity_for(s, targets)) is not None}
+            _with_attributes(bundle, bounds)
+    instances = [r.key for r in scoped if r.kind == "ec2_instance"]
+    if instances:
+        raw_status: Any = ctx.guarded(ec2.SOURCE, "ec2", lambda: ec2.get_status(ctx.client("ec2"), instances))
+        if raw_status is not None:
+            status, events = ec2.transform_status(
+                raw_status, start=bundle.window_start, end=bundle.window_end
+            )
+            _with_attributes(bundle, status)
+            bundle.events += events
+
+
+def _concurrency_where_throttled(ctx: CollectContext, bundle: EvidenceBundle, scoped: list[Resource]) -> None:
+    """Reserved concurrency of the candidate functions that throttled lately (one call each)."""
+    since = bundle.window_end - THROTTLE_LOOKBACK
+    throttled = {
+        s.resource
+        for s in bundle.metrics
+        if s.metric == "Throttles" and any(v > 0 for t, v in s.points if t >= since)
+    }
+    names = {
+        str(r.attributes.get("function_name")): r.key
+        for r in scoped
+        if r.kind == "lambda_function" and r.key in throttled
+    }
+    if not names:
+        return
+    chosen = sorted(names)[:MAX_CONCURRENCY_LOOKUPS]
+    raw: Any = ctx.guarded(
+        lambda_functions.SOURCE,
+        "lambda",
+        lambda: lambda_functions.get_concurrency(ctx.client("lambda"), chosen),
+    )
+    if raw is not None:
+        _with_attributes(bundle, {names[n]: {"reserved_concurrency": v} for n, v in raw.items()})

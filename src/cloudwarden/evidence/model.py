@@ -100,14 +100,6 @@ class AlarmInfo(Frozen):
     actions: list[str] = Field(default_factory=list)
 
 
-class AlarmTransition(Frozen):
-    alarm: str
-    time: datetime
-    old_state: str
-    new_state: str
-    reason: str
-
-
 class EvidenceGap(Frozen):
     """Evidence that could not be collected, and exactly why."""
 
@@ -118,6 +110,45 @@ class EvidenceGap(Frozen):
 
     def describe(self) -> str:
         return f"evidence unavailable: {self.action} {self.code.lower()} ({self.message})"
+
+
+class DeployCommit(Frozen):
+    sha: str
+    author: str  # GitHub login when the commit is linked to an account, else the git author name
+    message: str  # first line only
+    date: datetime | None
+    html_url: str
+
+
+class ChangedFile(Frozen):
+    filename: str
+    status: str  # added | removed | modified | renamed | copied | changed | unchanged
+    additions: int
+    deletions: int
+
+
+class DeployCommits(Frozen):
+    """What one deployment brought: GitHub's compare of the previous image's ref to the new one.
+
+    Commit messages, authors and file names are the customer's text: untrusted, shown as data.
+    """
+
+    repository: str
+    image_repository: str
+    base: str
+    head: str
+    status: str  # ahead | behind (a rollback) | diverged | identical
+    ahead_by: int
+    behind_by: int
+    total_commits: int
+    commits: list[DeployCommit]  # newest first, at most github.MAX_COMMITS
+    files: list[ChangedFile]  # at most github.MAX_FILES
+    files_truncated: bool
+    html_url: str
+    # The deployment compared (the Change it came from), set when collected for an investigation.
+    resource: str = ""  # the ECS service's key
+    deployment: str = ""  # the deployment's id
+    deployed_at: datetime | None = None
 
 
 class EvidenceBundle(BaseModel):
@@ -137,9 +168,10 @@ class EvidenceBundle(BaseModel):
     logs: list[LogLine] = Field(default_factory=list)
     changes: list[Change] = Field(default_factory=list)
     events: list[ServiceEvent] = Field(default_factory=list)
-    alarm_history: list[AlarmTransition] = Field(default_factory=list)
     findings: list[SecurityFinding] = Field(default_factory=list)  # those touching candidates
     finding_sources: list[FindingSourceStatus] = Field(default_factory=list)
+    # GitHub (opt-in): the commits suspect deployments brought; empty when not configured.
+    deploy_commits: list[DeployCommits] = Field(default_factory=list)
     gaps: list[EvidenceGap] = Field(default_factory=list)
     aws_calls: int = 0
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from cloudwarden.evidence import github
 from cloudwarden.evidence.collectors import (
     alarms,
+    autoscaling,
     cloudtrail,
     ec2,
     ecs,
@@ -15,5 +17,19 @@ from cloudwarden.evidence.collectors import (
     rds,
 )
 
-COLLECTORS = (alarms, metrics, logs, cloudtrail, ecs, rds, ec2, elbv2, lambda_functions, findings)
+COLLECTORS = (
+    alarms,
+    metrics,
+    logs,
+    cloudtrail,
+    ecs,
+    rds,
+    ec2,
+    elbv2,
+    lambda_functions,
+    findings,
+    autoscaling,
+)
 SOURCES = tuple(c.SOURCE for c in COLLECTORS)
+# Opt-in sources: their declarations are optional, granted only on the resource the customer names.
+OPTIONAL = (github,)

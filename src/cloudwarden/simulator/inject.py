@@ -6,16 +6,17 @@ Everything is placed relative to `now`: the alarm fires now, the fault began
 
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from cloudwarden.simulator import baseline_logs, telemetry
+from cloudwarden.simulator import baseline_logs, extra_fleet, telemetry
 from cloudwarden.simulator.alarms import alarm_name
 from cloudwarden.simulator.client import SimulatorClient
 from cloudwarden.simulator.scenario import ChangeEffect, Effects, Scenario
-from cloudwarden.simulator.workload import ADMIN_ACTOR, Workload, register_task_definition
+from cloudwarden.simulator.workload import ADMIN_ACTOR, SECRET_NAME, Workload, register_task_definition
 
 HISTORY_MINUTES = 215
 LOG_BATCH = 5000
@@ -41,6 +42,7 @@ def _combined(scenario: Scenario) -> Effects:
         changes=[*f.changes, *d.changes],
         stopped_tasks=[*f.stopped_tasks, *d.stopped_tasks],
         rds_events=[*f.rds_events, *d.rds_events],
+        instance_status=[*f.instance_status, *d.instance_status],
     )
 
 
@@ -123,6 +125,19 @@ def _perform_change(sim: SimulatorClient, w: Workload, change: ChangeEffect, at:
         )
     elif change.action == "put_parameter":
         c("ssm").put_parameter(Name=params["name"], Value=str(params["value"]), Type="String", Overwrite=True)
+    elif change.action == "update_function_configuration":
+        lam = c("lambda")
+        name = w.ref(target).rsplit(":", 1)[-1]
+        variables = (
+            lam.get_function_configuration(FunctionName=name).get("Environment", {}).get("Variables", {})
+        )
+        variables.update({k: str(v) for k, v in params.get("environment", {}).items()})
+        lam.update_function_configuration(FunctionName=name, Environment={"Variables": variables})
+    elif change.action == "put_secret_value":
+        secret = SECRET_NAME if target == "secret:orders-db" else target.split(":", 1)[1]
+        c("secretsmanager").put_secret_value(
+            SecretId=secret, SecretString=json.dumps({"password": params.get("password", "r" * 24)})
+        )
 
 
 def _put_logs(
@@ -201,6 +216,7 @@ def inject(
 
     history_start = -(HISTORY_MINUTES - scenario.onset_minutes_ago)  # minutes relative to onset
     baseline = [e.model_copy(update={"start": history_start}) for e in baseline_logs.BASELINE]
+    baseline += extra_fleet.baseline_logs(w, history_start)
     events = telemetry.log_events(w, [*baseline, *effects.logs], onset=onset, end=now, rng=rng)
     _put_logs(sim, w, events, rng)
 
@@ -239,6 +255,28 @@ def inject(
                 "date": (onset + timedelta(minutes=event.at)).isoformat(),
                 "message": event.message,
                 "categories": event.categories,
+            },
+        )
+    for status in effects.instance_status:
+        moment = onset + timedelta(minutes=status.at)
+        scheduled: list[dict[str, Any]] = []
+        if status.event_code:
+            scheduled.append(
+                {
+                    "code": status.event_code,
+                    "description": status.event_description,
+                    "not_before": (moment + timedelta(minutes=2)).isoformat(),
+                }
+            )
+        sim.inject(
+            "ec2_instance_status",
+            account_id=w.account_id,
+            payload={
+                "instance_id": w.ref(status.resource),
+                "system_status": status.system_status,
+                "instance_status": status.instance_status,
+                "since": moment.isoformat(),
+                "events": scheduled,
             },
         )
     transitions = sim.inject("evaluate_alarms", account_id=w.account_id, payload={"now": now.isoformat()})

@@ -18,7 +18,16 @@ FaultType = Literal[
     "throttling",
     "network_block",
     "permission_denied",
+    "dependency_latency",
+    "config_change",
+    "queue_backlog",
+    "secret_rotation_failure",
+    "capacity_limit",
+    "instance_failure",
 ]
+
+
+MAX_EXTRA_FUNCTIONS = 15
 
 
 class Strict(BaseModel):
@@ -60,6 +69,8 @@ class ChangeEffect(Strict):
         "detach_role_policy",
         "set_desired_count",
         "put_parameter",
+        "update_function_configuration",
+        "put_secret_value",
     ]
     target: str
     actor: str = "arn:aws:iam::{account}:user/platform-admin"
@@ -83,17 +94,35 @@ class RdsEventEffect(Strict):
     categories: list[str] = Field(default_factory=list)
 
 
+class InstanceStatusEffect(Strict):
+    """EC2 status checks of an instance turn impaired at `at` minutes after onset."""
+
+    resource: str
+    at: int = 0
+    system_status: Literal["ok", "impaired"] = "impaired"
+    instance_status: Literal["ok", "impaired"] = "ok"
+    event_code: Literal["system-reboot", "system-maintenance", "instance-retirement"] | None = None
+    event_description: str = ""
+
+
 class Effects(Strict):
     metrics: list[MetricEffect] = Field(default_factory=list)
     logs: list[LogEffect] = Field(default_factory=list)
     changes: list[ChangeEffect] = Field(default_factory=list)
     stopped_tasks: list[StoppedTasks] = Field(default_factory=list)
     rds_events: list[RdsEventEffect] = Field(default_factory=list)
+    instance_status: list[InstanceStatusEffect] = Field(default_factory=list)
 
 
 class Truth(Strict):
     resource: str  # logical workload reference, e.g. "ecs_service:web"
     fault: FaultType
+
+
+class Topology(Strict):
+    """How big the account is beyond the storefront: extra functions the web API calls."""
+
+    extra_functions: int = Field(default=0, ge=0, le=MAX_EXTRA_FUNCTIONS)
 
 
 class Scenario(Strict):
@@ -105,6 +134,7 @@ class Scenario(Strict):
     fault: Effects
     distractors: Effects = Field(default_factory=Effects)
     truth: Truth
+    topology: Topology = Field(default_factory=Topology)
 
 
 def scenario_dir() -> Path:

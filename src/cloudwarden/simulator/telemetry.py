@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from cloudwarden.aws.arns import dimension_value
+from cloudwarden.simulator import extra_fleet
 from cloudwarden.simulator.scenario import LogEffect, MetricEffect
 from cloudwarden.simulator.workload import DB, FUNCTION, QUEUE, Workload
 
@@ -38,7 +39,9 @@ def dimensions(w: Workload, ref: str) -> list[dict[str, str]]:
     if kind == "rds_instance":
         return [{"Name": "DBInstanceIdentifier", "Value": DB}]
     if kind == "lambda_function":
-        return [{"Name": "FunctionName", "Value": FUNCTION}]
+        return [{"Name": "FunctionName", "Value": w.ref(ref).rsplit(":", 1)[-1]}]
+    if kind == "ec2_instance":
+        return [{"Name": "InstanceId", "Value": w.ref(ref)}]
     if kind == "sqs_queue":
         return [{"Name": "QueueName", "Value": QUEUE}]
     if kind == "target_group":
@@ -49,9 +52,22 @@ def dimensions(w: Workload, ref: str) -> list[dict[str, str]]:
     raise ValueError(f"no metrics for {ref!r}")
 
 
-def metric_specs() -> list[MetricSpec]:
+def metric_specs(extra_functions: int = 0) -> list[MetricSpec]:
+    """The metrics of the workload, with the extra functions' after the storefront's own."""
     tg, web, worker = "target_group:web", "ecs_service:web", "ecs_service:worker"
     db, fn, q = "rds_instance:orders", "lambda_function:resizer", "sqs_queue:orders"
+    vm = "ec2_instance:reports"
+    extras = [
+        spec
+        for i in range(extra_functions)
+        for spec in (
+            MetricSpec(
+                extra_fleet.ref(i), "AWS/Lambda", "Invocations", 40 + 13 * i, 0.35, 0.1, "Count", integer=True
+            ),
+            MetricSpec(extra_fleet.ref(i), "AWS/Lambda", "Errors", 0.2, 0.2, 1.0, "Count", integer=True),
+            MetricSpec(extra_fleet.ref(i), "AWS/Lambda", "Duration", 90 + 37 * i, 0.1, 0.12, "Milliseconds"),
+        )
+    ]
     return [
         MetricSpec(tg, "AWS/ApplicationELB", "RequestCount", 1400, 0.35, 0.06, "Count", integer=True),
         MetricSpec(
@@ -75,6 +91,11 @@ def metric_specs() -> list[MetricSpec]:
         MetricSpec(q, "AWS/SQS", "ApproximateNumberOfMessagesVisible", 35, 0.3, 0.25, "Count", integer=True),
         MetricSpec(q, "AWS/SQS", "ApproximateAgeOfOldestMessage", 8, 0.2, 0.3, "Seconds"),
         MetricSpec(q, "AWS/SQS", "NumberOfMessagesDeleted", 240, 0.35, 0.07, "Count", integer=True),
+        MetricSpec(vm, "AWS/EC2", "CPUUtilization", 18, 0.3, 0.1, "Percent", ceiling=100),
+        MetricSpec(vm, "AWS/EC2", "NetworkIn", 2.4e6, 0.3, 0.1, "Bytes"),
+        MetricSpec(vm, "AWS/EC2", "StatusCheckFailed", 0, 0.0, 0.0, "Count", ceiling=1, integer=True),
+        MetricSpec(vm, "AWS/EC2", "StatusCheckFailed_System", 0, 0.0, 0.0, "Count", ceiling=1, integer=True),
+        *extras,
     ]
 
 
@@ -108,7 +129,7 @@ def metric_data(
     rng: random.Random,
 ) -> dict[str, list[dict[str, Any]]]:
     """PutMetricData batches by namespace: 1-minute points from `start` to `end`."""
-    specs = metric_specs()
+    specs = metric_specs(len(w.extras))
     known = {(s.ref, s.metric) for s in specs}
     for effect in effects:
         if (effect.resource, effect.metric) not in known:
@@ -147,6 +168,7 @@ def render_line(template: str, w: Workload, rng: random.Random, moment: datetime
         "db_endpoint": w.ids["db_endpoint"],
         "queue_url": w.ids["queue_url"],
         "function": FUNCTION,
+        "reports_ip": w.ids.get("reports_ip", ""),
         "rid": "%08x-%04x-4%03x-a%03x-%012x" % tuple(rng.getrandbits(b) for b in (32, 16, 12, 12, 48)),  # noqa: UP031
         "id": rng.randint(1000, 99999),
         "ms": rng.randint(8, 240),

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from cloudwarden.simulator import extra_fleet
 from cloudwarden.simulator.client import SimulatorClient
 
 ADMIN_ACTOR = "arn:aws:iam::{account}:user/platform-admin"
@@ -24,6 +25,10 @@ WORKER = "order-worker"
 DB = "orders-db"
 FUNCTION = "image-resizer"
 QUEUE = "order-events"
+REPORTS = "reports-renderer"  # an EC2 instance the worker sends report jobs to
+REPORTS_PORT = 8443
+# Application Auto Scaling bounds of the services: (min, max).
+CAPACITY = {"web": (2, 8), "worker": (1, 4)}
 SECRET_NAME = "prod/orders-db/app"  # noqa: S105 - a secret's name, not its value
 
 
@@ -37,6 +42,7 @@ class Workload:
     ids: dict[str, str] = field(default_factory=dict)  # logical name -> AWS id / name / url
     alarms: dict[str, dict[str, Any]] = field(default_factory=dict)  # logical alarm -> definition
     log_groups: dict[str, str] = field(default_factory=dict)  # logical ref -> log group
+    extras: list[str] = field(default_factory=list)  # logical refs of the extra functions
 
     def ref(self, logical: str) -> str:
         try:
@@ -61,8 +67,14 @@ def _assume_policy(service: str) -> str:
     )
 
 
-def deploy_workload(sim: SimulatorClient, *, now: datetime, account_id: str = "123456789012") -> Workload:
-    """Create the workload's resources, recorded in CloudTrail as made two days before `now`."""
+def deploy_workload(
+    sim: SimulatorClient, *, now: datetime, account_id: str = "123456789012", extra_functions: int = 0
+) -> Workload:
+    """Create the workload's resources, recorded in CloudTrail as made two days before `now`.
+
+    `extra_functions` more Lambda functions (each with its own role) are deployed for the web API
+    to call, to vary how many candidate resources an investigation has to rank.
+    """
     region = sim.region
     at = now - timedelta(days=2)
     actor = ADMIN_ACTOR.format(account=account_id)
@@ -93,6 +105,7 @@ def deploy_workload(sim: SimulatorClient, *, now: datetime, account_id: str = "1
     sg_web = group("storefront-tasks", "Web API tasks")
     sg_worker = group("worker-tasks", "Worker tasks")
     sg_db = group("orders-db", "PostgreSQL")
+    sg_reports = group("reports-hosts", "Report renderer instances")
     ec2.authorize_security_group_ingress(
         GroupId=sg_alb,
         IpPermissions=[
@@ -116,6 +129,30 @@ def deploy_workload(sim: SimulatorClient, *, now: datetime, account_id: str = "1
             }
         ],
     )
+
+    ec2.authorize_security_group_ingress(
+        GroupId=sg_reports,
+        IpPermissions=[
+            {
+                "IpProtocol": "tcp",
+                "FromPort": REPORTS_PORT,
+                "ToPort": REPORTS_PORT,
+                "UserIdGroupPairs": [{"GroupId": sg_worker}],
+            }
+        ],
+    )
+    image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    instance = ec2.run_instances(
+        ImageId=image,
+        InstanceType="m6i.large",
+        MinCount=1,
+        MaxCount=1,
+        SubnetId=subnets[0],
+        SecurityGroupIds=[sg_reports],
+        TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": REPORTS}]}],
+    )["Instances"][0]
+    w.refs["ec2_instance:reports"] = instance["InstanceId"]
+    w.ids["reports_ip"] = instance["PrivateIpAddress"]
 
     # Roles: task roles with inline and managed permissions, the Lambda's execution role.
     roles: dict[str, str] = {}
@@ -157,6 +194,7 @@ def deploy_workload(sim: SimulatorClient, *, now: datetime, account_id: str = "1
     secret_arn = c("secretsmanager").create_secret(
         Name=SECRET_NAME, SecretString=json.dumps({"password": "x" * 24})
     )["ARN"]
+    w.refs["secret:orders-db"] = secret_arn
 
     rds = c("rds")
     db = rds.create_db_instance(
@@ -186,6 +224,7 @@ def deploy_workload(sim: SimulatorClient, *, now: datetime, account_id: str = "1
     )
     w.refs["lambda_function:resizer"] = function["FunctionArn"]
     c("lambda").put_function_concurrency(FunctionName=FUNCTION, ReservedConcurrentExecutions=50)
+    extras = extra_fleet.deploy_functions(c, w, count=extra_functions, zip_file=_lambda_zip())
 
     elb = c("elbv2")
     lb = elb.create_load_balancer(
@@ -216,12 +255,20 @@ def deploy_workload(sim: SimulatorClient, *, now: datetime, account_id: str = "1
             "web",
             WEB,
             "storefront-api:v2.13.4",
-            [*common_env, {"name": "RESIZER_FUNCTION", "value": FUNCTION}],
+            [*common_env, {"name": "RESIZER_FUNCTION", "value": FUNCTION}, *extras],
             "storefront-task",
             [sg_web],
             8080,
         ),
-        ("worker", WORKER, "order-worker:v1.8.2", common_env, "order-worker-task", [sg_worker], None),
+        (
+            "worker",
+            WORKER,
+            "order-worker:v1.8.2",
+            [*common_env, {"name": "REPORTS_URL", "value": f"https://{w.ids['reports_ip']}:{REPORTS_PORT}"}],
+            "order-worker-task",
+            [sg_worker],
+            None,
+        ),
     ):
         log_group = f"/ecs/{name}"
         logs.create_log_group(logGroupName=log_group)
@@ -254,6 +301,14 @@ def deploy_workload(sim: SimulatorClient, *, now: datetime, account_id: str = "1
         w.refs[f"ecs_service:{logical}"] = service["serviceArn"]
         w.ids[f"service:{logical}"] = name
         w.ids[f"task_definition:{logical}"] = td
+        low, high = CAPACITY[logical]
+        c("application-autoscaling").register_scalable_target(
+            ServiceNamespace="ecs",
+            ResourceId=f"service/{CLUSTER}/{name}",
+            ScalableDimension="ecs:service:DesiredCount",
+            MinCapacity=low,
+            MaxCapacity=high,
+        )
         # ECS in moto never starts a service's tasks: the simulator runs them, steady since setup.
         sim.inject(
             "ecs_service_steady",
@@ -326,10 +381,16 @@ def discover(sim: SimulatorClient, *, account_id: str = "123456789012") -> Workl
         w.refs[f"security_group:{group['GroupName']}"] = (
             f"arn:aws:ec2:{region}:{account_id}:security-group/{group['GroupId']}"
         )
+    for reservation in ec2.describe_instances()["Reservations"]:
+        for instance in reservation["Instances"]:
+            w.refs["ec2_instance:reports"] = instance["InstanceId"]
+            w.ids["reports_ip"] = instance["PrivateIpAddress"]
+    extra_fleet.discover(sim, w)
     for name in ("storefront-task", "order-worker-task", "ecs-task-execution", "image-resizer-exec"):
         w.refs[f"iam_role:{name}"] = f"arn:aws:iam::{account_id}:role/{name}"
     w.ids["policy:worker"] = f"arn:aws:iam::{account_id}:policy/order-worker-data-access"
     w.ids["queue_url"] = f"https://sqs.{region}.amazonaws.com/{account_id}/{QUEUE}"
+    w.refs["secret:orders-db"] = sim.client("secretsmanager").describe_secret(SecretId=SECRET_NAME)["ARN"]
     w.refs["sqs_queue:orders"] = f"arn:aws:sqs:{region}:{account_id}:{QUEUE}"
     db = rds.describe_db_instances(DBInstanceIdentifier=DB)["DBInstances"][0]
     w.refs["rds_instance:orders"] = db["DBInstanceArn"]

@@ -1,4 +1,4 @@
-"""Lambda: functions, their reserved concurrency and event sources."""
+"""Lambda: functions and their event sources; reserved concurrency where throttling shows."""
 
 from __future__ import annotations
 
@@ -13,21 +13,24 @@ PERMISSIONS = declare(
     ("lambda:ListFunctions", "lambda:GetFunctionConcurrency", "lambda:ListEventSourceMappings"),
     purpose="Read Lambda functions, reserved concurrency and event source mappings",
 )
-MAX_FUNCTIONS = 30
 
 
 def get(client: Any) -> dict[str, Any]:
     functions: list[dict[str, Any]] = []
     for page in client.get_paginator("list_functions").paginate():
         functions.extend(page.get("Functions", []))
-    concurrency = {}
-    for function in functions[:MAX_FUNCTIONS]:
-        reserved = client.get_function_concurrency(FunctionName=function["FunctionName"])
-        concurrency[function["FunctionArn"]] = reserved.get("ReservedConcurrentExecutions")
     mappings: list[dict[str, Any]] = []
     for page in client.get_paginator("list_event_source_mappings").paginate():
         mappings.extend(page.get("EventSourceMappings", []))
-    return {"functions": functions, "concurrency": concurrency, "mappings": mappings}
+    return {"functions": functions, "mappings": mappings}
+
+
+def get_concurrency(client: Any, function_names: list[str]) -> dict[str, int | None]:
+    """Reserved concurrency of these functions (one call each: ask only where it matters)."""
+    return {
+        name: client.get_function_concurrency(FunctionName=name).get("ReservedConcurrentExecutions")
+        for name in function_names
+    }
 
 
 def transform(raw: dict[str, Any]) -> tuple[list[Resource], list[Edge]]:
@@ -46,7 +49,6 @@ def transform(raw: dict[str, Any]) -> tuple[list[Resource], list[Edge]]:
                     "runtime": function.get("Runtime"),
                     "environment": (function.get("Environment") or {}).get("Variables", {}),
                     "security_groups": list(vpc.get("SecurityGroupIds", [])),
-                    "reserved_concurrency": raw["concurrency"].get(arn),
                     "log_groups": [f"/aws/lambda/{function['FunctionName']}"],
                 },
             )
