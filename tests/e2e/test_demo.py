@@ -127,3 +127,19 @@ def test_session_credentials_never_persisted_or_logged(
     for where, text in haystacks.items():
         for secret in secrets:
             assert secret not in text, f"session credential or GitHub token found in {where}"
+
+
+@pytest.mark.parametrize("name", ["dependency_latency", "secret_rotation_failure"])
+def test_a_large_account_stays_within_the_call_budget(
+    simulator_server: SimulatorServer, tmp_path: Path, name: str
+) -> None:
+    """Fifteen more functions (thirty more candidates) for the web API: still right, still <= 30 calls."""
+    chosen = scenario.get(name).model_copy(
+        update={"topology": scenario.Topology(extra_functions=scenario.MAX_EXTRA_FUNCTIONS)}
+    )
+    run = run_demo(name, settings=_settings(tmp_path), server=simulator_server, chosen=chosen)
+    assert run.diagnosis.candidates >= 40
+    top = run.diagnosis.hypotheses[0]
+    assert (top.resource, top.fault) == (run.injection.truth_resource, run.injection.truth_fault)
+    assert run.diagnosis.aws_calls <= MAX_AWS_CALLS
+    assert not run.diagnosis.evidence_unavailable

@@ -47,7 +47,8 @@ BUSY_PERCENT = 60
 
 
 def _param(change: Change, name: str) -> Any:
-    """A request parameter as CloudTrail records it (camelCase), or as the SDK spells it."""
+    """A request parameter as CloudTrail records it (camelCase), or as the SDK spells it
+    ("dBParameterGroupName" / "DBParameterGroupName")."""
     p = change.parameters
     return p.get(name, p.get(name[0].upper() + name[1:]))
 
@@ -59,7 +60,7 @@ def _is_config(change: Change) -> bool:
             change.parameters.get("task_definition"),
         )
     if change.name == "ModifyDBInstance":
-        return bool(_param(change, "dBParameterGroupName") or _param(change, "DBParameterGroupName"))
+        return bool(_param(change, "dBParameterGroupName"))
     return True
 
 
