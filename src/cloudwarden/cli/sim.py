@@ -58,7 +58,7 @@ def inject_scenario(
     """Inject a scenario into a running simulator; its alarm fires through SNS."""
     from botocore.exceptions import ClientError
 
-    from cloudwarden.simulator import alarms, inject, scenario, workload
+    from cloudwarden.simulator import alarms, inject, scenario, workload_lookup
     from cloudwarden.simulator.client import SimulatorClient
 
     try:
@@ -67,7 +67,7 @@ def inject_scenario(
         raise typer.BadParameter(str(exc), param_hint="NAME") from None
     sim = SimulatorClient(endpoint)
     now = datetime.now(UTC)
-    w = workload.discover(sim)
+    w = workload_lookup.discover(sim)
     topics = [
         t["TopicArn"]
         for t in sim.client("sns").list_topics()["Topics"]
