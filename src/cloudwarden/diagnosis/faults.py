@@ -126,12 +126,16 @@ def _is_new_code(change: Change) -> bool:
     """A deployment of different code, not a scale-out, a no-op or a configuration-only change."""
     p = change.parameters
     if change.name == "Deployment":
-        if p.get("previous_task_definition") in (None, p.get("task_definition")):
-            return False
-        return not is_same_images(change)
+        return is_new_revision(change) and not is_same_images(change)
     if change.name == "UpdateService":
         return bool(p.get("taskDefinition") or p.get("forceNewDeployment"))
     return True
+
+
+def is_new_revision(change: Change) -> bool:
+    """A deployment that replaced one task definition revision with another (not a scale-out)."""
+    p = change.parameters
+    return p.get("previous_task_definition") not in (None, p.get("task_definition"))
 
 
 def is_same_images(change: Change) -> bool:

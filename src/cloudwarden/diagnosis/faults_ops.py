@@ -13,6 +13,7 @@ from cloudwarden.diagnosis.context import Context
 from cloudwarden.diagnosis.faults import (
     Finding,
     describe_change,
+    is_new_revision,
     is_same_images,
     log_finding,
     metric_finding,
@@ -55,10 +56,7 @@ def _param(change: Change, name: str) -> Any:
 
 def _is_config(change: Change) -> bool:
     if change.name == "Deployment":
-        return is_same_images(change) and change.parameters.get("previous_task_definition") not in (
-            None,
-            change.parameters.get("task_definition"),
-        )
+        return is_new_revision(change) and is_same_images(change)
     if change.name == "ModifyDBInstance":
         return bool(_param(change, "dBParameterGroupName"))
     return True

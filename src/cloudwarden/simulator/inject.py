@@ -16,7 +16,7 @@ from cloudwarden.simulator import baseline_logs, extra_fleet, telemetry
 from cloudwarden.simulator.alarms import alarm_name
 from cloudwarden.simulator.client import SimulatorClient
 from cloudwarden.simulator.scenario import ChangeEffect, Effects, Scenario
-from cloudwarden.simulator.workload import ADMIN_ACTOR, SECRET_NAME, Workload, register_task_definition
+from cloudwarden.simulator.workload import ADMIN_ACTOR, Workload, register_task_definition
 
 HISTORY_MINUTES = 215
 LOG_BATCH = 5000
@@ -134,9 +134,8 @@ def _perform_change(sim: SimulatorClient, w: Workload, change: ChangeEffect, at:
         variables.update({k: str(v) for k, v in params.get("environment", {}).items()})
         lam.update_function_configuration(FunctionName=name, Environment={"Variables": variables})
     elif change.action == "put_secret_value":
-        secret = SECRET_NAME if target == "secret:orders-db" else target.split(":", 1)[1]
         c("secretsmanager").put_secret_value(
-            SecretId=secret, SecretString=json.dumps({"password": params.get("password", "r" * 24)})
+            SecretId=w.ref(target), SecretString=json.dumps({"password": params.get("password", "r" * 24)})
         )
 
 

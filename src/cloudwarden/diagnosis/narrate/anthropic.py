@@ -13,27 +13,22 @@ import anthropic
 from cloudwarden.diagnosis.narrate.base import (
     Completion,
     NarratorError,
-    NarratorTimeout,
+    SDKNarrator,
     TokenPricing,
-    status_error_reason,
+    sdk_errors,
 )
 
 DEFAULT_MAX_OUTPUT_TOKENS = 600
 
 
-class _MessagesNarrator:
+class _MessagesNarrator(SDKNarrator):
     """The Messages API call and its response handling, shared by both clients."""
 
     name: str
     _client: anthropic.Anthropic | anthropic.AnthropicBedrock
 
-    def __init__(self, *, model: str, pricing: TokenPricing | None, max_output_tokens: int) -> None:
-        self.model = model
-        self.pricing = pricing or TokenPricing()
-        self.max_output_tokens = max_output_tokens
-
     def complete(self, *, system: str, user: str, timeout_s: float) -> Completion:
-        try:
+        with sdk_errors(anthropic, timeout_s):
             message = self._client.messages.create(
                 model=self.model,
                 max_tokens=self.max_output_tokens,
@@ -41,14 +36,6 @@ class _MessagesNarrator:
                 messages=[{"role": "user", "content": user}],
                 timeout=timeout_s,
             )
-        except anthropic.APITimeoutError as exc:
-            raise NarratorTimeout(f"timeout after {timeout_s:g}s") from exc
-        except anthropic.APIStatusError as exc:
-            raise NarratorError(status_error_reason(exc.status_code, exc)) from exc
-        except anthropic.APIResponseValidationError as exc:
-            raise NarratorError(f"malformed response: {exc}") from exc
-        except anthropic.APIConnectionError as exc:
-            raise NarratorError(f"error: APIConnectionError: {exc}") from exc
 
         usage = message.usage
         tokens = {"input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens}

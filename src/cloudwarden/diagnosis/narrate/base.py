@@ -7,6 +7,9 @@ mask what it sends, check what it gets back, and fall back to the template on an
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import ModuleType
 from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -86,6 +89,30 @@ class LLMNarrator(Protocol):
     pricing: TokenPricing
 
     def complete(self, *, system: str, user: str, timeout_s: float) -> Completion: ...
+
+
+class SDKNarrator:
+    """What the LLM narrators built on an official SDK hold: the model, its pricing, the cap."""
+
+    def __init__(self, *, model: str, pricing: TokenPricing | None, max_output_tokens: int) -> None:
+        self.model = model
+        self.pricing = pricing or TokenPricing()
+        self.max_output_tokens = max_output_tokens
+
+
+@contextmanager
+def sdk_errors(sdk: ModuleType, timeout_s: float) -> Iterator[None]:
+    """Turn the errors of an official SDK (`anthropic`, `openai`: the same classes) into ours."""
+    try:
+        yield
+    except sdk.APITimeoutError as exc:  # a subclass of APIConnectionError: first
+        raise NarratorTimeout(f"timeout after {timeout_s:g}s") from exc
+    except sdk.APIStatusError as exc:
+        raise NarratorError(status_error_reason(exc.status_code, exc)) from exc
+    except sdk.APIResponseValidationError as exc:
+        raise NarratorError(f"malformed response: {exc}") from exc
+    except sdk.APIConnectionError as exc:
+        raise NarratorError(f"error: APIConnectionError: {exc}") from exc
 
 
 def status_error_reason(status_code: int, exc: Exception) -> str:

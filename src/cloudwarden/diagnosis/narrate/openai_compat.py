@@ -11,9 +11,9 @@ import openai
 from cloudwarden.diagnosis.narrate.base import (
     Completion,
     NarratorError,
-    NarratorTimeout,
+    SDKNarrator,
     TokenPricing,
-    status_error_reason,
+    sdk_errors,
 )
 
 DEFAULT_MAX_OUTPUT_TOKENS = 600
@@ -21,7 +21,7 @@ DEFAULT_MAX_OUTPUT_TOKENS = 600
 KEYLESS_SERVER_KEY = "no-key"
 
 
-class OpenAICompatNarrator:
+class OpenAICompatNarrator(SDKNarrator):
     name = "openai"
 
     def __init__(
@@ -35,9 +35,7 @@ class OpenAICompatNarrator:
         max_retries: int = 0,
         timeout_s: float = 10.0,
     ) -> None:
-        self.model = model
-        self.pricing = pricing or TokenPricing()
-        self.max_output_tokens = max_output_tokens
+        super().__init__(model=model, pricing=pricing, max_output_tokens=max_output_tokens)
         if api_key is None and base_url is not None:
             api_key = KEYLESS_SERVER_KEY
         # With neither, the SDK reads OPENAI_API_KEY, as its users expect.
@@ -46,7 +44,7 @@ class OpenAICompatNarrator:
         )
 
     def complete(self, *, system: str, user: str, timeout_s: float) -> Completion:
-        try:
+        with sdk_errors(openai, timeout_s):
             response = self._client.chat.completions.create(
                 model=self.model,
                 messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
@@ -56,14 +54,6 @@ class OpenAICompatNarrator:
                 temperature=0,
                 timeout=timeout_s,
             )
-        except openai.APITimeoutError as exc:
-            raise NarratorTimeout(f"timeout after {timeout_s:g}s") from exc
-        except openai.APIStatusError as exc:
-            raise NarratorError(status_error_reason(exc.status_code, exc)) from exc
-        except openai.APIResponseValidationError as exc:
-            raise NarratorError(f"malformed response: {exc}") from exc
-        except openai.APIConnectionError as exc:
-            raise NarratorError(f"error: APIConnectionError: {exc}") from exc
 
         # Some compatible servers omit usage; then tokens (and cost) are unknown, not zero.
         usage = response.usage
