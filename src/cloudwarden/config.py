@@ -9,9 +9,12 @@ import json
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from cloudwarden.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from cloudwarden.evidence.github_api import GitHubConfig
@@ -29,8 +32,8 @@ _GITHUB_VARIABLES = {
 }
 
 
-class ConfigurationError(ValueError):
-    """A setting is invalid; the message names the environment variable to fix."""
+__all__ = ["ConfigurationError", "Settings", "get_settings"]
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 class Settings(BaseSettings):
@@ -47,13 +50,20 @@ class Settings(BaseSettings):
         default=DEFAULT_PRINCIPAL, description="ARN of the principal customers trust in their role"
     )
     aws_endpoint_url: str | None = Field(
-        default=None, description="Send every AWS call here (the simulated account); unset for real AWS"
+        default=None,
+        description="Send every AWS call here (e.g. a VPC interface endpoint); CloudWarden's own "
+        "credentials still come from the default chain",
+    )
+    simulator_url: str | None = Field(
+        default=None,
+        description="The simulated AWS account (`cloudwarden sim up`): every AWS call goes there, "
+        "with the simulator's fixed keys as CloudWarden's own principal",
     )
     default_region: str = "us-east-1"
     credential_ttl_seconds: int = Field(default=600, ge=60, le=600)
     role_session_name: str = "cloudwarden"
     aws_max_attempts: int = Field(default=5, ge=1, le=10)
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"  # any case in the variable
     # Investigation
     lookback_minutes: int = Field(default=180, ge=15, le=24 * 60)
     # GitHub (opt-in): the commits a suspect deployment brought. Both of the first two, or neither.
@@ -66,12 +76,31 @@ class Settings(BaseSettings):
     github_api_url: str = "https://api.github.com"
     github_timeout_seconds: float = 10.0
 
-    @field_validator("database_url", "github_token_secret_arn")
+    @field_validator("database_url", "github_token_secret_arn", "aws_endpoint_url", "simulator_url")
     @classmethod
     def _no_blank_url(cls, value: str | None) -> str | None:
         if value is not None and not value.strip():
             return None
         return value
+
+    @field_validator("aws_endpoint_url", "simulator_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http:// or https:// URL, e.g. http://127.0.0.1:5055")
+        try:
+            parts.port  # noqa: B018  (raises for a port outside 0-65535)
+        except ValueError:
+            raise ValueError("has an invalid port") from None
+        return value.strip().rstrip("/")
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _any_case(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
 
     @field_validator("github_repositories", mode="before")
     @classmethod
@@ -95,9 +124,24 @@ class Settings(BaseSettings):
         return parsed
 
     @model_validator(mode="after")
-    def _github_is_consistent(self) -> Settings:
-        self.github_config()  # raises ConfigurationError (a ValueError) naming the variable
+    def _consistent(self) -> Settings:
+        if self.simulator_url and self.aws_endpoint_url:
+            raise ValueError(
+                "CLOUDWARDEN_SIMULATOR_URL and CLOUDWARDEN_AWS_ENDPOINT_URL are both set: set "
+                "CLOUDWARDEN_SIMULATOR_URL for the simulated account, CLOUDWARDEN_AWS_ENDPOINT_URL for a "
+                "real AWS endpoint"
+            )
+        self.github_config()  # raises ConfigurationError naming the variable
         return self
+
+    @property
+    def simulated(self) -> bool:
+        """Whether AWS is the simulated account (an explicit setting, never inferred from a URL)."""
+        return self.simulator_url is not None
+
+    def aws_endpoint(self) -> str | None:
+        """Where AWS calls go: the simulator, a configured endpoint, or None for AWS itself."""
+        return self.simulator_url or self.aws_endpoint_url
 
     def github_config(self) -> GitHubConfig | None:
         """GitHub evidence settings, or None when not configured (GitHub is opt-in)."""
@@ -136,6 +180,33 @@ class Settings(BaseSettings):
         return f"sqlite:///{self.data_dir / 'cloudwarden.db'}"
 
 
+def _variable(location: tuple[int | str, ...]) -> str:
+    field = str(location[0]) if location else ""
+    return _GITHUB_VARIABLES.get(field) or (ENV_PREFIX + field.upper() if field else "CLOUDWARDEN_*")
+
+
+def describe(exc: ValidationError) -> str:
+    """One line naming each environment variable that is wrong, and why."""
+    problems = []
+    for error in exc.errors():
+        message = str(error["msg"]).removeprefix("Value error, ")
+        if error["type"] == "literal_error" and error["loc"] and error["loc"][0] == "log_level":
+            message = f"must be one of {', '.join(LOG_LEVELS)} (any case)"
+        if error["loc"]:
+            problems.append(f"{_variable(error['loc'])}: {message}")
+        else:  # a rule over several settings: its message names them
+            problems.append(message)
+    return "; ".join(problems)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment (and `overrides`), or a ConfigurationError naming the variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigurationError(describe(exc)) from None
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    return load_settings()

@@ -85,7 +85,12 @@ def run_demo(
         if not own_server:
             sim.reset()
         return _run(
-            chosen, sim, settings.model_copy(update={"aws_endpoint_url": server.endpoint}), step, seed, github
+            chosen,
+            sim,
+            settings.model_copy(update={"simulator_url": server.endpoint, "aws_endpoint_url": None}),
+            step,
+            seed,
+            github,
         )
     finally:
         if own_server:
@@ -161,7 +166,7 @@ def _run(
     try:
         with step("Routing the alarms to CloudWarden's SNS topic and subscribing the intake"):
             alarms.create_alarms(sim, w, topic_arns=[outputs.alerts_topic_arn], at=now - timedelta(days=1))
-            own = base_session(settings, sim.region).client("sns", endpoint_url=settings.aws_endpoint_url)
+            own = base_session(settings, sim.region).client("sns", endpoint_url=settings.aws_endpoint())
             own.subscribe(TopicArn=outputs.alerts_topic_arn, Protocol="http", Endpoint=intake.url)
         with step(f"Injecting scenario {chosen.name}: {chosen.title}"):
             injection = inject.inject(sim, w, chosen, now=now, seed=seed)

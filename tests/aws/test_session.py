@@ -29,7 +29,7 @@ def broker(sim: SimulatorClient) -> SessionBroker:
         ],
     }
     sim.client("iam").create_role(RoleName="ReadOnlyForTest", AssumeRolePolicyDocument=json.dumps(trust))
-    return SessionBroker(Settings(aws_endpoint_url=sim.endpoint, credential_ttl_seconds=300))
+    return SessionBroker(Settings(simulator_url=sim.endpoint, credential_ttl_seconds=300))
 
 
 def test_session_is_cached_then_refreshed_after_its_ttl(

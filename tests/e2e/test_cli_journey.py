@@ -21,7 +21,7 @@ ROLE_ARN = "arn:aws:iam::123456789012:role/CloudWardenReadOnly"
 
 @pytest.fixture
 def cli(sim: SimulatorClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
-    monkeypatch.setenv("CLOUDWARDEN_AWS_ENDPOINT_URL", sim.endpoint)
+    monkeypatch.setenv("CLOUDWARDEN_SIMULATOR_URL", sim.endpoint)
     monkeypatch.setenv("CLOUDWARDEN_DATABASE_URL", f"sqlite:///{tmp_path / 'cw.db'}")
     get_settings.cache_clear()
     yield CliRunner()

@@ -44,7 +44,7 @@ def session(sim: SimulatorClient) -> AssumedSession:
         ],
     }
     sim.client("iam").create_role(RoleName="CloudWardenReadOnly", AssumeRolePolicyDocument=json.dumps(trust))
-    broker = SessionBroker(Settings(aws_endpoint_url=sim.endpoint))
+    broker = SessionBroker(Settings(simulator_url=sim.endpoint))
     return broker.session(role_arn=ROLE_ARN, external_id=EXTERNAL_ID, region="us-east-1")
 
 

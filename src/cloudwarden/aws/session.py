@@ -16,19 +16,39 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from cloudwarden.aws import redact
 from cloudwarden.aws.permissions import iam_action
 from cloudwarden.config import Settings
+from cloudwarden.errors import NotConnected, Unreachable
 
 REFRESH_MARGIN_SECONDS = 60
-# In the simulated account CloudWarden's own principal uses these fixed, meaningless keys.
+# In the simulated account (CLOUDWARDEN_SIMULATOR_URL, an explicit setting) CloudWarden's own
+# principal uses these fixed, meaningless keys; anywhere else it uses the default credential chain.
 SIMULATED_BASE_KEYS = {"aws_access_key_id": "AKIACLOUDWARDENSIM01", "aws_secret_access_key": "simulated"}
+# STS answers these when the role itself refuses CloudWarden: deleted, no longer trusting its
+# principal, or an ExternalId that does not match. Only these change an account's state.
+REVOKED_CODES = frozenset({"AccessDenied", "AccessDeniedException", "NoSuchEntity"})
+# Errors that say CloudWarden's own principal is the problem, not the customer's role.
+OWN_CREDENTIAL_CODES = frozenset(
+    {"InvalidClientTokenId", "SignatureDoesNotMatch", "ExpiredToken", "ExpiredTokenException"}
+)
+DEPLOY_HINT = (
+    "deploy the onboarding template with this account's ExternalId (`cloudwarden accounts show ID` "
+    "prints it and the deploy command), then run `cloudwarden connect` again"
+)
 
 
-class AccountDisconnected(Exception):
-    """The customer's role can no longer be assumed: access was revoked or never granted."""
+class AccountDisconnected(NotConnected):
+    """The customer's role refuses CloudWarden: deleted, trust changed, or ExternalId mismatch."""
+
+
+class AwsUnreachable(Unreachable):
+    """AWS could not be asked (network, CloudWarden's own credentials, throttling, 5xx).
+
+    Says nothing about the customer's account: its state does not change.
+    """
 
 
 @dataclass
@@ -73,7 +93,7 @@ class _SecretCredentials:
 
 def client_config(settings: Settings, region: str) -> Config:
     # Simulated runs fail fast: moto answers 500 for what it does not implement.
-    attempts = 2 if settings.aws_endpoint_url else settings.aws_max_attempts
+    attempts = 2 if settings.simulated else settings.aws_max_attempts
     return Config(
         region_name=region,
         retries={"mode": "adaptive", "max_attempts": attempts},
@@ -85,7 +105,7 @@ def client_config(settings: Settings, region: str) -> Config:
 
 def base_session(settings: Settings, region: str) -> boto3.Session:
     """CloudWarden's own principal: the default credential chain, or fixed keys when simulated."""
-    if settings.aws_endpoint_url:
+    if settings.simulated:
         return boto3.Session(region_name=region, **SIMULATED_BASE_KEYS)
     return boto3.Session(region_name=region)
 
@@ -107,6 +127,31 @@ def _install_call_log(client: Any, call_log: CallLog) -> None:
     events = client.meta.events
     events.register("after-call", after_call)
     events.register("after-call-error", after_call_error)
+
+
+def classify_assume_role_error(exc: ClientError, role_arn: str) -> NotConnected | Unreachable:
+    """Revoked (the role refuses us) or unreachable (anything else: our credentials, throttling, 5xx)."""
+    error = exc.response.get("Error", {})
+    code = str(error.get("Code", ""))
+    status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+    if code in OWN_CREDENTIAL_CODES:
+        return AwsUnreachable(
+            f"AWS refused CloudWarden's own credentials ({code}) before it could assume {role_arn}",
+            hint="fix the credentials CloudWarden runs with (CLOUDWARDEN_PRINCIPAL_ARN's); "
+            "the account's state was not changed",
+        )
+    throttled = code in ("Throttling", "ThrottlingException", "RequestLimitExceeded") or status == 429
+    if code in REVOKED_CODES or (400 <= status < 500 and not throttled):
+        return AccountDisconnected(
+            f"cannot assume {role_arn}: {code or status} - the role does not exist, its trust policy does "
+            "not trust CloudWarden, or the ExternalId does not match",
+            hint=DEPLOY_HINT,
+        )
+    return AwsUnreachable(
+        f"AWS STS did not answer AssumeRole for {role_arn}: {code or status}",
+        hint="this is usually transient (throttling, a service error): try again; the account's state "
+        "was not changed",
+    )
 
 
 class AssumedSession:
@@ -151,7 +196,7 @@ class AssumedSession:
     def client(self, service: str, *, call_log: CallLog | None = None, region: str | None = None) -> Any:
         client = self._boto.client(
             service,
-            endpoint_url=self.settings.aws_endpoint_url,
+            endpoint_url=self.settings.aws_endpoint(),
             config=client_config(self.settings, region or self.region),
         )
         if call_log is not None:
@@ -185,7 +230,7 @@ class SessionBroker:
     def _assume(self, *, role_arn: str, external_id: str, region: str) -> AssumedSession:
         base = base_session(self.settings, region)
         config = client_config(self.settings, region)
-        sts = base.client("sts", endpoint_url=self.settings.aws_endpoint_url, config=config)
+        sts = base.client("sts", endpoint_url=self.settings.aws_endpoint(), config=config)
         try:
             response = sts.assume_role(
                 RoleArn=role_arn,
@@ -194,15 +239,19 @@ class SessionBroker:
                 DurationSeconds=900,
             )
         except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
-            raise AccountDisconnected(
-                f"cannot assume {role_arn}: {code or 'error'} - the role was deleted, its trust policy "
-                "no longer trusts CloudWarden, or the ExternalId does not match. Re-deploy the "
-                "onboarding template and run `cloudwarden connect` again."
+            raise classify_assume_role_error(exc, role_arn) from None
+        except NoCredentialsError:
+            raise AwsUnreachable(
+                "CloudWarden has no AWS credentials of its own to call STS with",
+                hint="run CloudWarden with credentials for CLOUDWARDEN_PRINCIPAL_ARN (the default "
+                "credential chain: environment, profile, instance role)",
             ) from None
         except BotoCoreError as exc:
-            raise AccountDisconnected(
-                f"cannot reach AWS STS to assume {role_arn}: {type(exc).__name__}"
+            raise AwsUnreachable(
+                f"cannot reach AWS STS at {self.settings.aws_endpoint() or 'its public endpoint'}: "
+                f"{type(exc).__name__}",
+                hint="check the network (and CLOUDWARDEN_SIMULATOR_URL or CLOUDWARDEN_AWS_ENDPOINT_URL); "
+                "the account's state was not changed",
             ) from None
         credentials = _SecretCredentials(response["Credentials"])
         redact.register(credentials.access_key_id, credentials.secret_access_key, credentials.session_token)

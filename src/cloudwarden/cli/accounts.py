@@ -48,7 +48,7 @@ def connect(
     ],
     region: Annotated[str | None, typer.Option(help="Region to investigate (default: configured)")] = None,
     name: Annotated[str | None, typer.Option(help="A name for the account")] = None,
-    json_: Annotated[bool, typer.Option("--json")] = False,
+    json_: output.JsonFlag = False,
 ) -> None:
     """Register an account (first run prints its ExternalId) and verify access, per evidence source."""
     from cloudwarden import runtime
@@ -118,8 +118,17 @@ def connect(
     output.out.print(table)
 
 
-def list_accounts(json_: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """List connected accounts."""
+app = output.sub_app(
+    "Registered AWS accounts: list (the default), show, remove.", invoke_without_command=True
+)
+app.info.no_args_is_help = False
+
+
+@app.callback()
+def list_accounts(ctx: typer.Context, json_: output.JsonFlag = False) -> None:
+    """List registered accounts and their status (`accounts show ID` for one)."""
+    if ctx.invoked_subcommand is not None:
+        return
     from cloudwarden import runtime
     from cloudwarden.store import service as store
 

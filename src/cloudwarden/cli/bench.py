@@ -13,7 +13,7 @@ from cloudwarden.cli import output
 if TYPE_CHECKING:
     from cloudwarden.bench.runner import CaseResult
 
-app = typer.Typer(help="Benchmarks with hidden ground truth on the simulated account.", no_args_is_help=True)
+app = output.sub_app("Benchmarks with hidden ground truth on the simulated account.")
 
 COLUMNS = ("AC@1", "AC@3", "Avg@5")
 

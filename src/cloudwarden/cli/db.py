@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-import typer
-
 from cloudwarden.cli import output
 from cloudwarden.config import get_settings
 
-app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+app = output.sub_app("Database maintenance.")
 
 
 @app.command("migrate")
@@ -21,7 +17,7 @@ def migrate() -> None:
     output.console.print("database is at the latest schema")
 
 
-def purge(json_: Annotated[bool, typer.Option("--json")] = False) -> None:
+def purge(json_: output.JsonFlag = False) -> None:
     """Delete what is past its retention class (metrics 30 d, events 7 d, diagnoses 90 d, closed accounts)."""
     from cloudwarden import runtime
     from cloudwarden.store import retention

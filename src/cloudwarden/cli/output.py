@@ -7,18 +7,57 @@ import json
 import sys
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import Annotated, Any
 
+import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-__all__ = ["Table", "console", "out", "print_diagnosis", "print_json", "quiet_step", "step"]
-
 from cloudwarden.diagnosis.model import Diagnosis
+from cloudwarden.errors import CloudWardenError
+
+__all__ = [
+    "JsonFlag",
+    "Table",
+    "console",
+    "out",
+    "print_diagnosis",
+    "print_json",
+    "quiet_step",
+    "report_error",
+    "step",
+    "sub_app",
+]
 
 console = Console(stderr=True)
 out = Console()
+
+# Every --json flag: the same help, no type noise in --help.
+JsonFlag = Annotated[
+    bool, typer.Option("--json", help='Print JSON on stdout (errors too, as {"error": ...}).')
+]
+
+
+def sub_app(help_text: str, **kwargs: object) -> typer.Typer:
+    """A command group that looks like the top level: plain help, -h, no tracebacks."""
+    return typer.Typer(
+        help=help_text,
+        no_args_is_help=True,
+        rich_markup_mode=None,
+        pretty_exceptions_enable=False,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def report_error(error: CloudWardenError, *, as_json: bool) -> None:
+    """One line (plus a hint) on stderr, or the error object on stdout for --json."""
+    if as_json:
+        print_json(error.as_json())
+        return
+    console.print(f"[red]error:[/red] {escape(error.message)}", soft_wrap=True)
+    if error.hint:
+        console.print(f"[dim]hint:[/dim] {escape(error.hint)}", soft_wrap=True)
 
 
 @contextlib.contextmanager

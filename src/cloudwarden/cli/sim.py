@@ -12,7 +12,7 @@ import typer
 
 from cloudwarden.cli import output
 
-app = typer.Typer(help="The simulated AWS account (moto, extended where it is silent).", no_args_is_help=True)
+app = output.sub_app("The simulated AWS account (moto, extended where it is silent).")
 ONBOARDING_STACK = "CloudWardenOnboarding"
 
 
@@ -35,7 +35,7 @@ def up(
         topic = sim.client("sns").create_topic(Name="ops-alerts")["TopicArn"]
         alarms.create_alarms(sim, w, topic_arns=[topic], at=now - timedelta(days=1))
     output.out.print(f"Simulated AWS account {w.account_id} at [bold]{server.endpoint}[/bold]")
-    output.out.print(f"  export CLOUDWARDEN_AWS_ENDPOINT_URL={server.endpoint}")
+    output.out.print(f"  export CLOUDWARDEN_SIMULATOR_URL={server.endpoint}")
     output.out.print(
         "  then deploy `cloudwarden iam-template` into it, `cloudwarden connect`, `cloudwarden sim inject NAME`."
     )
@@ -50,10 +50,10 @@ def up(
 def inject_scenario(
     name: Annotated[str, typer.Argument(help="Scenario name (cloudwarden demo --list)")],
     endpoint: Annotated[
-        str, typer.Option(envvar="CLOUDWARDEN_AWS_ENDPOINT_URL", help="Simulator endpoint")
+        str, typer.Option(envvar="CLOUDWARDEN_SIMULATOR_URL", help="Simulator endpoint")
     ] = "http://127.0.0.1:5055",
     seed: Annotated[int, typer.Option(help="Random seed for noise")] = 7,
-    json_: Annotated[bool, typer.Option("--json")] = False,
+    json_: output.JsonFlag = False,
 ) -> None:
     """Inject a scenario into a running simulator; its alarm fires through SNS."""
     from botocore.exceptions import ClientError
