@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from cloudwarden import investigate, runtime
+from cloudwarden import runtime
+from cloudwarden.accounts import flows as account_flows
 from cloudwarden.alerts.intake import sns
 from cloudwarden.alerts.intake.http_server import SnsIntakeServer
 from cloudwarden.aws import probe as aws_probe
@@ -18,8 +19,10 @@ from cloudwarden.aws.session import SessionBroker, base_session
 from cloudwarden.aws.template import READ_ROLE_NAME
 from cloudwarden.config import Settings
 from cloudwarden.diagnosis.model import Diagnosis
+from cloudwarden.errors import UsageError
 from cloudwarden.evidence.github import TOKEN_OPT_IN
 from cloudwarden.evidence.model import EvidenceBundle
+from cloudwarden.incidents import flows as incident_flows
 from cloudwarden.simulator import alarms, inject, scenario, workload
 from cloudwarden.simulator import github as sim_github
 from cloudwarden.simulator.client import SimulatorClient
@@ -29,6 +32,9 @@ from cloudwarden.store import service as store
 
 StepReporter = Callable[[str], contextlib.AbstractContextManager[Any]]
 ALARM_WAIT_SECONDS = 15
+# The demo's accounts carry this name. The demo retires an earlier demo account of its own in the
+# store it is given (the benchmark reuses one throwaway store), and refuses to touch any other.
+DEMO_ACCOUNT_NAME = "demo (simulated)"
 
 
 @dataclass
@@ -112,10 +118,16 @@ def _run(
     role_arn = f"arn:aws:iam::{w.account_id}:role/{READ_ROLE_NAME}"
     with step("Registering the account (CloudWarden generates its ExternalId)"), factory.begin() as db:
         existing = store.get_account_by_role(db=db, role_arn=role_arn)
-        if existing is not None:  # an earlier demo run: retire it, purge will remove it
+        if existing is not None and existing.name != DEMO_ACCOUNT_NAME:
+            raise UsageError(
+                f"this store already has a real account for {role_arn} ({existing.name}); the demo "
+                "needs a store of its own",
+                hint="`cloudwarden demo` uses a throwaway database; point run_demo at one",
+            )
+        if existing is not None:  # an earlier demo run in this throwaway store
             store.close_account(db=db, account=existing)
-        account = store.create_account(
-            db=db, name="demo (simulated)", role_arn=role_arn, regions=[sim.region]
+        account, _ = account_flows.register(
+            db=db, role_arn=role_arn, region=sim.region, name=DEMO_ACCOUNT_NAME
         )
         account_id, external_id = account.id, account.external_id
     opt_in: dict[str, str] = {}
@@ -132,12 +144,12 @@ def _run(
             raise RuntimeError(f"stack created {outputs.read_role_arn}, expected {role_arn}")
     broker = SessionBroker(settings)
     with step("Connecting: AssumeRole with the ExternalId, then probing permissions"):
-        session = broker.session(role_arn=role_arn, external_id=external_id, region=sim.region)
-        probe = aws_probe.probe(session)
         with factory.begin() as db:
-            stored = store.get_account(db=db, account_id=account_id)
-            assert stored is not None
-            store.mark_connected(db=db, account=stored, probe={p.source: p.detail for p in probe})
+            connection = account_flows.connect(
+                db=db, broker=broker, account=store.require_account(db=db, account_id=account_id), probe=True
+            )
+        connection.raise_for_error()
+        probe = connection.probe
 
     expected = alarms.alarm_name(chosen.alarm)
     received = threading.Event()
@@ -176,22 +188,18 @@ def _run(
                     f"alarm {injection.alarm_name} did not arrive through SNS within {ALARM_WAIT_SECONDS}s"
                     + (f"; intake errors: {intake.errors}" if intake.errors else "")
                 )
-        with step("Investigating: collecting evidence and ranking root causes"):
-            session = broker.session(role_arn=role_arn, external_id=external_id, region=sim.region)
-            result = investigate.run(
-                session,
+        with step("Investigating: collecting evidence and ranking root causes"), factory.begin() as db:
+            outcome = incident_flows.investigate(
+                db=db,
+                broker=broker,
+                account=store.require_account(db=db, account_id=account_id),
                 alarm_name=injection.alarm_name,
                 lookback_minutes=settings.lookback_minutes,
+                incident_id=incidents[expected][0],
+                source="sns",
                 github=_github_settings(settings, sim, opt_in.get(TOKEN_OPT_IN.parameter)).github_config(),
             )
-            with factory.begin() as db:
-                runtime.persist_investigation(
-                    db,
-                    incident_id=incidents[expected][0],
-                    bundle=result.bundle,
-                    diagnosis=result.diagnosis,
-                    duration_ms=result.collect_ms + result.diagnose_ms,
-                )
+        result = outcome.raise_for_error()
         stored_at = time.perf_counter()
     finally:
         intake.stop()

@@ -1,17 +1,13 @@
-"""Wiring shared by the CLI and tests: the store, the session broker, persisting results."""
+"""Opening the store from the settings: shared by the CLI, the demo and tests."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from cloudwarden.config import Settings
-from cloudwarden.diagnosis.model import Diagnosis
-from cloudwarden.evidence.model import EvidenceBundle
 from cloudwarden.store import db as store_db
-from cloudwarden.store import service as store
 
 
 def open_store(settings: Settings) -> sessionmaker[Session]:
@@ -20,93 +16,5 @@ def open_store(settings: Settings) -> sessionmaker[Session]:
     return store_db.session_factory(engine)
 
 
-def evidence_items(bundle: EvidenceBundle, diagnosis: Diagnosis) -> list[dict[str, Any]]:
-    """What of the evidence is kept: cited findings, changes, GitHub comparisons and events."""
-    items: list[dict[str, Any]] = []
-    for hypothesis in diagnosis.hypotheses:
-        for ref in hypothesis.evidence:
-            items.append(
-                {
-                    "source": ref.source,
-                    "kind": f"finding:{hypothesis.fault}",
-                    "resource": ref.resource,
-                    "observed_at": ref.time or diagnosis.alarm.state_changed_at,
-                    "summary": ref.summary[:2000],
-                    "data": {"weight": ref.weight, "rank": hypothesis.rank},
-                }
-            )
-    for change in bundle.changes:
-        items.append(
-            {
-                "source": change.source,
-                "kind": "change",
-                "resource": (change.resources or [""])[0][:500],
-                "observed_at": change.time,
-                "summary": f"{change.name} by {change.actor}"[:2000],
-                "data": {"event_id": change.event_id},
-            }
-        )
-    for compared in bundle.deploy_commits:  # GitHub (opt-in): what a suspect deployment brought
-        items.append(
-            {
-                "source": "github",
-                "kind": "deploy-commits",
-                "resource": compared.resource[:500],
-                "observed_at": compared.deployed_at or diagnosis.alarm.state_changed_at,
-                "summary": f"{compared.repository} {compared.base}..{compared.head}: "
-                f"{compared.total_commits} commits",
-                "data": compared.model_dump(mode="json"),
-            }
-        )
-    for event in bundle.events:
-        items.append(
-            {
-                "source": event.source,
-                "kind": event.kind,
-                "resource": event.resource,
-                "observed_at": event.time,
-                "summary": event.message[:2000],
-            }
-        )
-    return items
-
-
-def persist_investigation(
-    db: Session, *, incident_id: str, bundle: EvidenceBundle, diagnosis: Diagnosis, duration_ms: int
-) -> None:
-    store.add_evidence(db=db, incident_id=incident_id, items=evidence_items(bundle, diagnosis))
-    for series in bundle.metrics:
-        store.add_metric_series(
-            db=db,
-            incident_id=incident_id,
-            resource=series.resource,
-            namespace=series.namespace,
-            metric_name=series.metric,
-            stat=series.stat,
-            datapoints=series.points,
-            dimensions=series.dimensions,
-        )
-    top = diagnosis.hypotheses[0] if diagnosis.hypotheses else None
-    store.save_diagnosis(
-        db=db,
-        incident_id=incident_id,
-        result=diagnosis.model_dump(mode="json"),
-        top_resource=top.resource if top else None,
-        top_fault=top.fault if top else None,
-        confidence=top.confidence if top else 0.0,
-        aws_calls=diagnosis.aws_calls,
-        duration_ms=duration_ms,
-    )
-
-
-def account_id_of(role_arn: str) -> str:
-    parts = role_arn.split(":")
-    if len(parts) < 6 or parts[2] != "iam" or not parts[4].isdigit():
-        raise ValueError(f"{role_arn!r} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)")
-    return parts[4]
-
-
 def aware(moment: datetime) -> datetime:
-    from datetime import UTC
-
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
+from botocore.exceptions import ClientError
 
 from cloudwarden.aws import session as session_module
 from cloudwarden.aws.session import AccountDisconnected, SessionBroker
@@ -61,3 +63,39 @@ def test_credentials_never_appear_in_reprs(broker: SessionBroker) -> None:
 def test_ttl_above_ten_minutes_is_rejected() -> None:
     with pytest.raises(ValueError, match="credential_ttl_seconds"):
         Settings(credential_ttl_seconds=3600)
+
+
+def _client_error(code: str, status: int) -> ClientError:
+    return ClientError(
+        {"Error": {"Code": code, "Message": "..."}, "ResponseMetadata": {"HTTPStatusCode": status}},
+        "AssumeRole",
+    )
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "revoked"),
+    [
+        ("AccessDenied", 403, True),  # role deleted, trust changed or ExternalId mismatch
+        ("NoSuchEntity", 404, True),
+        ("Throttling", 400, False),
+        ("ThrottlingException", 400, False),
+        ("InvalidClientTokenId", 403, False),  # CloudWarden's own key is the problem
+        ("SignatureDoesNotMatch", 403, False),
+        ("ExpiredToken", 400, False),
+        ("ServiceUnavailable", 503, False),
+        ("InternalFailure", 500, False),
+    ],
+)
+def test_only_a_refusal_by_the_role_counts_as_revoked(code: str, status: int, revoked: bool) -> None:
+    error = session_module.classify_assume_role_error(_client_error(code, status), ROLE_ARN)
+    assert isinstance(error, AccountDisconnected) is revoked
+    assert isinstance(error, session_module.AwsUnreachable) is not revoked
+    assert ROLE_ARN in error.message and error.hint
+
+
+def test_an_unreachable_endpoint_is_not_a_revocation() -> None:
+    broker = SessionBroker(Settings(simulator_url="http://127.0.0.1:9"))
+    with pytest.raises(
+        session_module.AwsUnreachable, match=re.escape("cannot reach AWS STS at http://127.0.0.1:9")
+    ):
+        broker.session(role_arn=ROLE_ARN, external_id=EXTERNAL_ID, region="us-east-1")

@@ -39,7 +39,8 @@ def test_register_connect_investigate_then_revoke(cli: CliRunner, sim: Simulator
     first = cli.invoke(app, ["connect", "--role-arn", ROLE_ARN, "--json"])
     assert first.exit_code == 3, first.output  # registered, but the role is not deployed yet
     body = _json(first)
-    assert body["connected"] is False and "cannot assume" in body["error"]
+    assert body["connected"] is False and "cannot assume" in body["error"]["message"]
+    assert body["error"]["code"] == "not_connected" and body["exit_code"] == 3
     external_id = body["external_id"]
     assert len(external_id) >= 32
 

@@ -37,6 +37,12 @@ def _checks() -> list[tuple[str, str, str, Any]]:
     return [
         ("alarms", "cloudwatch", "cloudwatch:DescribeAlarms", lambda c: c.describe_alarms(MaxRecords=1)),
         (
+            "alarm-history",
+            "cloudwatch",
+            "cloudwatch:DescribeAlarmHistory",
+            lambda c: c.describe_alarm_history(HistoryItemType="StateUpdate", MaxRecords=1),
+        ),
+        (
             "metrics",
             "cloudwatch",
             "cloudwatch:GetMetricData",

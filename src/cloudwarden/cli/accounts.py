@@ -1,8 +1,8 @@
-"""`cloudwarden iam-template`, `connect`, `accounts`: onboarding a customer's AWS account."""
+"""`cloudwarden iam-template`, `connect`, `accounts [show|remove]`: onboarding a customer's AWS account."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import typer
 
@@ -44,76 +44,62 @@ def iam_template(
 
 def connect(
     role_arn: Annotated[
-        str, typer.Option(help="ARN of the read-only role deployed from `cloudwarden iam-template`")
+        str,
+        typer.Option(
+            metavar="ARN", help="ARN of the read-only role deployed from `cloudwarden iam-template`"
+        ),
     ],
-    region: Annotated[str | None, typer.Option(help="Region to investigate (default: configured)")] = None,
-    name: Annotated[str | None, typer.Option(help="A name for the account")] = None,
+    region: Annotated[
+        str | None, typer.Option(metavar="REGION", help="Region to investigate (default: configured)")
+    ] = None,
+    name: Annotated[str | None, typer.Option(metavar="NAME", help="A name for the account")] = None,
     json_: output.JsonFlag = False,
 ) -> None:
-    """Register an account (first run prints its ExternalId) and verify access, per evidence source."""
+    """Register an account (prints its ExternalId) and verify access, per evidence source."""
     from cloudwarden import runtime
-    from cloudwarden.aws import probe as aws_probe
-    from cloudwarden.aws.session import AccountDisconnected, SessionBroker
+    from cloudwarden.accounts import flows, service
+    from cloudwarden.aws.session import SessionBroker
     from cloudwarden.store import service as store
 
     settings = get_settings()
-    try:
-        runtime.account_id_of(role_arn)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--role-arn") from None
-    chosen_region = region or settings.default_region
     factory = runtime.open_store(settings)
-    with factory.begin() as db:
-        account = store.get_account_by_role(db=db, role_arn=role_arn)
-        created = account is None
-        if account is None:
-            account = store.create_account(
-                db=db, name=name or role_arn, role_arn=role_arn, regions=[chosen_region]
-            )
-        account_id, external_id = account.id, account.external_id
+    with factory.begin() as db:  # validated before anything is stored
+        account, created = flows.register(
+            db=db, role_arn=role_arn, region=region or settings.default_region, name=name
+        )
     if created and not json_:
         output.console.print(
-            f"Registered. Deploy the template with [bold]ExternalId={external_id}[/bold] "
-            "(`cloudwarden iam-template`), then run this command again if the role does not exist yet."
+            f"Registered account {account.id} with ExternalId [bold]{account.external_id}[/bold]"
         )
-    try:
-        with output.step("AssumeRole with the ExternalId") if not json_ else output.quiet_step(""):
-            session = SessionBroker(settings).session(
-                role_arn=role_arn, external_id=external_id, region=chosen_region
+    step = output.quiet_step if json_ else output.step
+    with factory.begin() as db, step("AssumeRole with the ExternalId, then probing permissions"):
+        account = store.require_account(db=db, account_id=account.id)
+        connection = flows.connect(db=db, broker=SessionBroker(settings), account=account, probe=True)
+    if connection.error is not None:
+        if not json_ and connection.error.exit_code == 3:  # the role cannot be assumed (yet)
+            output.console.print(
+                f"The role cannot be assumed yet. Deploy the template with ExternalId={account.external_id}:\n"
+                f"  {service.deploy_command(account)}\nthen run this command again.",
+                soft_wrap=True,
             )
-        with output.step("Probing permissions per evidence source") if not json_ else output.quiet_step(""):
-            results = aws_probe.probe(session)
-    except AccountDisconnected as exc:
-        with factory.begin() as db:
-            stored = store.get_account(db=db, account_id=account_id)
-            if stored is not None:
-                store.mark_disconnected(db=db, account=stored, reason=str(exc))
-        if json_:
-            output.print_json(
-                {"account": account_id, "connected": False, "error": str(exc), "external_id": external_id}
-            )
-        else:
-            output.console.print(f"[red]Not connected:[/red] {exc}")
-        raise typer.Exit(3) from None
-    with factory.begin() as db:
-        stored = store.get_account(db=db, account_id=account_id)
-        assert stored is not None
-        store.mark_connected(db=db, account=stored, probe={r.source: r.detail for r in results})
+        raise connection.error
+    session = connection.raise_for_error()
     if json_:
         output.print_json(
             {
-                "account": account_id,
+                "account": account.id,
                 "connected": True,
                 "aws_account_id": session.account_id,
                 "caller": session.caller_arn,
-                "sources": [r.__dict__ for r in results],
+                "external_id": account.external_id,
+                "sources": [r.__dict__ for r in connection.probe],
             }
         )
         return
-    table = output.Table(title=f"Connected to {session.account_id} as {session.caller_arn}")
+    table = output.Table(title=f"Connected to {session.account_id} as {output.short_arn(session.caller_arn)}")
     for column in ("evidence source", "usable", "detail"):
         table.add_column(column)
-    for r in results:
+    for r in connection.probe:
         table.add_row(r.source, "[green]yes[/green]" if r.usable else "[red]no[/red]", r.detail)
     output.out.print(table)
 
@@ -122,34 +108,120 @@ app = output.sub_app(
     "Registered AWS accounts: list (the default), show, remove.", invoke_without_command=True
 )
 app.info.no_args_is_help = False
+AccountRef = Annotated[
+    str, typer.Argument(metavar="ACCOUNT", help="Account id (or a unique prefix), AWS account id or name")
+]
 
 
 @app.callback()
 def list_accounts(ctx: typer.Context, json_: output.JsonFlag = False) -> None:
-    """List registered accounts and their status (`accounts show ID` for one)."""
+    """List registered accounts and their status (`accounts show ACCOUNT` for one)."""
     if ctx.invoked_subcommand is not None:
         return
     from cloudwarden import runtime
+    from cloudwarden.accounts import service
     from cloudwarden.store import service as store
 
     factory = runtime.open_store(get_settings())
     with factory.begin() as db:
-        rows = [
-            {"id": a.id, "name": a.name, "role_arn": a.role_arn, "status": a.status, "regions": a.regions}
+        rows: list[dict[str, Any]] = [
+            {
+                "id": a.id,
+                "name": a.name,
+                "aws_account_id": service.aws_account_id(a),
+                "role_arn": a.role_arn,
+                "status": a.status,
+                "status_reason": a.status_reason,
+                "regions": a.regions,
+            }
             for a in store.list_accounts(db=db)
         ]
     if json_:
         output.print_json(rows)
         return
+    if not rows:
+        output.console.print("No accounts. Register one with `cloudwarden connect --role-arn ARN`.")
+        return
     table = output.Table(title="Accounts")
-    for column in ("id", "name", "role", "status", "regions"):
-        table.add_column(column)
+    for column in ("id", "name", "AWS account", "status", "region"):
+        table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(
-            str(row["id"]),
-            str(row["name"]),
-            str(row["role_arn"]),
+            str(row["id"])[:8],
+            output.short_arn(str(row["name"])),
+            str(row["aws_account_id"]),
             str(row["status"]),
             ", ".join(row["regions"]),
         )
     output.out.print(table)
+
+
+@app.command("show")
+def show(account: AccountRef, json_: output.JsonFlag = False) -> None:
+    """An account's role, ExternalId, status and the exact command that deploys its template."""
+    from cloudwarden import runtime
+    from cloudwarden.accounts import service
+
+    factory = runtime.open_store(get_settings())
+    with factory.begin() as db:
+        details = service.describe(service.resolve(db=db, ref=account))
+    if json_:
+        output.print_json(details)
+        return
+    for label, key in (
+        ("id", "id"),
+        ("name", "name"),
+        ("AWS account", "aws_account_id"),
+        ("role", "role_arn"),
+        ("ExternalId", "external_id"),
+        ("regions", "regions"),
+        ("status", "status"),
+        ("reason", "status_reason"),
+    ):
+        value = details[key]
+        if value:
+            shown = ", ".join(value) if isinstance(value, list) else str(value)
+            output.out.print(f"{label:<12} {shown}", soft_wrap=True, highlight=False)
+    probe = details["last_probe"] or {}
+    denied = sorted(source for source, detail in probe.items() if detail != "ok")
+    if probe:
+        output.out.print(
+            f"{'sources':<12} {len(probe) - len(denied)}/{len(probe)} usable"
+            + (f"; not usable: {', '.join(denied)}" if denied else ""),
+            highlight=False,
+        )
+    output.out.print("\nDeploy (or update) the onboarding template with this ExternalId:", highlight=False)
+    output.out.print(f"  {details['deploy_command']}", soft_wrap=True, highlight=False)
+
+
+@app.command("remove")
+def remove(
+    account: AccountRef,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation")] = False,
+    json_: output.JsonFlag = False,
+) -> None:
+    """Remove an account: close it and delete its incidents, evidence and diagnoses now."""
+    import sys
+
+    from cloudwarden import runtime
+    from cloudwarden.accounts import flows, service
+    from cloudwarden.errors import UsageError
+    from cloudwarden.store import service as store
+
+    factory = runtime.open_store(get_settings())
+    with factory.begin() as db:
+        chosen = service.resolve(db=db, ref=account)
+        label = f"{chosen.name} ({service.aws_account_id(chosen)}, {chosen.id[:8]})"
+        incidents = store.count_incidents(db=db, account_id=chosen.id)
+    if not yes:
+        if json_ or not sys.stdin.isatty():
+            raise UsageError(f"removing {label} deletes its data; pass --yes to confirm")
+        typer.confirm(f"Remove {label} and delete its {incidents} incidents?", abort=True)
+    with factory.begin() as db:
+        stored = service.resolve(db=db, ref=chosen.id)
+        counts = flows.remove(db=db, account=stored)
+    if json_:
+        output.print_json({"removed": chosen.id, "deleted": counts})
+        return
+    deleted = ", ".join(f"{n} {table}" for table, n in sorted(counts.items()) if n)
+    output.out.print(f"Removed {label}; deleted {deleted or 'nothing else'}.", highlight=False)

@@ -11,10 +11,12 @@ from cloudwarden.config import get_settings
 
 
 def demo(
-    scenario: Annotated[str, typer.Option(help="Scenario to inject (see --list)")] = "bad_deploy",
+    scenario: Annotated[
+        str, typer.Option(metavar="NAME", help="Scenario to inject (see --list)")
+    ] = "bad_deploy",
     list_: Annotated[bool, typer.Option("--list", help="List the scenarios and exit")] = False,
     json_: Annotated[
-        bool, typer.Option("--json", help="Print the investigation JSON with a truth object")
+        bool, typer.Option("--json", help="Print the investigation JSON with a truth object; errors too")
     ] = False,
     github: Annotated[
         bool,
@@ -25,7 +27,10 @@ def demo(
         ),
     ] = True,
 ) -> None:
-    """Onboard a simulated AWS account as a customer would, inject an incident, diagnose it."""
+    """Onboard a simulated AWS account as a customer would, inject an incident, diagnose it.
+
+    Runs on its own simulated account and a throwaway database: nothing of yours is touched.
+    """
     from cloudwarden.simulator import scenario as scenarios
 
     available = scenarios.load_all()
@@ -47,10 +52,19 @@ def demo(
             f"unknown scenario {scenario!r}; available: {', '.join(sorted(available))}",
             param_hint="--scenario",
         )
+    import tempfile
+    from pathlib import Path
+
     from cloudwarden.demo import run_demo
 
     step = output.quiet_step if json_ else output.step
-    run = run_demo(scenario, settings=get_settings(), step=step, github=github)
+    # A throwaway store: the demo never sees, closes or purges the accounts and incidents of
+    # CloudWarden's own database (CLOUDWARDEN_DATABASE_URL), even for the same role ARN.
+    with tempfile.TemporaryDirectory(prefix="cloudwarden-demo-") as folder:
+        settings = get_settings().model_copy(
+            update={"data_dir": Path(folder), "database_url": f"sqlite:///{Path(folder) / 'demo.db'}"}
+        )
+        run = run_demo(scenario, settings=settings, step=step, github=github)
     if json_:
         output.print_json(
             {

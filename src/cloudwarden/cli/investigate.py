@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -10,83 +11,70 @@ from cloudwarden.cli import output
 from cloudwarden.config import get_settings
 
 
+def parse_at(value: str | None) -> datetime | None:
+    """`--at`: an ISO 8601 time (UTC unless it says otherwise), not in the future."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise typer.BadParameter(
+            f"{value[:40]!r} is not a time; use ISO 8601, e.g. 2026-12-03T14:05Z", param_hint="--at"
+        ) from None
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    if moment > datetime.now(UTC):
+        raise typer.BadParameter("is in the future", param_hint="--at")
+    return moment.astimezone(UTC)
+
+
 def investigate(
-    alarm: Annotated[str, typer.Option(help="Name of the CloudWatch alarm")],
+    alarm: Annotated[str, typer.Option(metavar="NAME", help="Name of the CloudWatch alarm")],
     account: Annotated[
-        str | None, typer.Option(help="CloudWarden account id (default: the only connected one)")
+        str | None,
+        typer.Option(
+            metavar="ACCOUNT",
+            help="Account id (or a unique prefix), AWS account id or name (default: the only one)",
+        ),
+    ] = None,
+    at: Annotated[
+        str | None,
+        typer.Option(
+            metavar="TIME",
+            help="Investigate the window around this time (ISO 8601, UTC by default) instead of the "
+            "alarm's last transition into ALARM",
+        ),
     ] = None,
     json_: Annotated[
-        bool, typer.Option("--json", help="Print the diagnosis JSON (schema: docs/diagnosis-schema.md)")
+        bool,
+        typer.Option(
+            "--json", help="Print the diagnosis JSON (schema: docs/diagnosis-schema.md); errors too"
+        ),
     ] = False,
 ) -> None:
-    """Collect evidence around the alarm's last state change and rank root causes."""
-    from cloudwarden import investigate as investigation
+    """Diagnose the alarm's last transition into ALARM (or the window --at a time)."""
     from cloudwarden import runtime
-    from cloudwarden.aws.session import AccountDisconnected, SessionBroker
-    from cloudwarden.evidence.collect import AlarmNotFound
-    from cloudwarden.store import service as store
+    from cloudwarden.accounts import service as accounts
+    from cloudwarden.aws.session import SessionBroker
+    from cloudwarden.incidents import flows, service
 
     settings = get_settings()
+    service.check_alarm_name(alarm)
+    moment = parse_at(at)
     factory = runtime.open_store(settings)
-    with factory.begin() as db:
-        accounts = [a for a in store.list_accounts(db=db) if account in (None, a.id)]
-        if not accounts:
-            raise typer.BadParameter(
-                "no such account; run `cloudwarden connect` first", param_hint="--account"
-            )
-        if len(accounts) > 1:
-            raise typer.BadParameter(
-                "several accounts are registered; name one with --account", param_hint="--account"
-            )
-        chosen = accounts[0]
-        account_id, role_arn, external_id, region = (
-            chosen.id,
-            chosen.role_arn,
-            chosen.external_id,
-            chosen.regions[0],
-        )
     step = output.quiet_step if json_ else output.step
-    try:
-        with step("Assuming the read-only role"):
-            session = SessionBroker(settings).session(
-                role_arn=role_arn, external_id=external_id, region=region
-            )
+    with factory.begin() as db:
+        chosen = accounts.resolve(db=db, ref=account)
         with step(f"Collecting evidence and diagnosing {alarm}"):
-            result = investigation.run(
-                session,
+            outcome = flows.investigate(
+                db=db,
+                broker=SessionBroker(settings),
+                account=chosen,
                 alarm_name=alarm,
                 lookback_minutes=settings.lookback_minutes,
+                at=moment,
                 github=settings.github_config(),  # None unless CLOUDWARDEN_GITHUB_* are set
             )
-    except AccountDisconnected as exc:
-        with factory.begin() as db:
-            stored = store.get_account(db=db, account_id=account_id)
-            if stored is not None:
-                store.mark_disconnected(db=db, account=stored, reason=str(exc))
-        output.console.print(f"[red]Account disconnected:[/red] {exc}")
-        raise typer.Exit(3) from None
-    except AlarmNotFound as exc:
-        output.console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
-    diagnosis = result.diagnosis
-    with factory.begin() as db:
-        incident, _ = store.record_incident(
-            db=db,
-            account_id=account_id,
-            alarm_name=alarm,
-            alarm_arn=diagnosis.alarm.arn,
-            region=region,
-            opened_at=diagnosis.alarm.state_changed_at,
-            notification={"source": "cli", "alarm": alarm},
-            dedup_key=f"manual:{diagnosis.alarm.arn}:{diagnosis.alarm.state_changed_at.isoformat()}",
-        )
-        runtime.persist_investigation(
-            db,
-            incident_id=incident.id,
-            bundle=result.bundle,
-            diagnosis=diagnosis,
-            duration_ms=result.collect_ms + result.diagnose_ms,
-        )
+    diagnosis = outcome.raise_for_error().diagnosis  # after the commit: a revocation is recorded
     if json_:
         output.print_json(diagnosis.model_dump(mode="json"))
     else:

@@ -13,13 +13,28 @@ from importlib.metadata import version
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from cloudwarden.cli import accounts, bench, db, demo, investigate, output, sim
 from cloudwarden.errors import EXIT_INTERNAL, EXIT_USAGE, CloudWardenError
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 log = logging.getLogger("cloudwarden.cli")
+
+
+def _metavar(param: TyperOption, ctx: Any = None) -> str:
+    return param.metavar or str(param.name or "value").rstrip("_").upper()
+
+
+def _no_type(param: TyperArgument, ctx: Any = None) -> None:
+    return None
+
+
+# Typer (pinned, 0.29) prints a type after every parameter in help ("--alarm <str>", "--json
+# <bool>"); aws, kubectl and gh print a metavar for an option that takes a value and nothing else.
+# tests/cli/test_every_command.py fails if the noise comes back.
+TyperOption.display_type_rich = _metavar  # type: ignore[method-assign, assignment]
+TyperArgument.display_type_rich = _no_type  # type: ignore[method-assign, assignment]
 
 
 class CloudWardenGroup(TyperGroup):

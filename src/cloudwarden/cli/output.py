@@ -26,6 +26,7 @@ __all__ = [
     "print_json",
     "quiet_step",
     "report_error",
+    "short_arn",
     "step",
     "sub_app",
 ]
@@ -48,6 +49,14 @@ def sub_app(help_text: str, **kwargs: object) -> typer.Typer:
         pretty_exceptions_enable=False,
         **kwargs,  # type: ignore[arg-type]
     )
+
+
+def short_arn(value: str) -> str:
+    """The resource part of an ARN for text output (JSON keeps the full ARN); anything else as is."""
+    parts = value.split(":", 5)
+    if len(parts) == 6 and parts[0] == "arn" and parts[5]:
+        return parts[5]
+    return value
 
 
 def report_error(error: CloudWardenError, *, as_json: bool) -> None:

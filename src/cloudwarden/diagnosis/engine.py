@@ -90,6 +90,7 @@ def diagnose(bundle: EvidenceBundle) -> Diagnosis:
         ],
         aws_calls=bundle.aws_calls,
         summary=summarize(hypotheses, alarm.name, len(bundle.gaps)),
+        notes=list(bundle.notes),
     )
 
 

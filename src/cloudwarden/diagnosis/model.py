@@ -83,4 +83,7 @@ class Diagnosis(Strict):
     evidence_unavailable: list[str]
     aws_calls: int
     summary: str
+    # How the investigated moment was chosen when it is not "the alarm went into ALARM just now":
+    # it recovered since, it has been in ALARM for longer than the lookback, or `--at` was given.
+    notes: list[str] = Field(default_factory=list)
     narration: Narration | None = None

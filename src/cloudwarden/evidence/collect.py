@@ -11,6 +11,7 @@ from typing import Any
 
 from cloudwarden.aws.arns import dimension_value
 from cloudwarden.diagnosis import engine, topology
+from cloudwarden.errors import NotFound, NothingToInvestigate
 from cloudwarden.evidence import github as github_evidence
 from cloudwarden.evidence.collectors import (
     alarms,
@@ -73,8 +74,68 @@ METRICS_BY_KIND: dict[str, list[tuple[str, str, str]]] = {
 }
 
 
-class AlarmNotFound(LookupError):
+class AlarmNotFound(NotFound):
     pass
+
+
+def _ago(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 120:
+        return f"{minutes} min ago"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h {minutes % 60} min ago"
+    return f"{minutes // (24 * 60)} days ago"
+
+
+def _at(moment: datetime) -> str:
+    return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+
+
+def investigated_moment(
+    ctx: CollectContext, cw: Any, alarm: AlarmInfo, *, at: datetime | None, lookback_minutes: int
+) -> tuple[AlarmInfo, list[str]]:
+    """The moment to explain (as the alarm's state_changed_at) and notes on how it was chosen.
+
+    The alarm's transition into ALARM: now, if it is in ALARM; else its last one in the history,
+    if within the lookback. `at` (the user's explicit window) overrides both. Otherwise there is
+    nothing to diagnose, and NothingToInvestigate says why: an investigation never invents one.
+    """
+    now = datetime.now(UTC)
+    lookback = timedelta(minutes=lookback_minutes)
+    if at is not None:
+        note = f"window chosen explicitly around {_at(at)}; the alarm is {alarm.state} now"
+        return alarm.model_copy(update={"state_changed_at": at}), [note]
+    if alarm.state == "ALARM":
+        notes = []
+        if now - alarm.state_changed_at > lookback:
+            notes.append(
+                f"in ALARM since {_at(alarm.state_changed_at)} ({_ago(now - alarm.state_changed_at)}, longer "
+                f"than the {lookback_minutes}-minute lookback): the evidence is from around that transition"
+            )
+        return alarm, notes
+    since = f"{alarm.state} since {_at(alarm.state_changed_at)}"
+    raw = ctx.guarded(alarms.SOURCE, "cloudwatch", lambda: alarms.get_transitions(cw, alarm.name))
+    if raw is None:
+        raise NothingToInvestigate(
+            f"alarm {alarm.name} is {since}, and its history could not be read "
+            f"({ctx.gaps[-1].describe()}), so there is no transition into ALARM to explain",
+            hint="pass --at TIME to investigate the window around a moment you choose",
+        )
+    last = next((t for t in alarms.transform_transitions(raw) if t.new == "ALARM"), None)
+    if last is None:
+        raise NothingToInvestigate(
+            f"alarm {alarm.name} is {since} and has not gone into ALARM in its history "
+            "(CloudWatch keeps 14 days): there is nothing to diagnose",
+            hint="pass --at TIME to investigate the window around a moment you choose",
+        )
+    if now - last.at > lookback:
+        raise NothingToInvestigate(
+            f"alarm {alarm.name} is {since}; it last went into ALARM at {_at(last.at)} "
+            f"({_ago(now - last.at)}), before the {lookback_minutes}-minute lookback",
+            hint=f"pass --at {last.at.astimezone(UTC):%Y-%m-%dT%H:%M}Z to investigate the window around it",
+        )
+    note = f"went into ALARM at {_at(last.at)} and is {since}"
+    return alarm.model_copy(update={"state_changed_at": last.at}), [note]
 
 
 def _dimensions(resource: Resource) -> tuple[tuple[str, str], ...]:
@@ -176,23 +237,36 @@ def collect(
     alarm_name: str,
     lookback_minutes: int,
     github: github_evidence.GitHubConfig | None = None,
+    at: datetime | None = None,
 ) -> EvidenceBundle:
+    """Everything about the alarm's transition into ALARM (or the window around `at`).
+
+    Raises AlarmNotFound for an alarm that does not exist or cannot be read, and
+    NothingToInvestigate when the alarm has no recent transition into ALARM and no `at` is given.
+    """
     session = ctx.session
     cw = ctx.client("cloudwatch")
-    raw_alarms = ctx.guarded(alarms.SOURCE, "cloudwatch", lambda: alarms.get_alarms(cw))
+    raw_alarms = ctx.guarded(alarms.SOURCE, "cloudwatch", lambda: alarms.get_alarms(cw, [alarm_name]))
     if raw_alarms is None:
-        raise AlarmNotFound(f"cannot read alarms: {ctx.gaps[-1].describe()}")
+        raise AlarmNotFound(f"cannot read alarm {alarm_name!r}: {ctx.gaps[-1].describe()}")
     infos = [alarms.transform_alarm(a) for a in raw_alarms]
-    alarm = next((a for a in infos if a.name == alarm_name), None)
-    if alarm is None:
+    found = next((a for a in infos if a.name == alarm_name), None)
+    if found is None:
         raise AlarmNotFound(
-            f"no CloudWatch alarm named {alarm_name!r} in {session.account_id}/{session.region}"
+            f"no CloudWatch alarm named {alarm_name!r} in {session.account_id}/{session.region}",
+            hint="alarm names are case-sensitive; --region selects another region",
         )
+    alarm, notes = investigated_moment(ctx, cw, found, at=at, lookback_minutes=lookback_minutes)
     # Up to now, but not long past the alarm: an old alarm's aftermath (recovery) is not evidence.
     end = min(datetime.now(UTC), alarm.state_changed_at + timedelta(minutes=AFTERMATH_MINUTES))
     start = end - timedelta(minutes=lookback_minutes)
     bundle = EvidenceBundle(
-        account_id=session.account_id, region=session.region, alarm=alarm, window_start=start, window_end=end
+        account_id=session.account_id,
+        region=session.region,
+        alarm=alarm,
+        window_start=start,
+        window_end=end,
+        notes=notes,
     )
     resources = _discover(ctx, bundle)
     resources += topology.queue_resources(alarm, region=session.region, account_id=session.account_id)

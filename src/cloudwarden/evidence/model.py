@@ -174,6 +174,8 @@ class EvidenceBundle(BaseModel):
     deploy_commits: list[DeployCommits] = Field(default_factory=list)
     gaps: list[EvidenceGap] = Field(default_factory=list)
     aws_calls: int = 0
+    # How the investigated moment was chosen, when it is not "the alarm went into ALARM just now".
+    notes: list[str] = Field(default_factory=list)
 
     def resource(self, key: str) -> Resource | None:
         return next((r for r in self.resources if r.key == key), None)

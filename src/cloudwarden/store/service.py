@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, NotRequired, TypedDict
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -133,6 +133,13 @@ def get_account(*, db: Session, account_id: str) -> Account | None:
     return db.get(Account, account_id)
 
 
+def require_account(*, db: Session, account_id: str) -> Account:
+    account = db.get(Account, account_id)
+    if account is None:
+        raise NotFoundError(f"no account {account_id}")
+    return account
+
+
 def get_account_by_role(*, db: Session, role_arn: str) -> Account | None:
     """The account (not closed) that uses this role, if any."""
     statement = select(Account).where(
@@ -148,15 +155,20 @@ def list_accounts(*, db: Session, include_closed: bool = False) -> list[Account]
     return list(db.scalars(statement))
 
 
-def mark_connected(*, db: Session, account: Account, probe: Mapping[str, Any]) -> Account:
-    """Record a successful AssumeRole and what each evidence source may do (the probe)."""
+def mark_connected(*, db: Session, account: Account, probe: Mapping[str, Any] | None = None) -> Account:
+    """Record a successful AssumeRole and, when given, what each evidence source may do (the probe).
+
+    Writes nothing when the account is already connected and there is no new probe.
+    """
     _require_open(account)
-    now = utcnow()
+    if account.status == AccountStatus.CONNECTED and probe is None:
+        return account
     if account.status != AccountStatus.CONNECTED:
-        account.connected_at = now
+        account.connected_at = utcnow()
     account.status = AccountStatus.CONNECTED.value
     account.status_reason = None
-    account.last_probe = _json_object("probe", probe)
+    if probe is not None:
+        account.last_probe = _json_object("probe", probe)
     db.flush()
     return account
 
@@ -247,6 +259,11 @@ def list_incidents(*, db: Session, account_id: str | None = None, limit: int = 5
     if account_id is not None:
         statement = statement.where(Incident.account_id == account_id)
     return list(db.scalars(statement.limit(limit)))
+
+
+def count_incidents(*, db: Session, account_id: str) -> int:
+    statement = select(func.count()).select_from(Incident).where(Incident.account_id == account_id)
+    return int(db.scalar(statement) or 0)
 
 
 # Evidence and metrics

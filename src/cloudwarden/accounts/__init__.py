@@ -1,0 +1,1 @@
+"""Customer AWS accounts: register, find, connect, show and remove (service + flows)."""

@@ -1,0 +1,94 @@
+"""Account use cases the CLI, the demo, the API and the worker share: register, connect, remove.
+
+The caller owns the transaction. Where a flow learns something about the account that must be
+kept even though the use case fails (the role was revoked), it records it through `db` and
+returns the error as a value, so the caller can commit and then report it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from cloudwarden.accounts import service
+from cloudwarden.aws import probe as aws_probe
+from cloudwarden.aws.session import AccountDisconnected, AssumedSession, SessionBroker
+from cloudwarden.errors import CloudWardenError, Unreachable
+from cloudwarden.store import models, retention
+from cloudwarden.store import service as store
+
+
+def register(
+    *, db: Session, role_arn: str, region: str, name: str | None = None
+) -> tuple[models.Account, bool]:
+    """The account for this role, registered now (with a new ExternalId) if it was not yet.
+
+    Validates everything before anything is stored. Returns (account, created).
+    """
+    arn = service.parse_role_arn(role_arn)
+    chosen_region = service.check_region(region)
+    chosen_name = service.check_name(name) if name is not None else None
+    existing = store.get_account_by_role(db=db, role_arn=arn.value)
+    if existing is not None:
+        return existing, False
+    account = store.create_account(
+        db=db, name=chosen_name or arn.value, role_arn=arn.value, regions=[chosen_region]
+    )
+    return account, True
+
+
+@dataclass
+class Connection:
+    """The outcome of reaching an account: a session, or the error, and what the probe saw."""
+
+    account: models.Account
+    session: AssumedSession | None = None
+    probe: list[aws_probe.ProbeResult] = field(default_factory=list)
+    error: CloudWardenError | None = None
+
+    def raise_for_error(self) -> AssumedSession:
+        if self.error is not None:
+            raise self.error
+        assert self.session is not None
+        return self.session
+
+
+def connect(*, db: Session, broker: SessionBroker, account: models.Account, probe: bool) -> Connection:
+    """AssumeRole with the account's ExternalId; with `probe`, check each evidence source.
+
+    Only a revocation (the role refuses CloudWarden) marks the account disconnected; an
+    unreachable AWS (network, CloudWarden's own credentials, throttling) changes nothing; a
+    successful AssumeRole marks it connected again.
+    """
+    try:
+        session = broker.session(
+            role_arn=account.role_arn, external_id=account.external_id, region=account.regions[0]
+        )
+        results = aws_probe.probe(session) if probe else []
+    except AccountDisconnected as exc:
+        broker.forget(account.role_arn)
+        store.mark_disconnected(db=db, account=account, reason=exc.message)
+        revoked = AccountDisconnected(
+            f"account {account.name} is disconnected: {exc.message}",
+            hint=exc.hint,
+            details={"account": account.id, "external_id": account.external_id, "connected": False},
+        )
+        return Connection(account=account, error=revoked)
+    except Unreachable as exc:
+        exc.details.update({"account": account.id, "connected": False})
+        return Connection(account=account, error=exc)
+    store.mark_connected(
+        db=db, account=account, probe={r.source: r.detail for r in results} if probe else None
+    )
+    return Connection(account=account, session=session, probe=results)
+
+
+def remove(*, db: Session, account: models.Account) -> dict[str, int]:
+    """Close the account and delete its data now, as retention promises for closed accounts.
+
+    Returns the rows deleted per table: this account with its incidents, evidence, metrics and
+    diagnoses (and anything else already past its retention, which the next purge would delete).
+    """
+    store.close_account(db=db, account=account)
+    return retention.purge(db)

@@ -1,0 +1,154 @@
+"""Account rules above the store: role ARN validation, finding an account, onboarding facts.
+
+Keyword-only functions that never commit: the caller (a CLI command, an API request, a task)
+owns the transaction.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from cloudwarden.errors import NotFound, UsageError, shorten
+from cloudwarden.store import models
+from cloudwarden.store import service as store
+
+NAME_MAX = 255  # the accounts.name column
+MIN_ID_PREFIX = 4
+# arn:<partition>:iam::<12-digit account>:role/<optional path/><name>
+# IAM: a path is "/" or "/segment/.../" (printable ASCII but "/"), at most 512 characters; a
+# role name is 1-64 of letters, digits and +=,.@_-
+_ROLE_ARN = re.compile(
+    r"^arn:(?P<partition>aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b|aws-iso-e|aws-iso-f|aws-eusc):iam::"
+    r"(?P<account>\d{12}):role/(?P<path>(?:[\x21-\x2e\x30-\x7e]+/)*)(?P<name>[\w+=,.@-]{1,64})$"
+)
+ROLE_ARN_EXAMPLE = "arn:aws:iam::123456789012:role/CloudWardenReadOnly"
+STACK_NAME = "CloudWardenOnboarding"
+
+
+@dataclass(frozen=True)
+class RoleArn:
+    value: str
+    partition: str
+    account_id: str
+    path: str
+    name: str
+
+
+def parse_role_arn(value: str) -> RoleArn:
+    """A validated IAM role ARN, or a UsageError saying which part is wrong."""
+    text = value.strip()
+    match = _ROLE_ARN.match(text)
+    if match is None or len("/" + match["path"]) > 512:
+        raise UsageError(f"{shorten(text)!r} is not an IAM role ARN: {_what_is_wrong(text)}")
+    return RoleArn(text, match["partition"], match["account"], match["path"], match["name"])
+
+
+def _what_is_wrong(text: str) -> str:
+    parts = text.split(":", 5)
+    expected = f"expected {ROLE_ARN_EXAMPLE} (a path such as role/ops/Name is allowed)"
+    if len(parts) != 6 or parts[0] != "arn":
+        return expected
+    _, partition, service, region, account, resource = parts
+    if not re.fullmatch(r"aws(-[a-z]+)*", partition):
+        return f"unknown partition {shorten(partition, 20)!r}; {expected}"
+    if service != "iam" or region:
+        return f"not an IAM ARN (service {shorten(service, 20)!r}); {expected}"
+    if not re.fullmatch(r"\d{12}", account):
+        return f"the account id must be 12 digits, not {shorten(account, 20)!r}"
+    if not resource.startswith("role/"):
+        return f"the resource must be role/<name>, not {shorten(resource, 30)!r}"
+    return "the role name must be 1-64 letters, digits or +=,.@_- (after an optional path of segments)"
+
+
+def check_name(name: str, *, what: str = "account name", limit: int = NAME_MAX) -> str:
+    """A name as stored: stripped, not empty, not longer than its column."""
+    cleaned = name.strip()
+    if not cleaned:
+        raise UsageError(f"the {what} is empty")
+    if len(cleaned) > limit:
+        raise UsageError(f"the {what} {shorten(cleaned, 40)!r} is {len(cleaned)} characters; at most {limit}")
+    return cleaned
+
+
+def resolve(*, db: Session, ref: str | None) -> models.Account:
+    """The account `ref` names: its id, a unique id prefix, its AWS account id or its name.
+
+    With no `ref`, the only registered account. A NotFound or UsageError says what matched.
+    """
+    accounts = store.list_accounts(db=db)
+    if ref is None:
+        if not accounts:
+            raise NotFound("no account is registered", hint="run `cloudwarden connect --role-arn ARN` first")
+        if len(accounts) > 1:
+            raise UsageError(
+                f"{len(accounts)} accounts are registered; name one with --account",
+                hint="an id (or a unique prefix of it), an AWS account id, or a name: "
+                + ", ".join(f"{a.name} ({aws_account_id(a)})" for a in accounts[:5]),
+            )
+        return accounts[0]
+    wanted = ref.strip()
+    for match in (
+        lambda a: a.id == wanted,
+        lambda a: aws_account_id(a) == wanted,
+        lambda a: a.name == wanted,
+        lambda a: len(wanted) >= MIN_ID_PREFIX and a.id.startswith(wanted),
+    ):
+        found = [a for a in accounts if match(a)]
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            raise UsageError(
+                f"--account {shorten(wanted, 40)!r} matches {len(found)} accounts: "
+                + ", ".join(f"{a.id[:8]} ({a.name})" for a in found[:5]),
+                hint="use the full id (`cloudwarden accounts` lists them)",
+            )
+    raise NotFound(
+        f"no registered account matches {shorten(wanted, 40)!r}",
+        hint="`cloudwarden accounts` lists them; --account takes an id, a unique id prefix "
+        f"(at least {MIN_ID_PREFIX} characters), an AWS account id or a name",
+    )
+
+
+def aws_account_id(account: models.Account) -> str:
+    return account.role_arn.split(":")[4]
+
+
+def deploy_command(account: models.Account) -> str:
+    """The exact command that deploys the onboarding template with this account's ExternalId."""
+    return (
+        "cloudwarden iam-template > cloudwarden.yaml && aws cloudformation deploy "
+        f"--template-file cloudwarden.yaml --stack-name {STACK_NAME} --capabilities CAPABILITY_NAMED_IAM "
+        f"--region {account.regions[0]} --parameter-overrides ExternalId={account.external_id}"
+    )
+
+
+def describe(account: models.Account) -> dict[str, Any]:
+    """What `accounts show` prints: identity, state and everything onboarding needs."""
+    return {
+        "id": account.id,
+        "name": account.name,
+        "aws_account_id": aws_account_id(account),
+        "role_arn": account.role_arn,
+        "external_id": account.external_id,
+        "regions": list(account.regions),
+        "status": account.status,
+        "status_reason": account.status_reason,
+        "created_at": account.created_at,
+        "connected_at": account.connected_at,
+        "last_probe": account.last_probe,
+        "deploy_command": deploy_command(account),
+    }
+
+
+_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
+
+
+def check_region(region: str) -> str:
+    cleaned = region.strip()
+    if not _REGION.match(cleaned):
+        raise UsageError(f"{shorten(cleaned, 40)!r} is not an AWS region (e.g. us-east-1, eu-west-2)")
+    return cleaned

@@ -1,0 +1,1 @@
+"""Incidents: the investigate flow (alarm -> evidence -> diagnosis -> stored incident)."""

@@ -1,0 +1,146 @@
+"""The investigate flow: alarm -> evidence -> diagnosis -> narration -> stored incident.
+
+One path for the CLI, the demo, the API and the worker. `run` is the part that talks to AWS
+and reasons (no store); `investigate` adds the account (connect, state) and the records.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from cloudwarden.accounts import flows as account_flows
+from cloudwarden.aws.session import AssumedSession, CallLog, SessionBroker
+from cloudwarden.diagnosis.engine import diagnose
+from cloudwarden.diagnosis.model import Diagnosis
+from cloudwarden.diagnosis.narrate import Narrator, narrator_from_settings
+from cloudwarden.errors import CloudWardenError, NotFound, NothingToInvestigate, Unreachable
+from cloudwarden.evidence import github_report
+from cloudwarden.evidence.collect import collect
+from cloudwarden.evidence.context import CollectContext
+from cloudwarden.evidence.github_api import GitHubConfig
+from cloudwarden.evidence.model import EvidenceBundle
+from cloudwarden.incidents import service
+from cloudwarden.store import models
+from cloudwarden.store import service as store
+
+
+@dataclass
+class Investigation:
+    diagnosis: Diagnosis
+    bundle: EvidenceBundle
+    call_log: CallLog
+    collect_ms: int
+    diagnose_ms: int
+
+
+def run(
+    session: AssumedSession,
+    *,
+    alarm_name: str,
+    lookback_minutes: int,
+    narrator: Narrator | None = None,
+    github: GitHubConfig | None = None,
+    at: datetime | None = None,
+) -> Investigation:
+    """Collect, diagnose, then narrate (the template unless an LLM narrator is configured).
+
+    The moment explained is the alarm's transition into ALARM, or the window around `at`;
+    NothingToInvestigate when there is neither. With `github` (Settings.github_config()), the
+    commits of suspect deployments are shown under their bad_deploy hypotheses: context for the
+    report, not a scoring input.
+    """
+    ctx = CollectContext(session=session)
+    started = time.perf_counter()
+    bundle = collect(ctx, alarm_name=alarm_name, lookback_minutes=lookback_minutes, github=github, at=at)
+    collected = time.perf_counter()
+    diagnosis = diagnose(bundle)
+    github_report.attach(diagnosis, bundle)
+    chosen = narrator or narrator_from_settings()
+    diagnosis.narration = chosen.narrate(diagnosis)
+    done = time.perf_counter()
+    return Investigation(
+        diagnosis=diagnosis,
+        bundle=bundle,
+        call_log=ctx.call_log,
+        collect_ms=int((collected - started) * 1000),
+        diagnose_ms=int((done - collected) * 1000),
+    )
+
+
+@dataclass
+class Outcome:
+    """An investigation stored under its incident, or the error that stopped it."""
+
+    account: models.Account
+    incident_id: str | None = None
+    investigation: Investigation | None = None
+    error: CloudWardenError | None = None
+
+    def raise_for_error(self) -> Investigation:
+        if self.error is not None:
+            raise self.error
+        assert self.investigation is not None
+        return self.investigation
+
+
+def investigate(
+    *,
+    db: Session,
+    broker: SessionBroker,
+    account: models.Account,
+    alarm_name: str,
+    lookback_minutes: int,
+    at: datetime | None = None,
+    incident_id: str | None = None,
+    source: str = "cli",
+    narrator: Narrator | None = None,
+    github: GitHubConfig | None = None,
+) -> Outcome:
+    """Investigate the alarm in the account and store the result under an incident.
+
+    `incident_id`: the incident an alert already opened (SNS, EventBridge, the poller); without
+    it, an incident is recorded for this investigation. What is learnt about the account (its
+    role was revoked, or works again) is recorded in `db` even when the investigation fails: the
+    error comes back in the Outcome, for the caller to commit and then report.
+    """
+    name = service.check_alarm_name(alarm_name)
+    connection = account_flows.connect(db=db, broker=broker, account=account, probe=False)
+    if connection.error is not None:
+        return Outcome(account=account, error=connection.error)
+    assert connection.session is not None
+    try:
+        result = run(
+            connection.session,
+            alarm_name=name,
+            lookback_minutes=lookback_minutes,
+            narrator=narrator,
+            github=github,
+            at=at,
+        )
+    except (NothingToInvestigate, NotFound, Unreachable) as exc:
+        return Outcome(account=account, error=exc)
+    diagnosis = result.diagnosis
+    if incident_id is None:
+        incident, _ = store.record_incident(
+            db=db,
+            account_id=account.id,
+            alarm_name=name,
+            alarm_arn=diagnosis.alarm.arn,
+            region=account.regions[0],
+            opened_at=diagnosis.alarm.state_changed_at,
+            notification={"source": source, "alarm": name, "at": at.isoformat() if at else None},
+            dedup_key=f"{source}:{diagnosis.alarm.arn}:{diagnosis.alarm.state_changed_at.isoformat()}",
+        )
+        incident_id = incident.id
+    service.record_investigation(
+        db=db,
+        incident_id=incident_id,
+        bundle=result.bundle,
+        diagnosis=diagnosis,
+        duration_ms=result.collect_ms + result.diagnose_ms,
+    )
+    return Outcome(account=account, incident_id=incident_id, investigation=result)
