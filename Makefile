@@ -39,6 +39,7 @@ bench: $(BENCH_STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
+	$(BIN)/lint-imports
 	$(BIN)/ruff format --check src tests bench
 
 typecheck: $(STAMP)

@@ -17,7 +17,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from cloudwarden.errors import ConfigurationError
 
 if TYPE_CHECKING:
-    from cloudwarden.evidence.github_api import GitHubConfig
+    from cloudwarden.github_settings import GitHubConfig
 
 DEFAULT_DATA_DIR = Path.home() / ".cloudwarden"
 # The principal CloudWarden itself runs as. Customers trust this principal in their role.
@@ -145,7 +145,7 @@ class Settings(BaseSettings):
 
     def github_config(self) -> GitHubConfig | None:
         """GitHub evidence settings, or None when not configured (GitHub is opt-in)."""
-        from cloudwarden.evidence.github_api import GitHubConfig
+        from cloudwarden.github_settings import GitHubConfig
 
         if self.github_token_secret_arn is None:
             if self.github_repositories:
