@@ -108,7 +108,7 @@ def test_session_credentials_never_persisted_or_logged(
     for broker in captured:
         for session in broker._cache.values():
             creds = session._credentials
-            secrets |= {creds.secret_access_key, creds.session_token}
+            secrets |= {creds.access_key_id, creds.secret_access_key, creds.session_token}
     assert secrets, "the spy saw no session"
     assert run.aws_calls_by_action.get("secretsmanager:GetSecretValue") == 1 and run.bundle.deploy_commits
     github_token = (

@@ -14,13 +14,18 @@ _secrets: set[str] = set()
 _lock = threading.Lock()
 REPLACEMENT = "[REDACTED]"
 # Credentials seen before they could be registered: botocore logs the AssumeRole response body
-# (XML) and every request's security-token header at DEBUG.
+# (XML, with the session's AccessKeyId too), every request's Authorization header (which names
+# the access key id) and security-token header, and KMS Decrypt's Plaintext, at DEBUG.
 _PATTERNS = [
-    re.compile(r"(?P<pre><(?P<tag>SecretAccessKey|SessionToken)>)[^<]*(?P<post></(?P=tag)>)"),
     re.compile(
-        r"""(?P<pre>['"]?(?:SecretAccessKey|SessionToken|secret_access_key|session_token|aws_session_token)['"]?"""
+        r"(?P<pre><(?P<tag>AccessKeyId|SecretAccessKey|SessionToken|Plaintext)>)[^<]*(?P<post></(?P=tag)>)"
+    ),
+    re.compile(
+        r"""(?P<pre>['"]?(?:AccessKeyId|SecretAccessKey|SessionToken|Plaintext|access_key_id|"""
+        r"""aws_access_key_id|secret_access_key|session_token|aws_session_token)['"]?"""
         r"""\s*[:=]\s*b?['"])[^'"]*(?P<post>['"])"""
     ),
+    re.compile(r"(?P<pre>Credential=)[A-Z0-9]{16,128}(?P<post>/)"),
     re.compile(
         r"""(?P<pre>(?:X-Amz-Security-Token|x-amz-security-token)['"]?\s*[:=]\s*b?['"]?)[A-Za-z0-9/+=%]+"""
     ),
