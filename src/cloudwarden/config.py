@@ -14,7 +14,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from cloudwarden.errors import ConfigurationError
+from cloudwarden.aws import arns
+from cloudwarden.errors import ConfigurationError, UsageError
 
 if TYPE_CHECKING:
     from cloudwarden.github_settings import GitHubConfig
@@ -82,6 +83,14 @@ class Settings(BaseSettings):
         if value is not None and not value.strip():
             return None
         return value
+
+    @field_validator("principal_arn")
+    @classmethod
+    def _principal(cls, value: str) -> str:
+        try:
+            return arns.parse_iam_arn(value, kinds=arns.PRINCIPAL_KINDS).value
+        except UsageError as exc:  # pydantic reports a ValueError against the variable
+            raise ValueError(exc.message) from None
 
     @field_validator("aws_endpoint_url", "simulator_url")
     @classmethod

@@ -8,11 +8,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cloudwarden.config import Settings
 from cloudwarden.store import db as store_db
+from cloudwarden.store import opening
 
 
 def open_store(settings: Settings) -> sessionmaker[Session]:
-    engine = store_db.make_engine(settings.resolved_database_url())
-    store_db.migrate(engine)
+    """The store, reachable and migrated; a failure names the setting to fix (store/opening.py)."""
+    setting = "CLOUDWARDEN_DATABASE_URL" if settings.database_url else "CLOUDWARDEN_DATA_DIR"
+    engine = opening.open_database(settings.resolved_database_url(), setting=setting)
     return store_db.session_factory(engine)
 
 

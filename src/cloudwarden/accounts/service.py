@@ -7,61 +7,24 @@ owns the transaction.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from cloudwarden.aws import arns
 from cloudwarden.errors import NotFound, UsageError, shorten
 from cloudwarden.store import models
 from cloudwarden.store import service as store
 
 NAME_MAX = 255  # the accounts.name column
 MIN_ID_PREFIX = 4
-# arn:<partition>:iam::<12-digit account>:role/<optional path/><name>
-# IAM: a path is "/" or "/segment/.../" (printable ASCII but "/"), at most 512 characters; a
-# role name is 1-64 of letters, digits and +=,.@_-
-_ROLE_ARN = re.compile(
-    r"^arn:(?P<partition>aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b|aws-iso-e|aws-iso-f|aws-eusc):iam::"
-    r"(?P<account>\d{12}):role/(?P<path>(?:[\x21-\x2e\x30-\x7e]+/)*)(?P<name>[\w+=,.@-]{1,64})$"
-)
-ROLE_ARN_EXAMPLE = "arn:aws:iam::123456789012:role/CloudWardenReadOnly"
+ROLE_ARN_EXAMPLE = arns.ROLE_ARN_EXAMPLE
 STACK_NAME = "CloudWardenOnboarding"
 
 
-@dataclass(frozen=True)
-class RoleArn:
-    value: str
-    partition: str
-    account_id: str
-    path: str
-    name: str
-
-
-def parse_role_arn(value: str) -> RoleArn:
+def parse_role_arn(value: str) -> arns.IamArn:
     """A validated IAM role ARN, or a UsageError saying which part is wrong."""
-    text = value.strip()
-    match = _ROLE_ARN.match(text)
-    if match is None or len("/" + match["path"]) > 512:
-        raise UsageError(f"{shorten(text)!r} is not an IAM role ARN: {_what_is_wrong(text)}")
-    return RoleArn(text, match["partition"], match["account"], match["path"], match["name"])
-
-
-def _what_is_wrong(text: str) -> str:
-    parts = text.split(":", 5)
-    expected = f"expected {ROLE_ARN_EXAMPLE} (a path such as role/ops/Name is allowed)"
-    if len(parts) != 6 or parts[0] != "arn":
-        return expected
-    _, partition, service, region, account, resource = parts
-    if not re.fullmatch(r"aws(-[a-z]+)*", partition):
-        return f"unknown partition {shorten(partition, 20)!r}; {expected}"
-    if service != "iam" or region:
-        return f"not an IAM ARN (service {shorten(service, 20)!r}); {expected}"
-    if not re.fullmatch(r"\d{12}", account):
-        return f"the account id must be 12 digits, not {shorten(account, 20)!r}"
-    if not resource.startswith("role/"):
-        return f"the resource must be role/<name>, not {shorten(resource, 30)!r}"
-    return "the role name must be 1-64 letters, digits or +=,.@_- (after an optional path of segments)"
+    return arns.parse_iam_arn(value, kinds=("role",))
 
 
 def check_name(name: str, *, what: str = "account name", limit: int = NAME_MAX) -> str:

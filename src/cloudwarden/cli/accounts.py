@@ -8,6 +8,7 @@ import typer
 
 from cloudwarden.cli import output
 from cloudwarden.config import get_settings
+from cloudwarden.errors import UsageError
 
 
 def iam_template(
@@ -23,6 +24,7 @@ def iam_template(
     ] = None,
 ) -> None:
     """Print the template a customer deploys: read-only role, optional actions role, alerts topic."""
+    from cloudwarden.aws import arns
     from cloudwarden.aws.template import render_declared
 
     if format_ not in ("cloudformation", "terraform"):
@@ -34,6 +36,11 @@ def iam_template(
     fmt: Literal["cloudformation", "terraform"] = (
         "cloudformation" if format_ == "cloudformation" else "terraform"
     )
+    if principal is not None:
+        try:
+            principal = arns.parse_iam_arn(principal, kinds=arns.PRINCIPAL_KINDS).value
+        except UsageError as exc:
+            raise typer.BadParameter(exc.message, param_hint="--principal") from None
     text = render_declared(
         fmt,
         principal_arn=principal or get_settings().principal_arn,

@@ -99,7 +99,15 @@ def diagnose(
 
     from cloudwarden.bench import runner
     from cloudwarden.config import get_settings
+    from cloudwarden.simulator import scenario
 
+    if scenarios is not None:  # refused before anything runs: no scenarios, or one that is invalid
+        try:
+            found = scenario.load_all(scenarios)
+        except (ValueError, OSError) as exc:
+            raise typer.BadParameter(str(exc).splitlines()[0], param_hint="--scenarios") from None
+        if not found:
+            raise typer.BadParameter(f"no scenario files (*.yaml) in {scenarios}", param_hint="--scenarios")
     command = f"cloudwarden bench diagnose --cases {cases} --seed {seed}"
     if scenarios is not None:
         command += f" --scenarios {scenarios}"

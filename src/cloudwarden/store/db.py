@@ -12,6 +12,7 @@ The caller at a request or task boundary owns the transaction:
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -62,7 +63,7 @@ def _make_sqlite_engine(url: URL, *, echo: bool) -> Engine:
     database = url.database or ""
     in_memory = database in ("", ":memory:") or database.startswith("file::memory:")
     if not in_memory and not database.startswith("file:"):
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        _create_private(Path(database))
     engine = create_engine(
         url,
         echo=echo,
@@ -90,6 +91,21 @@ def _make_sqlite_engine(url: URL, *, echo: bool) -> Engine:
         connection.exec_driver_sql(connection.get_execution_options().get(SQLITE_BEGIN_OPTION, "BEGIN"))
 
     return engine
+
+
+def _create_private(path: Path) -> None:
+    """The SQLite file (0600) and the directories created for it (0700): it holds ExternalIds.
+
+    SQLite creates the -wal and -shm files with the database file's permissions.
+    """
+    missing = [p for p in [path.parent, *path.parent.parents] if not p.exists()]
+    for directory in reversed(missing):
+        directory.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(directory, 0o700)  # mkdir's mode is masked by the umask
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    if path.stat().st_uid == os.getuid() and path.stat().st_mode & 0o077:
+        os.chmod(path, 0o600)  # a file an earlier version created readable by others
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
