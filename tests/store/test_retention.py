@@ -26,8 +26,7 @@ from cloudwarden.store.types import UTCDateTime
 from .conftest import at, new_account, new_incident
 
 NOW = at("2025-11-23T12:00:00")
-TABLES = ("accounts", "incidents", "evidence_records", "metric_series", "diagnoses")
-NOTHING_PURGED = dict.fromkeys(TABLES, 0)
+NOTHING_PURGED = dict.fromkeys(Base.metadata.tables, 0)
 
 # Declarations
 
@@ -49,12 +48,24 @@ def test_the_documented_policy() -> None:
         "EvidenceRecord": RetentionClass.FINDINGS_AND_EVENTS,
         "MetricSeries": RetentionClass.METRIC_DATAPOINTS,
         "Diagnosis": RetentionClass.DIAGNOSES,
+        "Workspace": RetentionClass.WORKSPACE_DATA,
+        "User": RetentionClass.WORKSPACE_DATA,
+        "Membership": RetentionClass.WORKSPACE_DATA,
+        "DataKeyRecord": RetentionClass.WORKSPACE_DATA,
+        "Invitation": RetentionClass.EXPIRED_CREDENTIALS,
+        "RefreshFamily": RetentionClass.EXPIRED_CREDENTIALS,
+        "RefreshToken": RetentionClass.EXPIRED_CREDENTIALS,
+        "ApiToken": RetentionClass.EXPIRED_CREDENTIALS,
+        "AuditEntry": RetentionClass.AUDIT_LOG,
     }
     assert {
         RetentionClass.METRIC_DATAPOINTS: timedelta(days=30),
         RetentionClass.FINDINGS_AND_EVENTS: timedelta(days=7),
         RetentionClass.DIAGNOSES: timedelta(days=90),
         RetentionClass.ACCOUNT_METADATA: None,
+        RetentionClass.WORKSPACE_DATA: None,
+        RetentionClass.EXPIRED_CREDENTIALS: timedelta(days=7),
+        RetentionClass.AUDIT_LOG: timedelta(days=400),
     } == MAX_AGE
 
 
@@ -167,7 +178,7 @@ def test_purge_removes_incidents_past_90_days_with_everything_under_them(
         counts = purge(db, now=NOW)
 
     assert counts == {
-        "accounts": 0,
+        **NOTHING_PURGED,
         "incidents": 1,
         "evidence_records": 1,
         "metric_series": 1,
@@ -210,7 +221,10 @@ def test_closing_an_account_purges_it_and_everything_below_it(factory: sessionma
     with session_scope(factory) as db:
         counts = purge(db, now=NOW)
 
-    assert counts == dict.fromkeys(TABLES, 1)
+    assert counts == {
+        **NOTHING_PURGED,
+        **dict.fromkeys(("accounts", "incidents", "evidence_records", "metric_series", "diagnoses"), 1),
+    }
     with session_scope(factory) as db:
         assert [account.id for account in service.list_accounts(db=db, include_closed=True)] == [kept_id]
         assert list(db.scalars(select(Incident.account_id))) == [kept_id]

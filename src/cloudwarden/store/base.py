@@ -31,6 +31,11 @@ class RetentionClass(StrEnum):
     DIAGNOSES = "diagnoses"
     # Kept while the account is connected or disconnected; purged once the account is closed.
     ACCOUNT_METADATA = "account_metadata"
+    # Workspaces, people, memberships, data keys: kept until closed, deleted or removed.
+    WORKSPACE_DATA = "workspace_data"
+    # Invitations, sign-in sessions, API tokens: kept a week past their expiry (to explain a refusal).
+    EXPIRED_CREDENTIALS = "expired_credentials"
+    AUDIT_LOG = "audit_log"
 
 
 MAX_AGE: dict[RetentionClass, timedelta | None] = {
@@ -38,6 +43,9 @@ MAX_AGE: dict[RetentionClass, timedelta | None] = {
     RetentionClass.FINDINGS_AND_EVENTS: timedelta(days=7),
     RetentionClass.DIAGNOSES: timedelta(days=90),
     RetentionClass.ACCOUNT_METADATA: None,
+    RetentionClass.WORKSPACE_DATA: None,
+    RetentionClass.EXPIRED_CREDENTIALS: timedelta(days=7),
+    RetentionClass.AUDIT_LOG: timedelta(days=400),
 }
 
 

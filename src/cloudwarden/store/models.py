@@ -199,3 +199,8 @@ def _refuse_overlong_strings(mapper: Mapper[Any], _connection: Connection, targe
 
 event.listen(Base, "before_insert", _refuse_overlong_strings, propagate=True)
 event.listen(Base, "before_update", _refuse_overlong_strings, propagate=True)
+
+
+# The service's tables live in their own module; importing it here registers them on Base with
+# the rest, wherever the models are loaded (migrations, retention, tests).
+from cloudwarden.store import tenancy as _tenancy  # noqa: E402, F401
