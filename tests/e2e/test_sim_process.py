@@ -45,6 +45,10 @@ def test_sim_up_then_inject_fires_the_scenario_alarm(tmp_path: Path) -> None:
             .describe_alarms(AlarmNames=["image-resizer-throttled"])
         )
         assert alarm["MetricAlarms"][0]["StateValue"] == "ALARM"
+        # A second scenario would land on top of the first one's changes: refused, saying why.
+        again = CliRunner().invoke(app, ["sim", "inject", "bad_deploy", "--endpoint", endpoint])
+        assert again.exit_code == 2
+        assert "scenario throttling is already injected" in again.stderr and "sim reset" in again.stderr
     finally:
         process.terminate()
         process.wait(timeout=20)

@@ -57,7 +57,8 @@ def _what_is_wrong(text: str, kinds: tuple[str, ...]) -> str:
         return f"the account id must be 12 digits, not {shorten(account, 20)!r}"
     if not any(resource == "root" if k == "root" else resource.startswith(f"{k}/") for k in kinds):
         return f"the resource must be {resources}, not {shorten(resource, 30)!r}"
-    return "the name must be 1-64 letters, digits or +=,.@_- (after an optional path of segments)"
+    kind = next((k for k in kinds if resource.startswith(f"{k}/")), "role")
+    return f"the {kind} name must be 1-64 letters, digits or +=,.@_- (after an optional path of segments)"
 
 
 def security_group_key(region: str, account_id: str, group_id: str) -> str:

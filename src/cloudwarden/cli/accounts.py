@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
 from cloudwarden.cli import output
 from cloudwarden.config import get_settings
 from cloudwarden.errors import UsageError
+
+if TYPE_CHECKING:
+    from cloudwarden.accounts.flows import Connection
+    from cloudwarden.store.models import Account
 
 
 def iam_template(
@@ -64,7 +68,7 @@ def connect(
 ) -> None:
     """Register an account (prints its ExternalId) and verify access, per evidence source."""
     from cloudwarden import runtime
-    from cloudwarden.accounts import flows, service
+    from cloudwarden.accounts import flows
     from cloudwarden.aws.session import SessionBroker
     from cloudwarden.store import service as store
 
@@ -82,6 +86,14 @@ def connect(
     with factory.begin() as db, step("AssumeRole with the ExternalId, then probing permissions"):
         account = store.require_account(db=db, account_id=account.id)
         connection = flows.connect(db=db, broker=SessionBroker(settings), account=account, probe=True)
+    print_connection(account, connection, as_json=json_)
+
+
+def print_connection(account: Account, connection: Connection, *, as_json: bool) -> None:
+    """The per-source report of a connection (`connect`, `sim onboard`), or its error raised."""
+    from cloudwarden.accounts import service
+
+    json_ = as_json
     if connection.error is not None:
         if not json_ and connection.error.exit_code == 3:  # the role cannot be assumed (yet)
             output.console.print(
@@ -103,7 +115,10 @@ def connect(
             }
         )
         return
-    table = output.Table(title=f"Connected to {session.account_id} as {output.short_arn(session.caller_arn)}")
+    output.out.print(
+        f"Connected to {session.account_id} as {output.short_arn(session.caller_arn)}", soft_wrap=True
+    )
+    table = output.Table()
     for column in ("evidence source", "usable", "detail"):
         table.add_column(column)
     for r in connection.probe:

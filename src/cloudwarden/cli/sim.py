@@ -1,43 +1,85 @@
-"""`cloudwarden sim up|inject|list`: the simulated AWS account as a standalone process."""
+"""`cloudwarden sim up|onboard|inject|reset`: the simulated AWS account as a standalone process.
+
+With these and the rest of the CLI, the simulated account is onboarded, injected and
+investigated with CloudWarden alone, as the README's "simulated account on its own" shows.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import signal
+import socket
 import threading
-from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Annotated, Any
+from urllib.parse import urlsplit
 
 import typer
 
 from cloudwarden.cli import output
+from cloudwarden.errors import ConfigurationError, Unreachable, UsageError
+
+if TYPE_CHECKING:
+    from cloudwarden.accounts.flows import Connection
+    from cloudwarden.simulator.client import SimulatorClient
+    from cloudwarden.store.models import Account
+
+Step = Callable[[str], contextlib.AbstractContextManager[Any]]
 
 app = output.sub_app("The simulated AWS account (moto, extended where it is silent).")
-ONBOARDING_STACK = "CloudWardenOnboarding"
+SIMULATOR_VARIABLE = "CLOUDWARDEN_SIMULATOR_URL"
+READ_ROLE = "CloudWardenReadOnly"
+ONBOARD_WAIT_SECONDS = 60  # `sim up &` then `sim onboard`: the workload takes a few seconds
+
+
+def _endpoint_option(value: str) -> str:
+    parts = urlsplit(value.strip())
+    try:
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname) and (parts.port or 0) >= 0
+    except ValueError:
+        valid = False
+    if not valid:
+        raise typer.BadParameter("must be an http:// or https:// URL, e.g. http://127.0.0.1:5055")
+    return value.strip().rstrip("/")
+
+
+Endpoint = Annotated[
+    str,
+    typer.Option(
+        envvar=SIMULATOR_VARIABLE,
+        callback=_endpoint_option,
+        help=f"Simulator endpoint (default: {SIMULATOR_VARIABLE})",
+    ),
+]
 
 
 @app.command("up")
 def up(
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1")] = 5055,
-    tick: Annotated[float, typer.Option(help="Seconds between alarm evaluations")] = 10.0,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port on 127.0.0.1")] = 5055,
+    tick: Annotated[
+        float,
+        typer.Option(
+            min=0, max=3600, help="Seconds between alarm evaluations (0-3600; 0: only on injection)"
+        ),
+    ] = 10.0,
 ) -> None:
     """Run the simulated account with the demo workload until interrupted; prints the endpoint."""
-    from cloudwarden.simulator import alarms, workload
+    from cloudwarden.simulator import account
     from cloudwarden.simulator.client import SimulatorClient
     from cloudwarden.simulator.server import SimulatorServer
 
+    _require_free_port(port)  # werkzeug would print its own advice and exit
     with output.step("Starting the simulated AWS account"):
         server = SimulatorServer(port=port, tick_seconds=tick).start()
     sim = SimulatorClient(server.endpoint)
-    now = datetime.now(UTC)
     with output.step("Deploying the workload and its alarms"):
-        w = workload.deploy_workload(sim, now=now)
-        topic = sim.client("sns").create_topic(Name="ops-alerts")["TopicArn"]
-        alarms.create_alarms(sim, w, topic_arns=[topic], at=now - timedelta(days=1))
+        w = account.deploy(sim, now=datetime.now(UTC))
     output.out.print(f"Simulated AWS account {w.account_id} at [bold]{server.endpoint}[/bold]")
-    output.out.print(f"  export CLOUDWARDEN_SIMULATOR_URL={server.endpoint}")
+    output.out.print(f"  export {SIMULATOR_VARIABLE}={server.endpoint}")
     output.out.print(
-        "  then deploy `cloudwarden iam-template` into it, `cloudwarden connect`, `cloudwarden sim inject NAME`."
+        "  then `cloudwarden sim onboard`, `cloudwarden sim inject NAME`, `cloudwarden investigate`."
     )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -46,42 +88,67 @@ def up(
     server.stop()
 
 
+@app.command("onboard")
+def onboard(
+    policy: Annotated[
+        str, typer.Option(help="least-privilege (the generated policy), ReadOnlyAccess or ViewOnlyAccess")
+    ] = "least-privilege",
+    json_: output.JsonFlag = False,
+) -> None:
+    """Register the simulated account, deploy the onboarding stack with its ExternalId, connect.
+
+    Waits (up to a minute) for a `sim up` started just before to finish deploying.
+
+    What a customer does with `cloudwarden connect` and their CloudFormation client, done in the
+    simulated account only (CLOUDWARDEN_SIMULATOR_URL); it never touches a real account.
+    """
+    from cloudwarden.cli.accounts import print_connection
+
+    if policy not in ("least-privilege", "ReadOnlyAccess", "ViewOnlyAccess"):
+        raise typer.BadParameter(
+            "must be least-privilege, ReadOnlyAccess or ViewOnlyAccess", param_hint="--policy"
+        )
+    sim = _simulated_account(wait_seconds=ONBOARD_WAIT_SECONDS)
+    step: Step = output.quiet_step if json_ else output.step
+    account, connection, replaced = _onboard(sim, policy=policy, step=step)
+    if replaced and not json_:
+        output.console.print("The onboarding stack existed already: it was deployed again with this policy.")
+    print_connection(account, connection, as_json=json_)
+
+
 @app.command("inject")
 def inject_scenario(
     name: Annotated[str, typer.Argument(help="Scenario name (cloudwarden demo --list)")],
-    endpoint: Annotated[
-        str, typer.Option(envvar="CLOUDWARDEN_SIMULATOR_URL", help="Simulator endpoint")
-    ] = "http://127.0.0.1:5055",
+    endpoint: Endpoint = "http://127.0.0.1:5055",
     seed: Annotated[int, typer.Option(help="Random seed for noise")] = 7,
     json_: output.JsonFlag = False,
 ) -> None:
-    """Inject a scenario into a running simulator; its alarm fires through SNS."""
-    from botocore.exceptions import ClientError
+    """Inject a scenario into a running simulator; its alarm fires through SNS.
 
-    from cloudwarden.simulator import alarms, inject, scenario, workload_lookup
-    from cloudwarden.simulator.client import SimulatorClient
+    One scenario at a time: `cloudwarden sim reset` before the next one.
+    """
+    from cloudwarden.simulator import account, inject, scenario
 
     try:
         chosen = scenario.get(name)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="NAME") from None
-    sim = SimulatorClient(endpoint)
-    now = datetime.now(UTC)
-    w = workload_lookup.discover(sim)
-    topics = [
-        t["TopicArn"]
-        for t in sim.client("sns").list_topics()["Topics"]
-        if t["TopicArn"].endswith(":ops-alerts")
-    ]
-    try:
-        stack = sim.client("cloudformation").describe_stacks(StackName=ONBOARDING_STACK)["Stacks"][0]
-        topics += [o["OutputValue"] for o in stack.get("Outputs", []) if o["OutputKey"] == "AlertsTopicArn"]
-    except ClientError:  # no onboarding stack deployed yet
-        output.console.print(
-            "[yellow]No CloudWarden onboarding stack: the alarm goes to ops-alerts only.[/yellow]"
+    sim = _reachable(endpoint)
+    already = account.injected(sim)
+    if already is not None:
+        raise UsageError(
+            f"scenario {already} is already injected in this simulated account; scenarios change the "
+            f"workload, so a second one cannot go on top of it",
+            hint="`cloudwarden sim reset` puts the account back as `sim up` deployed it (still onboarded)",
         )
-    alarms.create_alarms(sim, w, topic_arns=topics, at=now - timedelta(days=1))
+    now = datetime.now(UTC)
+    if account.onboarding_topic(sim) is None and not json_:
+        output.console.print(
+            "No CloudWarden onboarding stack (`cloudwarden sim onboard`): the alarm goes to ops-alerts only."
+        )
+    w = account.route_alarms(sim, now=now)
     injection = inject.inject(sim, w, chosen, now=now, seed=seed)
+    account.mark_injected(sim, chosen.name)
     if json_:
         output.print_json(
             {
@@ -91,7 +158,132 @@ def inject_scenario(
                 "transitions": injection.transitions,
             }
         )
+        return
+    output.out.print(
+        f"Injected {chosen.name}; alarm [bold]{injection.alarm_name}[/bold] fired at {injection.now:%H:%M} UTC."
+    )
+
+
+@app.command("reset")
+def reset(json_: output.JsonFlag = False) -> None:
+    """Put the simulated account back as `sim up` deployed it, onboarded again if it was."""
+    from cloudwarden.simulator import account
+
+    sim = _simulated_account()
+    step: Step = output.quiet_step if json_ else output.step
+    onboarded = account.onboarding_topic(sim) is not None
+    with step("Resetting the simulated account and deploying the workload again"):
+        account.reset(sim, now=datetime.now(UTC))
+    connected = False
+    if onboarded:
+        _, connection, _ = _onboard(sim, policy="least-privilege", step=step)
+        connection.raise_for_error()
+        connected = True
+    if json_:
+        output.print_json({"reset": True, "onboarded": connected})
     else:
         output.out.print(
-            f"Injected {chosen.name}; alarm [bold]{injection.alarm_name}[/bold] fired at {injection.now:%H:%M} UTC."
+            "The simulated account is as `sim up` left it" + (", onboarded." if connected else ".")
         )
+
+
+def _require_free_port(port: int) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise UsageError(
+                    f"port {port} is already in use", hint="choose another with --port"
+                ) from None
+            raise UsageError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}") from None
+
+
+def _simulated_account(*, wait_seconds: float = 0) -> SimulatorClient:
+    from cloudwarden.config import get_settings
+
+    settings = get_settings()
+    if not settings.simulator_url:
+        raise ConfigurationError(
+            f"{SIMULATOR_VARIABLE} is not set: this command works on the simulated account only",
+            hint=f"export {SIMULATOR_VARIABLE}=<the endpoint `cloudwarden sim up` printed>",
+        )
+    return _reachable(settings.simulator_url, wait_seconds=wait_seconds)
+
+
+def _reachable(endpoint: str, *, wait_seconds: float = 0) -> SimulatorClient:
+    """The simulated account at `endpoint`, once `sim up` has deployed it (waiting up to `wait_seconds`)."""
+    import time
+
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from cloudwarden.simulator import account
+    from cloudwarden.simulator.client import SimulatorClient
+
+    sim = SimulatorClient(endpoint)
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            if account.deployed(sim):
+                return sim
+            problem = "it is still deploying the workload"
+        except (BotoCoreError, ClientError) as exc:
+            problem = type(exc).__name__
+        if time.monotonic() >= deadline:
+            raise Unreachable(
+                f"cannot reach the simulated account at {endpoint}: {problem}",
+                hint=f"is `cloudwarden sim up` running there? ({SIMULATOR_VARIABLE})",
+            )
+        time.sleep(0.5)
+
+
+def _onboard(sim: SimulatorClient, *, policy: str, step: Step) -> tuple[Account, Connection, bool]:
+    """Register (or find) the account for the simulated role, deploy its stack, route, connect."""
+    from cloudwarden import runtime
+    from cloudwarden.accounts import flows
+    from cloudwarden.aws.session import SessionBroker
+    from cloudwarden.config import get_settings
+    from cloudwarden.simulator import account as sim_account
+    from cloudwarden.simulator.onboarding import DEFAULT_STACK_NAME, deploy_onboarding_stack
+    from cloudwarden.store import service as store
+
+    settings = get_settings()
+    aws_account = sim.client("sts").get_caller_identity()["Account"]
+    role_arn = f"arn:aws:iam::{aws_account}:role/{READ_ROLE}"
+    factory = runtime.open_store(settings)
+    with factory.begin() as db:
+        registered, _ = flows.register(db=db, role_arn=role_arn, region=sim.region, name="simulated")
+        external_id, account_id = registered.external_id, registered.id
+    replaced = sim_account.onboarding_topic(sim) is not None
+    with step("Deploying the onboarding stack with the account's ExternalId, as the customer would"):
+        if replaced:
+            _delete_stack(sim, DEFAULT_STACK_NAME)
+        deploy_onboarding_stack(
+            sim,
+            principal_arn=settings.principal_arn,
+            external_id=external_id,
+            policy_mode=policy,  # type: ignore[arg-type]
+        )
+        sim_account.route_alarms(sim, now=datetime.now(UTC))
+    with step("AssumeRole with the ExternalId, then probing permissions"), factory.begin() as db:
+        registered = store.require_account(db=db, account_id=account_id)
+        connection = flows.connect(db=db, broker=SessionBroker(settings), account=registered, probe=True)
+    return registered, connection, replaced
+
+
+def _delete_stack(sim: SimulatorClient, name: str) -> None:
+    cloudformation = sim.client("cloudformation")
+    cloudformation.delete_stack(StackName=name)
+    for _ in _polls():
+        stacks = cloudformation.describe_stacks()["Stacks"]
+        if not any(s["StackName"] == name and s["StackStatus"] != "DELETE_COMPLETE" for s in stacks):
+            return
+
+
+def _polls() -> Iterator[int]:
+    import time
+
+    for attempt in range(60):
+        yield attempt
+        time.sleep(0.25)
