@@ -35,7 +35,11 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
         ("CLOUDWARDEN_AWS_ENDPOINT_URL", "not-a-url", "http:// or https:// URL"),
         ("CLOUDWARDEN_SIMULATOR_URL", "http://127.0.0.1:99999", "invalid port"),
         ("CLOUDWARDEN_ENVIRONMENT", "staging", "development"),
-        ("CLOUDWARDEN_PRINCIPAL_ARN", "arn:aws:iam::123456789012:group/ops", "the resource must be role/<name>"),
+        (
+            "CLOUDWARDEN_PRINCIPAL_ARN",
+            "arn:aws:iam::123456789012:group/ops",
+            "the resource must be role/<name>",
+        ),
         ("CLOUDWARDEN_GITHUB_REPOSITORIES", "{not json", "CLOUDWARDEN_GITHUB_REPOSITORIES is not valid JSON"),
     ],
 )
