@@ -80,6 +80,7 @@ def demo(
     output.print_diagnosis(run.diagnosis)
     verdict = "[green]correct[/green]" if run.correct() else "[red]wrong[/red]"
     output.out.print(
-        f"\nGround truth (hidden from the engine): {run.injection.truth_fault} on {run.injection.truth_resource} — "
+        f"\nGround truth (hidden from the engine): {run.injection.truth_fault} on "
+        f"{output.short_arn(run.injection.truth_resource)} — "
         f"diagnosis {verdict}; alarm to stored diagnosis in {run.time_to_diagnosis_ms} ms."
     )

@@ -87,38 +87,7 @@ def print_json(data: Any) -> None:
 
 
 def print_diagnosis(diagnosis: Diagnosis) -> None:
-    out.print(f"\n[bold]{escape(diagnosis.summary)}[/bold]")
-    out.print(
-        f"[dim]alarm {diagnosis.alarm.name} at {diagnosis.alarm.state_changed_at:%Y-%m-%d %H:%M:%S} UTC; "
-        f"onset {diagnosis.onset:%H:%M}; {diagnosis.candidates} candidates; {diagnosis.aws_calls} AWS calls[/dim]"
-    )
-    table = Table(title="Ranked root causes", show_lines=True)
-    for column in ("#", "resource", "fault", "confidence", "evidence"):
-        table.add_column(column, overflow="fold")
-    for h in diagnosis.hypotheses:
-        # The strongest four, then what GitHub shows a compared deployment brought (context).
-        shown = [e for e in h.evidence if e.source != "github"][:4] + [
-            e for e in h.evidence if e.source == "github"
-        ]
-        evidence = "\n".join(escape(f"[{e.source}] {e.summary}") for e in shown)
-        table.add_row(
-            str(h.rank), f"{h.resource_kind}\n{h.resource_name}", h.fault, f"{h.confidence:.0%}", evidence
-        )
-    out.print(table)
-    if diagnosis.hypotheses:
-        top = diagnosis.hypotheses[0]
-        out.print("[bold]Next steps[/bold]")
-        for line in top.next_steps:
-            out.print(f"  • {line}")
-        if top.suggested_action:
-            out.print(
-                f"[bold]Suggested action[/bold] (needs your approval): {top.suggested_action.title} {top.suggested_action.params}"
-            )
-    if diagnosis.narration is not None:
-        n = diagnosis.narration
-        source = (
-            n.narrator if n.fallback_reason is None else f"template; {n.model} not used: {n.fallback_reason}"
-        )
-        out.print(f"\n[bold]Narration[/bold] [dim]({escape(source)})[/dim]\n{escape(n.text)}")
-    for gap in diagnosis.evidence_unavailable:
-        out.print(f"[yellow]! {escape(gap)}[/yellow]")
+    """The report on stdout, readable at 80 columns and piped (cli/report.py)."""
+    from cloudwarden.cli import report
+
+    report.print_diagnosis(diagnosis, out)
