@@ -64,6 +64,13 @@ def up(
             min=0, max=3600, help="Seconds between alarm evaluations (0-3600; 0: only on injection)"
         ),
     ] = 10.0,
+    enforce_iam: Annotated[
+        bool,
+        typer.Option(
+            "--enforce-iam/--no-enforce-iam",
+            help="Authorize CloudWarden's assumed-role session against its role's policies, as AWS does",
+        ),
+    ] = False,
 ) -> None:
     """Run the simulated account with the demo workload until interrupted; prints the endpoint."""
     from cloudwarden.simulator import account
@@ -72,7 +79,7 @@ def up(
 
     _require_free_port(port)  # werkzeug would print its own advice and exit
     with output.step("Starting the simulated AWS account"):
-        server = SimulatorServer(port=port, tick_seconds=tick).start()
+        server = SimulatorServer(port=port, tick_seconds=tick, enforce_iam=enforce_iam).start()
     sim = SimulatorClient(server.endpoint)
     with output.step("Deploying the workload and its alarms"):
         w = account.deploy(sim, now=datetime.now(UTC))

@@ -66,7 +66,11 @@ def configure_moto_environment() -> None:
 class SimulatorServer:
     """moto on 127.0.0.1 with CloudWarden's patches; `endpoint` is what clients point at."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, tick_seconds: float = 5.0) -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, tick_seconds: float = 5.0, *, enforce_iam: bool = False
+    ) -> None:
+        """`enforce_iam`: authorize assumed-role sessions against their policies (patches/iam_enforcement.py)."""
+        self.enforce_iam = enforce_iam
         self.host = host
         self.port = port
         self.tick_seconds = tick_seconds
@@ -100,6 +104,10 @@ class SimulatorServer:
         from cloudwarden.simulator import patches
 
         self._injectors = patches.apply_all()
+        if self.enforce_iam:
+            from cloudwarden.simulator.patches import iam_enforcement
+
+            iam_enforcement.enable()
 
         class QuietHandler(MotoRequestHandler):
             def log_request(self, *args: Any, **kwargs: Any) -> None:

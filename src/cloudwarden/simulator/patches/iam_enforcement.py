@@ -1,0 +1,111 @@
+"""IAM authorization of assumed-role sessions, as AWS does it, when the server is asked to.
+
+moto can authorize requests against the caller's IAM policies, but only for every request at
+once (after `INITIAL_NO_AUTH_ACTION_COUNT` requests), which would deny the simulator's own
+administrator: its fixed keys belong to no IAM user. Enforced here, only requests signed with a
+session token (an AssumeRole session: CloudWarden's read role) are checked, with moto's own
+signature check and policy evaluation (identity policies, managed and inline, explicit deny
+first). The administrator, which seeds the account and injects scenarios, is never checked.
+
+CloudWarden's patched APIs (DescribeAlarmHistory, LookupEvents, ECS events, RDS events,
+GetMetricData, GuardDuty findings, instance status) are answered through moto's own dispatch
+(`call_action`), so they are authorized like the rest. Not modelled by moto: resource-based
+policies, permission boundaries, SCPs and most condition keys.
+
+Process-wide, like every moto backend: switched on by `SimulatorServer(enforce_iam=True)` and
+only in a process that runs such a server (`cloudwarden sim up --enforce-iam`).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+from urllib.parse import urlparse
+
+from werkzeug.exceptions import HTTPException
+
+_enabled = False
+_installed = False
+
+
+def enable() -> None:
+    global _enabled
+    _install()
+    _enabled = True
+
+
+def enabled() -> bool:
+    return _enabled
+
+
+def apply() -> None:
+    """Nothing until `enable()`: enforcement is a choice of the server, not a default."""
+
+
+def reset() -> None:
+    """Enforcement is a property of the process, not of the account's state."""
+
+
+def _install() -> None:
+    global _installed
+    if _installed:
+        return
+    from moto.core.authorization import ActionAuthenticatorMixin
+
+    def authorize(self: Any, iam_request_cls: type, resource: str = "*") -> None:
+        if not _enabled or not _has_session_token(self.headers):
+            return
+        query = urlparse(self.uri).query
+        iam_request = iam_request_cls(
+            account_id=self.current_account,
+            method=self.method,
+            path=self.raw_path + (f"?{query}" if query else ""),
+            # moto signs `body or data`: a GET's query parameters, already in the path, would be
+            # signed again as a form body (rest-json services: Lambda, GuardDuty, ...).
+            data={} if self.method in ("GET", "HEAD", "DELETE") else self.data,
+            body=self.raw_body,
+            headers=self.headers,
+            action=self._get_action(),
+        )
+        service, operation = iam_request._action.split(":", 1)
+        # moto names the action by the signing name; IAM by the service prefix (monitoring -> cloudwatch).
+        iam_request._action = f"{IAM_PREFIX.get(service, service)}:{operation}"
+        try:
+            iam_request.check_signature()
+            iam_request.check_action_permitted(resource)
+        except HTTPException as refused:
+            if refused.code != 403 or "not authorized" not in str(refused.description):
+                raise
+            raise _denied(self, iam_request._action, str(refused.description)) from None
+
+    ActionAuthenticatorMixin._authenticate_and_authorize_action = authorize  # type: ignore[method-assign]
+    _installed = True
+
+
+IAM_PREFIX = {"monitoring": "cloudwatch"}
+
+
+def _denied(response: Any, action: str, description: str) -> HTTPException:
+    """AccessDenied in the service's own protocol (moto renders it as XML for every service)."""
+    from moto.core.exceptions import ServiceException
+    from moto.core.responses import ActionResult
+    from moto.core.utils import get_service_model
+
+    message = re.search(r"<Message>(.*?)</Message>", description)
+    text = html.unescape(message.group(1)) if message else f"not authorized to perform: {action}"
+    protocol = response.determine_response_protocol(get_service_model(response.boto3_service_name))
+    code = {"query": "AccessDenied", "ec2": "UnauthorizedOperation"}.get(protocol, "AccessDeniedException")
+    class Denied(ServiceException):  # defined here: moto looks up a moto.<service> exception's model
+        pass
+
+    _, headers, body = response.serialized(ActionResult(Denied(code, text)))
+    response.response_headers.update({k: v for k, v in headers.items() if k.lower() != "status"})
+    error = HTTPException(description=body)
+    error.code = 403
+    return error
+
+
+def _has_session_token(headers: Any) -> bool:
+    names = headers.keys() if hasattr(headers, "keys") else (name for name, _ in headers)
+    return any(str(name).lower() == "x-amz-security-token" for name in names)
