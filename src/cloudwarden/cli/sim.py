@@ -37,7 +37,8 @@ ONBOARD_WAIT_SECONDS = 60  # `sim up &` then `sim onboard`: the workload takes a
 def _endpoint_option(value: str) -> str:
     parts = urlsplit(value.strip())
     try:
-        valid = parts.scheme in ("http", "https") and bool(parts.hostname) and (parts.port or 0) >= 0
+        parts.port  # noqa: B018  (raises for a port outside 0-65535)
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname)
     except ValueError:
         valid = False
     if not valid:
@@ -154,8 +155,8 @@ def inject_scenario(
             "No CloudWarden onboarding stack (`cloudwarden sim onboard`): the alarm goes to ops-alerts only."
         )
     w = account.route_alarms(sim, now=now)
+    account.mark_injected(sim, chosen.name)  # first: a half-done injection also needs a reset
     injection = inject.inject(sim, w, chosen, now=now, seed=seed)
-    account.mark_injected(sim, chosen.name)
     if json_:
         output.print_json(
             {
