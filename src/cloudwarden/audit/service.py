@@ -24,19 +24,8 @@ from cloudwarden.store.tenancy import AuditEntry
 from cloudwarden.store.types import utcnow
 
 Outcome = Literal["success", "denied", "failure"]
-EXPORT_COLUMNS = (
-    "seq",
-    "at",
-    "actor",
-    "actor_id",
-    "action",
-    "target_type",
-    "target_id",
-    "source_ip",
-    "outcome",
-    "details",
-    "hash",
-)
+# What an export shows: every chained field but the chain's own bookkeeping, then the digest.
+EXPORT_COLUMNS = (*(f for f in chain.FIELDS if f not in ("workspace_id", "prev_hash")), "hash")
 
 
 class AuditLogIsAppendOnly(RuntimeError):
