@@ -117,7 +117,9 @@ def _run(
     factory = runtime.open_store(settings)
     role_arn = f"arn:aws:iam::{w.account_id}:role/{READ_ROLE_NAME}"
     with step("Registering the account (CloudWarden generates its ExternalId)"), factory.begin() as db:
-        existing = store.get_account_by_role(db=db, role_arn=role_arn)
+        existing = store.get_account_by_role(
+            db=db, workspace_id=runtime.LOCAL_WORKSPACE_ID, role_arn=role_arn
+        )
         if existing is not None and existing.name != DEMO_ACCOUNT_NAME:
             raise UsageError(
                 f"this store already has a real account for {role_arn} ({existing.name}); the demo "
@@ -127,7 +129,11 @@ def _run(
         if existing is not None:  # an earlier demo run in this throwaway store
             store.close_account(db=db, account=existing)
         account, _ = account_flows.register(
-            db=db, role_arn=role_arn, region=sim.region, name=DEMO_ACCOUNT_NAME
+            db=db,
+            workspace_id=runtime.LOCAL_WORKSPACE_ID,
+            role_arn=role_arn,
+            region=sim.region,
+            name=DEMO_ACCOUNT_NAME,
         )
         account_id, external_id = account.id, account.external_id
     opt_in: dict[str, str] = {}
@@ -146,7 +152,12 @@ def _run(
     with step("Connecting: AssumeRole with the ExternalId, then probing permissions"):
         with factory.begin() as db:
             connection = account_flows.connect(
-                db=db, broker=broker, account=store.require_account(db=db, account_id=account_id), probe=True
+                db=db,
+                broker=broker,
+                account=store.require_account(
+                    db=db, workspace_id=runtime.LOCAL_WORKSPACE_ID, account_id=account_id
+                ),
+                probe=True,
             )
         connection.raise_for_error()
         probe = connection.probe
@@ -162,6 +173,7 @@ def _run(
         with factory.begin() as db:
             incident, _ = store.record_incident(
                 db=db,
+                workspace_id=runtime.LOCAL_WORKSPACE_ID,
                 account_id=account_id,
                 alarm_name=alarm.AlarmName,
                 alarm_arn=alarm.AlarmArn or "",
@@ -192,7 +204,9 @@ def _run(
             outcome = incident_flows.investigate(
                 db=db,
                 broker=broker,
-                account=store.require_account(db=db, account_id=account_id),
+                account=store.require_account(
+                    db=db, workspace_id=runtime.LOCAL_WORKSPACE_ID, account_id=account_id
+                ),
                 alarm_name=injection.alarm_name,
                 lookback_minutes=settings.lookback_minutes,
                 incident_id=incidents[expected][0],

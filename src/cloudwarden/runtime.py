@@ -9,6 +9,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from cloudwarden.config import Settings
 from cloudwarden.store import db as store_db
 from cloudwarden.store import opening
+from cloudwarden.store.tenancy import DEFAULT_WORKSPACE_ID
+
+# The CLI and the demo work on the local store as the owner of its default workspace.
+LOCAL_WORKSPACE_ID = DEFAULT_WORKSPACE_ID
 
 
 def open_store(settings: Settings) -> sessionmaker[Session]:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from cloudwarden.store import service
 from cloudwarden.store.db import make_engine, migrate, session_factory
 from cloudwarden.store.models import Account, Incident
+from cloudwarden.store.tenancy import DEFAULT_WORKSPACE_ID
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -75,7 +76,9 @@ def at(text: str) -> datetime:
 
 def new_account(db: Session, *, name: str = "prod", role_arn: str | None = None) -> Account:
     role_arn = role_arn or f"arn:aws:iam::{uuid.uuid4().int % 10**12:012d}:role/CloudWardenReadOnly"
-    return service.create_account(db=db, name=name, role_arn=role_arn, regions=["eu-west-1"])
+    return service.create_account(
+        db=db, workspace_id=DEFAULT_WORKSPACE_ID, name=name, role_arn=role_arn, regions=["eu-west-1"]
+    )
 
 
 def new_incident(
@@ -83,6 +86,7 @@ def new_incident(
 ) -> Incident:
     incident, created = service.record_incident(
         db=db,
+        workspace_id=DEFAULT_WORKSPACE_ID,
         account_id=account.id,
         alarm_name="api-5xx",
         alarm_arn="arn:aws:cloudwatch:eu-west-1:123456789012:alarm:api-5xx",

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from cloudwarden.store import service
 from cloudwarden.store.db import session_scope
 from cloudwarden.store.models import Account, AccountStatus
+from cloudwarden.store.tenancy import DEFAULT_WORKSPACE_ID
 
 from .conftest import new_account
 
@@ -24,12 +25,16 @@ PROBE = {
 def test_new_account_waits_for_its_first_check(factory: sessionmaker[Session]) -> None:
     with session_scope(factory) as db:
         account = service.create_account(
-            db=db, name=" prod ", role_arn=ROLE, regions=["eu-west-1", "us-east-1", "eu-west-1"]
+            db=db,
+            workspace_id=DEFAULT_WORKSPACE_ID,
+            name=" prod ",
+            role_arn=ROLE,
+            regions=["eu-west-1", "us-east-1", "eu-west-1"],
         )
         account_id = account.id
 
     with session_scope(factory) as db:
-        stored = service.get_account(db=db, account_id=account_id)
+        stored = service.get_account(db=db, workspace_id=DEFAULT_WORKSPACE_ID, account_id=account_id)
         assert stored is not None
         assert (stored.name, stored.role_arn) == ("prod", ROLE)
         assert stored.regions == ["eu-west-1", "us-east-1"]
@@ -37,7 +42,7 @@ def test_new_account_waits_for_its_first_check(factory: sessionmaker[Session]) -
         assert stored.status_reason == "not checked yet"
         assert stored.connected_at is None and stored.last_probe is None
         assert stored.created_at.tzinfo is not None
-        assert service.get_account_by_role(db=db, role_arn=ROLE) == stored
+        assert service.get_account_by_role(db=db, workspace_id=DEFAULT_WORKSPACE_ID, role_arn=ROLE) == stored
 
 
 def test_account_repr_does_not_reveal_the_external_id(db: Session) -> None:
@@ -58,7 +63,9 @@ def test_incomplete_accounts_are_refused(
     db: Session, name: str, role_arn: str, regions: list[str], message: str
 ) -> None:
     with pytest.raises(ValueError, match=message):
-        service.create_account(db=db, name=name, role_arn=role_arn, regions=regions)
+        service.create_account(
+            db=db, workspace_id=DEFAULT_WORKSPACE_ID, name=name, role_arn=role_arn, regions=regions
+        )
 
 
 def test_external_ids_are_long_random_and_valid_for_sts(db: Session) -> None:
@@ -83,16 +90,22 @@ def test_the_database_refuses_a_duplicate_external_id(db: Session) -> None:
 
 
 def test_a_role_can_back_only_one_live_account(db: Session) -> None:
-    first = service.create_account(db=db, name="prod", role_arn=ROLE, regions=["eu-west-1"])
+    first = service.create_account(
+        db=db, workspace_id=DEFAULT_WORKSPACE_ID, name="prod", role_arn=ROLE, regions=["eu-west-1"]
+    )
 
     with pytest.raises(service.AccountExistsError, match="already registered as account 'prod'"):
-        service.create_account(db=db, name="again", role_arn=ROLE, regions=["eu-west-1"])
+        service.create_account(
+            db=db, workspace_id=DEFAULT_WORKSPACE_ID, name="again", role_arn=ROLE, regions=["eu-west-1"]
+        )
 
     service.close_account(db=db, account=first)
-    again = service.create_account(db=db, name="again", role_arn=ROLE, regions=["eu-west-1"])
+    again = service.create_account(
+        db=db, workspace_id=DEFAULT_WORKSPACE_ID, name="again", role_arn=ROLE, regions=["eu-west-1"]
+    )
     assert again.id != first.id
     assert again.external_id != first.external_id
-    assert service.get_account_by_role(db=db, role_arn=ROLE) == again
+    assert service.get_account_by_role(db=db, workspace_id=DEFAULT_WORKSPACE_ID, role_arn=ROLE) == again
 
 
 def test_the_database_refuses_two_live_accounts_on_one_role(db: Session) -> None:
@@ -113,7 +126,7 @@ def test_connect_disconnect_and_close(factory: sessionmaker[Session]) -> None:
         account_id = account.id
 
     with session_scope(factory) as db:
-        connected = service.get_account(db=db, account_id=account_id)
+        connected = service.get_account(db=db, workspace_id=DEFAULT_WORKSPACE_ID, account_id=account_id)
         assert connected is not None
         assert connected.status == AccountStatus.CONNECTED
         assert connected.status_reason is None
@@ -124,7 +137,7 @@ def test_connect_disconnect_and_close(factory: sessionmaker[Session]) -> None:
         service.mark_disconnected(db=db, account=connected, reason="AccessDenied: sts:AssumeRole")
 
     with session_scope(factory) as db:
-        disconnected = service.get_account(db=db, account_id=account_id)
+        disconnected = service.get_account(db=db, workspace_id=DEFAULT_WORKSPACE_ID, account_id=account_id)
         assert disconnected is not None
         assert disconnected.status == AccountStatus.DISCONNECTED
         assert disconnected.status_reason == "AccessDenied: sts:AssumeRole"
@@ -138,12 +151,14 @@ def test_connect_disconnect_and_close(factory: sessionmaker[Session]) -> None:
         assert disconnected.closed_at == closed_at
 
     with session_scope(factory) as db:
-        closed = service.get_account(db=db, account_id=account_id)
+        closed = service.get_account(db=db, workspace_id=DEFAULT_WORKSPACE_ID, account_id=account_id)
         assert closed is not None
         assert closed.status == AccountStatus.CLOSED
         assert closed.closed_at is not None
-        assert service.list_accounts(db=db) == []
-        assert service.list_accounts(db=db, include_closed=True) == [closed]
+        assert service.list_accounts(db=db, workspace_id=DEFAULT_WORKSPACE_ID) == []
+        assert service.list_accounts(db=db, workspace_id=DEFAULT_WORKSPACE_ID, include_closed=True) == [
+            closed
+        ]
         with pytest.raises(service.AccountClosedError):
             service.mark_connected(db=db, account=closed, probe=PROBE)
         with pytest.raises(service.AccountClosedError):
@@ -154,4 +169,6 @@ def test_list_accounts_in_creation_order(db: Session) -> None:
     names = ["alpha", "beta", "gamma"]
     for name in names:
         new_account(db, name=name)
-    assert [account.name for account in service.list_accounts(db=db)] == names
+    assert [
+        account.name for account in service.list_accounts(db=db, workspace_id=DEFAULT_WORKSPACE_ID)
+    ] == names

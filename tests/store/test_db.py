@@ -26,6 +26,7 @@ from cloudwarden.store.db import (
     session_scope,
 )
 from cloudwarden.store.models import Account, Diagnosis, EvidenceRecord, Incident, MetricSeries
+from cloudwarden.store.tenancy import DEFAULT_WORKSPACE_ID
 
 from .conftest import new_account, new_incident
 
@@ -55,7 +56,9 @@ def test_migrate_again_is_a_no_op_and_keeps_data(engine: Engine, factory: sessio
 
     assert current_revision(engine) == head_revision()
     with session_scope(factory) as db:
-        assert service.get_account(db=db, account_id=account_id) is not None
+        assert (
+            service.get_account(db=db, workspace_id=DEFAULT_WORKSPACE_ID, account_id=account_id) is not None
+        )
 
 
 def migrate_in_a_process(url: str) -> str | None:
@@ -98,7 +101,9 @@ def test_session_scope_commits_on_success(factory: sessionmaker[Session]) -> Non
         account_id = new_account(db).id
 
     with session_scope(factory) as db:
-        assert service.get_account(db=db, account_id=account_id) is not None
+        assert (
+            service.get_account(db=db, workspace_id=DEFAULT_WORKSPACE_ID, account_id=account_id) is not None
+        )
 
 
 def test_session_scope_rolls_back_on_error(factory: sessionmaker[Session]) -> None:
@@ -107,7 +112,7 @@ def test_session_scope_rolls_back_on_error(factory: sessionmaker[Session]) -> No
         raise RuntimeError("boom")
 
     with session_scope(factory) as db:
-        assert service.list_accounts(db=db) == []
+        assert service.list_accounts(db=db, workspace_id=DEFAULT_WORKSPACE_ID) == []
 
 
 def test_services_leave_the_commit_to_the_caller(factory: sessionmaker[Session]) -> None:
@@ -128,7 +133,7 @@ def test_datetimes_are_stored_as_utc_and_read_back_aware(factory: sessionmaker[S
         incident_id = incident.id
 
     with session_scope(factory) as db:
-        stored = service.get_incident(db=db, incident_id=incident_id)
+        stored = service.get_incident(db=db, workspace_id=DEFAULT_WORKSPACE_ID, incident_id=incident_id)
         assert stored is not None
         assert stored.opened_at == datetime(2025, 11, 20, 10, 30, 15, 123456, tzinfo=UTC)
         assert stored.opened_at.utcoffset() == timedelta(0)
@@ -170,6 +175,7 @@ def test_foreign_keys_cascade_in_the_database(factory: sessionmaker[Session]) ->
         incident = new_incident(db, new_account(db))
         service.add_evidence(
             db=db,
+            workspace_id=DEFAULT_WORKSPACE_ID,
             incident_id=incident.id,
             items=[
                 {
@@ -183,6 +189,7 @@ def test_foreign_keys_cascade_in_the_database(factory: sessionmaker[Session]) ->
         )
         service.add_metric_series(
             db=db,
+            workspace_id=DEFAULT_WORKSPACE_ID,
             incident_id=incident.id,
             resource="svc",
             namespace="AWS/ECS",
@@ -192,6 +199,7 @@ def test_foreign_keys_cascade_in_the_database(factory: sessionmaker[Session]) ->
         )
         service.save_diagnosis(
             db=db,
+            workspace_id=DEFAULT_WORKSPACE_ID,
             incident_id=incident.id,
             result={},
             top_resource=None,

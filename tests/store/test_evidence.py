@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from cloudwarden.store import service
 from cloudwarden.store.db import session_scope
 from cloudwarden.store.models import IncidentState
+from cloudwarden.store.tenancy import DEFAULT_WORKSPACE_ID
 
 from .conftest import at, new_account, new_incident
 
@@ -21,6 +22,7 @@ def test_evidence_round_trip(db: Session) -> None:
     incident = new_incident(db, new_account(db))
     records = service.add_evidence(
         db=db,
+        workspace_id=DEFAULT_WORKSPACE_ID,
         incident_id=incident.id,
         items=[
             {
@@ -41,7 +43,7 @@ def test_evidence_round_trip(db: Session) -> None:
         ],
     )
     assert len(records) == 2
-    stored = service.list_evidence(db=db, incident_id=incident.id)
+    stored = service.list_evidence(db=db, workspace_id=DEFAULT_WORKSPACE_ID, incident_id=incident.id)
     assert [record.source for record in stored] == ["ecs", "cloudtrail"]  # by observation time
     assert stored[1].data == {"eventName": "UpdateService", "taskDefinition": "api:42"}
     assert stored[1].observed_at == at("2025-11-20T09:58:00")
@@ -85,13 +87,15 @@ def test_malformed_evidence_is_refused_with_a_reason(
 ) -> None:
     incident = new_incident(db, new_account(db))
     with pytest.raises(ValueError, match=message):
-        service.add_evidence(db=db, incident_id=incident.id, items=[item])
-    assert service.list_evidence(db=db, incident_id=incident.id) == []
+        service.add_evidence(db=db, workspace_id=DEFAULT_WORKSPACE_ID, incident_id=incident.id, items=[item])
+    assert service.list_evidence(db=db, workspace_id=DEFAULT_WORKSPACE_ID, incident_id=incident.id) == []
 
 
 def test_evidence_for_a_missing_incident_is_refused(db: Session) -> None:
     with pytest.raises(service.NotFoundError):
-        service.add_evidence(db=db, incident_id=str(uuid.uuid4()), items=[])
+        service.add_evidence(
+            db=db, workspace_id=DEFAULT_WORKSPACE_ID, incident_id=str(uuid.uuid4()), items=[]
+        )
 
 
 def test_metric_datapoints_round_trip_in_time_order(factory: sessionmaker[Session]) -> None:
@@ -100,6 +104,7 @@ def test_metric_datapoints_round_trip_in_time_order(factory: sessionmaker[Sessio
         incident = new_incident(db, new_account(db))
         service.add_metric_series(
             db=db,
+            workspace_id=DEFAULT_WORKSPACE_ID,
             incident_id=incident.id,
             resource="arn:aws:ecs:eu-west-1:123456789012:service/web/api",
             namespace="AWS/ECS",
@@ -115,7 +120,9 @@ def test_metric_datapoints_round_trip_in_time_order(factory: sessionmaker[Sessio
         incident_id = incident.id
 
     with session_scope(factory) as db:
-        (series,) = service.list_metric_series(db=db, incident_id=incident_id)
+        (series,) = service.list_metric_series(
+            db=db, workspace_id=DEFAULT_WORKSPACE_ID, incident_id=incident_id
+        )
         assert series.points == [
             (start, 12.25),
             (start + timedelta(minutes=1), 40.0),
@@ -130,6 +137,7 @@ def test_non_finite_datapoints_are_refused(db: Session) -> None:
     with pytest.raises(ValueError, match="not a finite number"):
         service.add_metric_series(
             db=db,
+            workspace_id=DEFAULT_WORKSPACE_ID,
             incident_id=incident.id,
             resource="r",
             namespace="AWS/ECS",
@@ -161,6 +169,7 @@ def test_diagnosis_round_trip(factory: sessionmaker[Session]) -> None:
         incident = new_incident(db, new_account(db))
         saved = service.save_diagnosis(
             db=db,
+            workspace_id=DEFAULT_WORKSPACE_ID,
             incident_id=incident.id,
             result=DIAGNOSIS,
             top_resource="arn:aws:rds:eu-west-1:123456789012:db:orders",
@@ -172,7 +181,7 @@ def test_diagnosis_round_trip(factory: sessionmaker[Session]) -> None:
         incident_id, saved_id = incident.id, saved.id
 
     with session_scope(factory) as db:
-        latest = service.latest_diagnosis(db=db, incident_id=incident_id)
+        latest = service.latest_diagnosis(db=db, workspace_id=DEFAULT_WORKSPACE_ID, incident_id=incident_id)
         assert latest is not None and latest.id == saved_id
         assert latest.result == DIAGNOSIS
         assert (latest.top_fault, latest.confidence, latest.aws_calls, latest.duration_ms) == (
@@ -181,15 +190,16 @@ def test_diagnosis_round_trip(factory: sessionmaker[Session]) -> None:
             37,
             4210,
         )
-        diagnosed = service.get_incident(db=db, incident_id=incident_id)
+        diagnosed = service.get_incident(db=db, workspace_id=DEFAULT_WORKSPACE_ID, incident_id=incident_id)
         assert diagnosed is not None and diagnosed.state == IncidentState.DIAGNOSED
 
 
 def test_latest_diagnosis_is_the_newest(db: Session) -> None:
     incident = new_incident(db, new_account(db))
-    assert service.latest_diagnosis(db=db, incident_id=incident.id) is None
+    assert service.latest_diagnosis(db=db, workspace_id=DEFAULT_WORKSPACE_ID, incident_id=incident.id) is None
     first = service.save_diagnosis(
         db=db,
+        workspace_id=DEFAULT_WORKSPACE_ID,
         incident_id=incident.id,
         result={"n": 1},
         top_resource=None,
@@ -200,6 +210,7 @@ def test_latest_diagnosis_is_the_newest(db: Session) -> None:
     )
     second = service.save_diagnosis(
         db=db,
+        workspace_id=DEFAULT_WORKSPACE_ID,
         incident_id=incident.id,
         result={"n": 2},
         top_resource="db",
@@ -211,7 +222,7 @@ def test_latest_diagnosis_is_the_newest(db: Session) -> None:
     db.execute(
         update(type(first)).where(type(first).id == first.id).values(created_at=at("2025-01-01T00:00:00"))
     )
-    latest = service.latest_diagnosis(db=db, incident_id=incident.id)
+    latest = service.latest_diagnosis(db=db, workspace_id=DEFAULT_WORKSPACE_ID, incident_id=incident.id)
     assert latest is not None and latest.id == second.id
 
 
@@ -221,6 +232,7 @@ def test_confidence_outside_zero_to_one_is_refused(db: Session, confidence: floa
     with pytest.raises(ValueError, match="between 0 and 1"):
         service.save_diagnosis(
             db=db,
+            workspace_id=DEFAULT_WORKSPACE_ID,
             incident_id=incident.id,
             result={},
             top_resource=None,

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from cloudwarden.store import service
 from cloudwarden.store.db import session_scope
 from cloudwarden.store.models import Account, Incident, IncidentState
+from cloudwarden.store.tenancy import DEFAULT_WORKSPACE_ID
 
 from .conftest import at, new_account
 
@@ -25,7 +26,9 @@ def record(db: Session, account: Account, dedup_key: str, **overrides: object) -
         "notification": {"AlarmName": "api-5xx", "NewStateValue": "ALARM", "Trigger": {"Period": 60}},
     }
     arguments.update(overrides)
-    return service.record_incident(db=db, account_id=account.id, dedup_key=dedup_key, **arguments)  # type: ignore[arg-type]
+    return service.record_incident(
+        db=db, workspace_id=DEFAULT_WORKSPACE_ID, account_id=account.id, dedup_key=dedup_key, **arguments
+    )  # type: ignore[arg-type]
 
 
 def test_a_redelivered_notification_is_the_same_incident(factory: sessionmaker[Session]) -> None:
@@ -36,7 +39,7 @@ def test_a_redelivered_notification_is_the_same_incident(factory: sessionmaker[S
         account_id, first_id = account.id, first.id
 
     with session_scope(factory) as db:  # SNS delivers again, later
-        same_account = service.get_account(db=db, account_id=account_id)
+        same_account = service.get_account(db=db, workspace_id=DEFAULT_WORKSPACE_ID, account_id=account_id)
         assert same_account is not None
         again, created = record(db, same_account, "sns-message-1")
         assert not created
@@ -46,7 +49,7 @@ def test_a_redelivered_notification_is_the_same_incident(factory: sessionmaker[S
 
     with session_scope(factory) as db:
         assert db.scalar(select(func.count()).select_from(Incident)) == 2
-        stored = service.get_incident(db=db, incident_id=first_id)
+        stored = service.get_incident(db=db, workspace_id=DEFAULT_WORKSPACE_ID, incident_id=first_id)
         assert stored is not None
         assert stored.notification["Trigger"] == {"Period": 60}
         assert stored.opened_at == at("2025-11-20T10:00:00")
@@ -80,7 +83,10 @@ def test_concurrent_redelivery_keeps_one_incident(
 
     with session_scope(factory) as db:
         assert db.scalar(select(func.count()).select_from(Incident)) == 1
-        assert {a.name for a in service.list_accounts(db=db)} == {"prod", "after-conflict"}
+        assert {a.name for a in service.list_accounts(db=db, workspace_id=DEFAULT_WORKSPACE_ID)} == {
+            "prod",
+            "after-conflict",
+        }
 
 
 def test_incidents_are_refused_for_unknown_and_closed_accounts(db: Session) -> None:
@@ -111,8 +117,10 @@ def test_list_incidents_newest_first_per_account(db: Session) -> None:
         record(db, prod, f"prod-{hour}", opened_at=at(f"2025-11-20T{hour:02d}:00:00"))
     record(db, staging, "staging-1", opened_at=at("2025-11-20T12:00:00"))
 
-    newest = service.list_incidents(db=db, account_id=prod.id)
+    newest = service.list_incidents(db=db, workspace_id=DEFAULT_WORKSPACE_ID, account_id=prod.id)
     assert [incident.dedup_key for incident in newest] == ["prod-11", "prod-10", "prod-9"]
-    assert [i.dedup_key for i in service.list_incidents(db=db, limit=2)] == ["staging-1", "prod-11"]
+    assert [
+        i.dedup_key for i in service.list_incidents(db=db, workspace_id=DEFAULT_WORKSPACE_ID, limit=2)
+    ] == ["staging-1", "prod-11"]
     with pytest.raises(ValueError, match="limit"):
-        service.list_incidents(db=db, limit=0)
+        service.list_incidents(db=db, workspace_id=DEFAULT_WORKSPACE_ID, limit=0)

@@ -21,6 +21,7 @@ from cloudwarden.store.retention import (
     purge,
     retention_of,
 )
+from cloudwarden.store.tenancy import DEFAULT_WORKSPACE_ID
 from cloudwarden.store.types import UTCDateTime
 
 from .conftest import at, new_account, new_incident
@@ -100,6 +101,7 @@ def add_child(db: Session, model: type[Base], incident: Incident) -> Base:
     if model is EvidenceRecord:
         (record,) = service.add_evidence(
             db=db,
+            workspace_id=DEFAULT_WORKSPACE_ID,
             incident_id=incident.id,
             items=[{"source": "ecs", "kind": "event", "resource": "api", "observed_at": NOW, "summary": "s"}],
         )
@@ -107,6 +109,7 @@ def add_child(db: Session, model: type[Base], incident: Incident) -> Base:
     if model is MetricSeries:
         return service.add_metric_series(
             db=db,
+            workspace_id=DEFAULT_WORKSPACE_ID,
             incident_id=incident.id,
             resource="api",
             namespace="AWS/ECS",
@@ -116,6 +119,7 @@ def add_child(db: Session, model: type[Base], incident: Incident) -> Base:
         )
     return service.save_diagnosis(
         db=db,
+        workspace_id=DEFAULT_WORKSPACE_ID,
         incident_id=incident.id,
         result={"causes": []},
         top_resource=None,
@@ -201,7 +205,9 @@ def test_open_accounts_are_kept_however_old(factory: sessionmaker[Session]) -> N
 
     with session_scope(factory) as db:
         assert purge(db, now=NOW) == NOTHING_PURGED
-        assert {account.name for account in service.list_accounts(db=db)} == {"connected", "disconnected"}
+        assert {
+            account.name for account in service.list_accounts(db=db, workspace_id=DEFAULT_WORKSPACE_ID)
+        } == {"connected", "disconnected"}
 
 
 # Purge of closed accounts
@@ -226,7 +232,12 @@ def test_closing_an_account_purges_it_and_everything_below_it(factory: sessionma
         **dict.fromkeys(("accounts", "incidents", "evidence_records", "metric_series", "diagnoses"), 1),
     }
     with session_scope(factory) as db:
-        assert [account.id for account in service.list_accounts(db=db, include_closed=True)] == [kept_id]
+        assert [
+            account.id
+            for account in service.list_accounts(
+                db=db, workspace_id=DEFAULT_WORKSPACE_ID, include_closed=True
+            )
+        ] == [kept_id]
         assert list(db.scalars(select(Incident.account_id))) == [kept_id]
         for model in (EvidenceRecord, MetricSeries, Diagnosis):
             assert count(db, model) == 1
@@ -243,6 +254,6 @@ def test_purge_defaults_to_now_and_the_session_forgets_purged_rows(db: Session) 
     counts = purge(db)
 
     assert counts["accounts"] == 1 and counts["incidents"] == 1
-    assert service.get_account(db=db, account_id=account_id) is None
-    assert service.list_incidents(db=db) == []
-    assert service.get_incident(db=db, incident_id=incident_id) is None
+    assert service.get_account(db=db, workspace_id=DEFAULT_WORKSPACE_ID, account_id=account_id) is None
+    assert service.list_incidents(db=db, workspace_id=DEFAULT_WORKSPACE_ID) == []
+    assert service.get_incident(db=db, workspace_id=DEFAULT_WORKSPACE_ID, incident_id=incident_id) is None

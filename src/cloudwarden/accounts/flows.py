@@ -20,7 +20,7 @@ from cloudwarden.store import service as store
 
 
 def register(
-    *, db: Session, role_arn: str, region: str, name: str | None = None
+    *, db: Session, workspace_id: str, role_arn: str, region: str, name: str | None = None
 ) -> tuple[models.Account, bool]:
     """The account for this role, registered now (with a new ExternalId) if it was not yet.
 
@@ -29,11 +29,15 @@ def register(
     arn = service.parse_role_arn(role_arn)
     chosen_region = service.check_region(region)
     chosen_name = service.check_name(name) if name is not None else None
-    existing = store.get_account_by_role(db=db, role_arn=arn.value)
+    existing = store.get_account_by_role(db=db, workspace_id=workspace_id, role_arn=arn.value)
     if existing is not None:
         return existing, False
     account = store.create_account(
-        db=db, name=chosen_name or arn.value, role_arn=arn.value, regions=[chosen_region]
+        db=db,
+        workspace_id=workspace_id,
+        name=chosen_name or arn.value,
+        role_arn=arn.value,
+        regions=[chosen_region],
     )
     return account, True
 

@@ -37,12 +37,12 @@ def check_name(name: str, *, what: str = "account name", limit: int = NAME_MAX) 
     return cleaned
 
 
-def resolve(*, db: Session, ref: str | None) -> models.Account:
-    """The account `ref` names: its id, a unique id prefix, its AWS account id or its name.
+def resolve(*, db: Session, workspace_id: str, ref: str | None) -> models.Account:
+    """The workspace's account `ref` names: its id, a unique id prefix, its AWS account id or its name.
 
     With no `ref`, the only registered account. A NotFound or UsageError says what matched.
     """
-    accounts = store.list_accounts(db=db)
+    accounts = store.list_accounts(db=db, workspace_id=workspace_id)
     if ref is None:
         if not accounts:
             raise NotFound("no account is registered", hint="run `cloudwarden connect --role-arn ARN` first")

@@ -76,7 +76,11 @@ def connect(
     factory = runtime.open_store(settings)
     with factory.begin() as db:  # validated before anything is stored
         account, created = flows.register(
-            db=db, role_arn=role_arn, region=region or settings.default_region, name=name
+            db=db,
+            workspace_id=runtime.LOCAL_WORKSPACE_ID,
+            role_arn=role_arn,
+            region=region or settings.default_region,
+            name=name,
         )
     if created and not json_:
         output.console.print(
@@ -84,7 +88,7 @@ def connect(
         )
     step = output.quiet_step if json_ else output.step
     with factory.begin() as db, step("AssumeRole with the ExternalId, then probing permissions"):
-        account = store.require_account(db=db, account_id=account.id)
+        account = store.require_account(db=db, workspace_id=runtime.LOCAL_WORKSPACE_ID, account_id=account.id)
         connection = flows.connect(db=db, broker=SessionBroker(settings), account=account, probe=True)
     print_connection(account, connection, as_json=json_)
 
@@ -156,7 +160,7 @@ def list_accounts(ctx: typer.Context, json_: output.JsonFlag = False) -> None:
                 "status_reason": a.status_reason,
                 "regions": a.regions,
             }
-            for a in store.list_accounts(db=db)
+            for a in store.list_accounts(db=db, workspace_id=runtime.LOCAL_WORKSPACE_ID)
         ]
     if json_:
         output.print_json(rows)
@@ -186,7 +190,9 @@ def show(account: AccountRef, json_: output.JsonFlag = False) -> None:
 
     factory = runtime.open_store(get_settings())
     with factory.begin() as db:
-        details = service.describe(service.resolve(db=db, ref=account))
+        details = service.describe(
+            service.resolve(db=db, workspace_id=runtime.LOCAL_WORKSPACE_ID, ref=account)
+        )
     if json_:
         output.print_json(details)
         return
@@ -232,15 +238,17 @@ def remove(
 
     factory = runtime.open_store(get_settings())
     with factory.begin() as db:
-        chosen = service.resolve(db=db, ref=account)
+        chosen = service.resolve(db=db, workspace_id=runtime.LOCAL_WORKSPACE_ID, ref=account)
         label = f"{chosen.name} ({service.aws_account_id(chosen)}, {chosen.id[:8]})"
-        incidents = store.count_incidents(db=db, account_id=chosen.id)
+        incidents = store.count_incidents(
+            db=db, workspace_id=runtime.LOCAL_WORKSPACE_ID, account_id=chosen.id
+        )
     if not yes:
         if json_ or not sys.stdin.isatty():
             raise UsageError(f"removing {label} deletes its data; pass --yes to confirm")
         typer.confirm(f"Remove {label} and delete its {incidents} incidents?", abort=True)
     with factory.begin() as db:
-        stored = service.resolve(db=db, ref=chosen.id)
+        stored = service.resolve(db=db, workspace_id=runtime.LOCAL_WORKSPACE_ID, ref=chosen.id)
         counts = flows.remove(db=db, account=stored)
     if json_:
         output.print_json({"removed": chosen.id, "deleted": counts})

@@ -63,7 +63,7 @@ def investigate(
     factory = runtime.open_store(settings)
     step = output.quiet_step if json_ else output.step
     with factory.begin() as db:
-        chosen = accounts.resolve(db=db, ref=account)
+        chosen = accounts.resolve(db=db, workspace_id=runtime.LOCAL_WORKSPACE_ID, ref=account)
         with step(f"Collecting evidence and diagnosing {alarm}"):
             outcome = flows.investigate(
                 db=db,

@@ -261,7 +261,13 @@ def _onboard(sim: SimulatorClient, *, policy: str, step: Step) -> tuple[Account,
     role_arn = f"arn:aws:iam::{aws_account}:role/{READ_ROLE}"
     factory = runtime.open_store(settings)
     with factory.begin() as db:
-        registered, _ = flows.register(db=db, role_arn=role_arn, region=sim.region, name="simulated")
+        registered, _ = flows.register(
+            db=db,
+            workspace_id=runtime.LOCAL_WORKSPACE_ID,
+            role_arn=role_arn,
+            region=sim.region,
+            name="simulated",
+        )
         external_id, account_id = registered.external_id, registered.id
     replaced = sim_account.onboarding_topic(sim) is not None
     with step("Deploying the onboarding stack with the account's ExternalId, as the customer would"):
@@ -275,7 +281,9 @@ def _onboard(sim: SimulatorClient, *, policy: str, step: Step) -> tuple[Account,
         )
         sim_account.route_alarms(sim, now=datetime.now(UTC))
     with step("AssumeRole with the ExternalId, then probing permissions"), factory.begin() as db:
-        registered = store.require_account(db=db, account_id=account_id)
+        registered = store.require_account(
+            db=db, workspace_id=runtime.LOCAL_WORKSPACE_ID, account_id=account_id
+        )
         connection = flows.connect(db=db, broker=SessionBroker(settings), account=registered, probe=True)
     return registered, connection, replaced
 

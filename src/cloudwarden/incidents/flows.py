@@ -127,6 +127,7 @@ def investigate(
     if incident_id is None:
         incident, _ = store.record_incident(
             db=db,
+            workspace_id=account.workspace_id,
             account_id=account.id,
             alarm_name=name,
             alarm_arn=diagnosis.alarm.arn,
@@ -138,6 +139,7 @@ def investigate(
         incident_id = incident.id
     service.record_investigation(
         db=db,
+        workspace_id=account.workspace_id,
         incident_id=incident_id,
         bundle=result.bundle,
         diagnosis=diagnosis,

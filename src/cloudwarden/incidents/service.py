@@ -81,13 +81,22 @@ def evidence_items(bundle: EvidenceBundle, diagnosis: Diagnosis) -> list[dict[st
 
 
 def record_investigation(
-    *, db: Session, incident_id: str, bundle: EvidenceBundle, diagnosis: Diagnosis, duration_ms: int
+    *,
+    db: Session,
+    workspace_id: str,
+    incident_id: str,
+    bundle: EvidenceBundle,
+    diagnosis: Diagnosis,
+    duration_ms: int,
 ) -> None:
     """Store the kept evidence, the metric series and the diagnosis under the incident."""
-    store.add_evidence(db=db, incident_id=incident_id, items=evidence_items(bundle, diagnosis))
+    store.add_evidence(
+        db=db, workspace_id=workspace_id, incident_id=incident_id, items=evidence_items(bundle, diagnosis)
+    )
     for series in bundle.metrics:
         store.add_metric_series(
             db=db,
+            workspace_id=workspace_id,
             incident_id=incident_id,
             resource=series.resource,
             namespace=series.namespace,
@@ -99,6 +108,7 @@ def record_investigation(
     top = diagnosis.hypotheses[0] if diagnosis.hypotheses else None
     store.save_diagnosis(
         db=db,
+        workspace_id=workspace_id,
         incident_id=incident_id,
         result=diagnosis.model_dump(mode="json"),
         top_resource=top.resource if top else None,

@@ -6,7 +6,7 @@ The caller at a request or task boundary owns the transaction:
     migrate(engine)
     factory = session_factory(engine)
     with session_scope(factory) as db:
-        service.create_account(db=db, ...)   # committed when the block exits cleanly
+        service.create_account(db=db, workspace_id=..., ...)   # committed when the block exits cleanly
 """
 
 from __future__ import annotations
@@ -139,17 +139,37 @@ def migrate(engine: Engine, revision: str = "head") -> None:
 
     Safe to call from every process at start-up: concurrent calls wait for each other (a
     PostgreSQL advisory lock; a SQLite write lock taken up front), and the later ones find
-    nothing left to do.
+    nothing left to do. On SQLite, foreign keys are off while it runs (as SQLite's own procedure
+    for schema changes says: a table rebuilt by a migration would otherwise cascade-delete the
+    rows that point at it) and checked before it commits.
     """
     config = alembic_config()
     with engine.connect() as connection:
-        if engine.dialect.name == "sqlite":
+        sqlite = engine.dialect.name == "sqlite"
+        if sqlite:
+            _sqlite_pragma(connection, "PRAGMA foreign_keys = OFF")  # only outside a transaction
             connection = connection.execution_options(**{SQLITE_BEGIN_OPTION: "BEGIN IMMEDIATE"})
-        with connection.begin():
-            if engine.dialect.name == "postgresql":
-                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
-            config.attributes["connection"] = connection
-            command.upgrade(config, revision)
+        try:
+            with connection.begin():
+                if engine.dialect.name == "postgresql":
+                    connection.execute(
+                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
+                    )
+                config.attributes["connection"] = connection
+                command.upgrade(config, revision)
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(f"migration left rows pointing at nothing: {broken[:5]}")
+        finally:
+            if sqlite:
+                _sqlite_pragma(connection, "PRAGMA foreign_keys = ON")
+
+
+def _sqlite_pragma(connection: Connection, statement: str) -> None:
+    dbapi = connection.connection.dbapi_connection
+    assert dbapi is not None
+    dbapi.execute(statement)
 
 
 def current_revision(engine: Engine) -> str | None:

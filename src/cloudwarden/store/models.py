@@ -51,10 +51,11 @@ class Account(Base):
     __tablename__ = "accounts"
     __retention__: ClassVar[Retention] = Retention(RetentionClass.ACCOUNT_METADATA, "closed_at")
     __table_args__ = (
-        # One live account per role; a closed account keeps its row (until purge) without
-        # blocking the same role from being connected again.
+        # One live account per role in a workspace; a closed account keeps its row (until purge)
+        # without blocking the same role from being connected again.
         Index(
-            "uq_accounts_role_arn_not_closed",
+            "uq_accounts_workspace_id_role_arn_not_closed",
+            "workspace_id",
             "role_arn",
             unique=True,
             sqlite_where=_NOT_CLOSED,
@@ -64,6 +65,7 @@ class Account(Base):
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(255))
     role_arn: Mapped[str] = mapped_column(String(ARN_LENGTH))
     # Not a secret in AWS's model, but it guards against the confused deputy: never log it.
@@ -93,6 +95,7 @@ class Incident(Base):
     __table_args__ = (Index("ix_incidents_account_id_opened_at", "account_id", "opened_at"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     alarm_name: Mapped[str] = mapped_column(String(255))
     alarm_arn: Mapped[str] = mapped_column(String(ARN_LENGTH))
@@ -127,6 +130,7 @@ class EvidenceRecord(Base):
     __retention__: ClassVar[Retention] = Retention(RetentionClass.FINDINGS_AND_EVENTS, "collected_at")
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
     incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
     source: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(128))
@@ -146,6 +150,7 @@ class MetricSeries(Base):
     __retention__: ClassVar[Retention] = Retention(RetentionClass.METRIC_DATAPOINTS, "collected_at")
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
     incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
     resource: Mapped[str] = mapped_column(String(ARN_LENGTH))
     namespace: Mapped[str] = mapped_column(String(255))
@@ -171,6 +176,7 @@ class Diagnosis(Base):
     __table_args__ = (Index("ix_diagnoses_incident_id_created_at", "incident_id", "created_at"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
     incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     top_resource: Mapped[str | None] = mapped_column(String(ARN_LENGTH))

@@ -99,7 +99,9 @@ def _require_open(account: Account) -> None:
 # Accounts
 
 
-def create_account(*, db: Session, name: str, role_arn: str, regions: Sequence[str]) -> Account:
+def create_account(
+    *, db: Session, workspace_id: str, name: str, role_arn: str, regions: Sequence[str]
+) -> Account:
     """Register an account; it stays "disconnected" until a probe through its role succeeds."""
     name, role_arn = name.strip(), role_arn.strip()
     unique_regions = list(dict.fromkeys(region.strip() for region in regions if region.strip()))
@@ -109,10 +111,11 @@ def create_account(*, db: Session, name: str, role_arn: str, regions: Sequence[s
         raise ValueError("an account needs the ARN of the role CloudWarden assumes")
     if not unique_regions:
         raise ValueError("an account needs at least one region")
-    existing = get_account_by_role(db=db, role_arn=role_arn)
+    existing = get_account_by_role(db=db, workspace_id=workspace_id, role_arn=role_arn)
     if existing is not None:
         raise AccountExistsError(f"role {role_arn} is already registered as account {existing.name!r}")
     account = Account(
+        workspace_id=workspace_id,
         name=name,
         role_arn=role_arn,
         external_id=new_external_id(),
@@ -129,27 +132,33 @@ def create_account(*, db: Session, name: str, role_arn: str, regions: Sequence[s
     return account
 
 
-def get_account(*, db: Session, account_id: str) -> Account | None:
-    return db.get(Account, account_id)
-
-
-def require_account(*, db: Session, account_id: str) -> Account:
+def get_account(*, db: Session, workspace_id: str, account_id: str) -> Account | None:
+    """The workspace's account; another workspace's is not found, as if it did not exist."""
     account = db.get(Account, account_id)
+    return account if account is not None and account.workspace_id == workspace_id else None
+
+
+def require_account(*, db: Session, workspace_id: str, account_id: str) -> Account:
+    account = get_account(db=db, workspace_id=workspace_id, account_id=account_id)
     if account is None:
         raise NotFoundError(f"no account {account_id}")
     return account
 
 
-def get_account_by_role(*, db: Session, role_arn: str) -> Account | None:
-    """The account (not closed) that uses this role, if any."""
+def get_account_by_role(*, db: Session, workspace_id: str, role_arn: str) -> Account | None:
+    """The workspace's account (not closed) that uses this role, if any."""
     statement = select(Account).where(
-        Account.role_arn == role_arn, Account.status != AccountStatus.CLOSED.value
+        Account.workspace_id == workspace_id,
+        Account.role_arn == role_arn,
+        Account.status != AccountStatus.CLOSED.value,
     )
     return db.scalars(statement).one_or_none()
 
 
-def list_accounts(*, db: Session, include_closed: bool = False) -> list[Account]:
-    statement = select(Account).order_by(Account.created_at, Account.id)
+def list_accounts(*, db: Session, workspace_id: str, include_closed: bool = False) -> list[Account]:
+    statement = (
+        select(Account).where(Account.workspace_id == workspace_id).order_by(Account.created_at, Account.id)
+    )
     if not include_closed:
         statement = statement.where(Account.status != AccountStatus.CLOSED.value)
     return list(db.scalars(statement))
@@ -194,16 +203,24 @@ def close_account(*, db: Session, account: Account) -> Account:
 # Incidents
 
 
-def get_incident(*, db: Session, incident_id: str) -> Incident | None:
-    return db.get(Incident, incident_id)
+def get_incident(*, db: Session, workspace_id: str, incident_id: str) -> Incident | None:
+    incident = db.get(Incident, incident_id)
+    return incident if incident is not None and incident.workspace_id == workspace_id else None
+
+
+def _require_same_workspace(incident: Incident, workspace_id: str) -> None:
+    # A delivery id is unique per notification: one naming another workspace's incident is refused,
+    # without saying whose.
+    if incident.workspace_id != workspace_id:
+        raise NotFoundError("this notification was recorded for another workspace")
 
 
 def _incident_by_dedup_key(db: Session, dedup_key: str) -> Incident | None:
     return db.scalars(select(Incident).where(Incident.dedup_key == dedup_key)).one_or_none()
 
 
-def _require_incident(db: Session, incident_id: str) -> Incident:
-    incident = db.get(Incident, incident_id)
+def _require_incident(db: Session, workspace_id: str, incident_id: str) -> Incident:
+    incident = get_incident(db=db, workspace_id=workspace_id, incident_id=incident_id)
     if incident is None:
         raise NotFoundError(f"no incident {incident_id}")
     return incident
@@ -212,6 +229,7 @@ def _require_incident(db: Session, incident_id: str) -> Incident:
 def record_incident(
     *,
     db: Session,
+    workspace_id: str,
     account_id: str,
     alarm_name: str,
     alarm_arn: str,
@@ -223,12 +241,14 @@ def record_incident(
     """Record an alarm notification. Returns (incident, created); a re-delivery returns the first."""
     existing = _incident_by_dedup_key(db, dedup_key)
     if existing is not None:
+        _require_same_workspace(existing, workspace_id)
         return existing, False
-    account = get_account(db=db, account_id=account_id)
+    account = get_account(db=db, workspace_id=workspace_id, account_id=account_id)
     if account is None:
         raise NotFoundError(f"no account {account_id}")
     _require_open(account)
     incident = Incident(
+        workspace_id=workspace_id,
         account_id=account_id,
         alarm_name=alarm_name,
         alarm_arn=alarm_arn,
@@ -247,22 +267,33 @@ def record_incident(
         existing = _incident_by_dedup_key(db, dedup_key)
         if existing is None:
             raise
+        _require_same_workspace(existing, workspace_id)
         return existing, False
     return incident, True
 
 
-def list_incidents(*, db: Session, account_id: str | None = None, limit: int = 50) -> list[Incident]:
+def list_incidents(
+    *, db: Session, workspace_id: str, account_id: str | None = None, limit: int = 50
+) -> list[Incident]:
     """Newest first (by when the alarm went off)."""
     if not 1 <= limit <= MAX_LIST_LIMIT:
         raise ValueError(f"limit must be between 1 and {MAX_LIST_LIMIT}")
-    statement = select(Incident).order_by(Incident.opened_at.desc(), Incident.received_at.desc())
+    statement = (
+        select(Incident)
+        .where(Incident.workspace_id == workspace_id)
+        .order_by(Incident.opened_at.desc(), Incident.received_at.desc())
+    )
     if account_id is not None:
         statement = statement.where(Incident.account_id == account_id)
     return list(db.scalars(statement.limit(limit)))
 
 
-def count_incidents(*, db: Session, account_id: str) -> int:
-    statement = select(func.count()).select_from(Incident).where(Incident.account_id == account_id)
+def count_incidents(*, db: Session, workspace_id: str, account_id: str) -> int:
+    statement = (
+        select(func.count())
+        .select_from(Incident)
+        .where(Incident.workspace_id == workspace_id, Incident.account_id == account_id)
+    )
     return int(db.scalar(statement) or 0)
 
 
@@ -270,10 +301,10 @@ def count_incidents(*, db: Session, account_id: str) -> int:
 
 
 def add_evidence(
-    *, db: Session, incident_id: str, items: Sequence[Mapping[str, Any]]
+    *, db: Session, workspace_id: str, incident_id: str, items: Sequence[Mapping[str, Any]]
 ) -> list[EvidenceRecord]:
     """Store evidence items (see EvidenceItem) for an incident; all or none are added."""
-    _require_incident(db, incident_id)
+    _require_incident(db, workspace_id, incident_id)
     records: list[EvidenceRecord] = []
     collected_at = utcnow()
     for position, item in enumerate(items):
@@ -287,6 +318,7 @@ def add_evidence(
             raise ValueError(f"evidence item {position}: " + ", ".join(p for p in problems if p))
         records.append(
             EvidenceRecord(
+                workspace_id=workspace_id,
                 incident_id=incident_id,
                 source=str(item["source"]),
                 kind=str(item["kind"]),
@@ -302,10 +334,10 @@ def add_evidence(
     return records
 
 
-def list_evidence(*, db: Session, incident_id: str) -> list[EvidenceRecord]:
+def list_evidence(*, db: Session, workspace_id: str, incident_id: str) -> list[EvidenceRecord]:
     statement = (
         select(EvidenceRecord)
-        .where(EvidenceRecord.incident_id == incident_id)
+        .where(EvidenceRecord.workspace_id == workspace_id, EvidenceRecord.incident_id == incident_id)
         .order_by(EvidenceRecord.observed_at, EvidenceRecord.id)
     )
     return list(db.scalars(statement))
@@ -314,6 +346,7 @@ def list_evidence(*, db: Session, incident_id: str) -> list[EvidenceRecord]:
 def add_metric_series(
     *,
     db: Session,
+    workspace_id: str,
     incident_id: str,
     resource: str,
     namespace: str,
@@ -323,7 +356,7 @@ def add_metric_series(
     dimensions: Mapping[str, str] | None = None,
 ) -> MetricSeries:
     """Store one metric's raw datapoints (sorted by time) for an incident."""
-    _require_incident(db, incident_id)
+    _require_incident(db, workspace_id, incident_id)
     points: list[tuple[datetime, float]] = []
     for when, value in datapoints:
         number = float(value)
@@ -334,6 +367,7 @@ def add_metric_series(
         points.append((_aware(f"{namespace}/{metric_name} datapoint", when), number))
     points.sort(key=lambda point: point[0])
     series = MetricSeries(
+        workspace_id=workspace_id,
         incident_id=incident_id,
         resource=resource,
         namespace=namespace,
@@ -348,10 +382,10 @@ def add_metric_series(
     return series
 
 
-def list_metric_series(*, db: Session, incident_id: str) -> list[MetricSeries]:
+def list_metric_series(*, db: Session, workspace_id: str, incident_id: str) -> list[MetricSeries]:
     statement = (
         select(MetricSeries)
-        .where(MetricSeries.incident_id == incident_id)
+        .where(MetricSeries.workspace_id == workspace_id, MetricSeries.incident_id == incident_id)
         .order_by(MetricSeries.resource, MetricSeries.namespace, MetricSeries.metric_name, MetricSeries.id)
     )
     return list(db.scalars(statement))
@@ -363,6 +397,7 @@ def list_metric_series(*, db: Session, incident_id: str) -> list[MetricSeries]:
 def save_diagnosis(
     *,
     db: Session,
+    workspace_id: str,
     incident_id: str,
     result: Mapping[str, Any],
     top_resource: str | None,
@@ -372,12 +407,13 @@ def save_diagnosis(
     duration_ms: int,
 ) -> Diagnosis:
     """Store a diagnosis document and mark the incident diagnosed. Confidence is 0..1."""
-    incident = _require_incident(db, incident_id)
+    incident = _require_incident(db, workspace_id, incident_id)
     if not (math.isfinite(confidence) and 0.0 <= confidence <= 1.0):
         raise ValueError(f"confidence must be between 0 and 1, got {confidence}")
     if aws_calls < 0 or duration_ms < 0:
         raise ValueError("aws_calls and duration_ms cannot be negative")
     diagnosis = Diagnosis(
+        workspace_id=workspace_id,
         incident_id=incident_id,
         created_at=utcnow(),
         top_resource=top_resource,
@@ -393,10 +429,10 @@ def save_diagnosis(
     return diagnosis
 
 
-def latest_diagnosis(*, db: Session, incident_id: str) -> Diagnosis | None:
+def latest_diagnosis(*, db: Session, workspace_id: str, incident_id: str) -> Diagnosis | None:
     statement = (
         select(Diagnosis)
-        .where(Diagnosis.incident_id == incident_id)
+        .where(Diagnosis.workspace_id == workspace_id, Diagnosis.incident_id == incident_id)
         .order_by(Diagnosis.created_at.desc())
         .limit(1)
     )

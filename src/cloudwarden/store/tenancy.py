@@ -31,6 +31,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from cloudwarden.store.base import Base, Retention, RetentionClass
 from cloudwarden.store.types import UTCDateTime, json_document, utcnow
 
+# The workspace the CLI works in on the local store (created by migration 0003).
+DEFAULT_WORKSPACE_ID = "00000000-0000-4000-8000-000000000001"
 EMAIL_LENGTH = 320  # RFC 5321: 64 + 1 + 255
 DIGEST_LENGTH = 64  # hex SHA-256
 

@@ -96,6 +96,7 @@ def _denied(response: Any, action: str, description: str) -> HTTPException:
     text = html.unescape(message.group(1)) if message else f"not authorized to perform: {action}"
     protocol = response.determine_response_protocol(get_service_model(response.boto3_service_name))
     code = {"query": "AccessDenied", "ec2": "UnauthorizedOperation"}.get(protocol, "AccessDeniedException")
+
     class Denied(ServiceException):  # defined here: moto looks up a moto.<service> exception's model
         pass
 
