@@ -13,7 +13,6 @@ Create Date: 2026-12-04
 from __future__ import annotations
 
 from collections.abc import Sequence
-
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
