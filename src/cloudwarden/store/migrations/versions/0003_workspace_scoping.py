@@ -61,13 +61,13 @@ def upgrade() -> None:
     op.drop_index("uq_accounts_role_arn_not_closed", table_name="accounts")
     for table, parent, column in BACKFILL:
         op.add_column(table, sa.Column("workspace_id", sa.String(36), nullable=True))
-        if parent is None:
-            op.execute(sa.text(f"UPDATE {table} SET workspace_id = :id").bindparams(id=DEFAULT_WORKSPACE_ID))
+        child = sa.table(table, sa.column("workspace_id", sa.String), sa.column(column or "id", sa.String))
+        if parent is None or column is None:
+            op.execute(child.update().values(workspace_id=DEFAULT_WORKSPACE_ID))
         else:
-            op.execute(
-                f"UPDATE {table} SET workspace_id = "
-                f"(SELECT {parent}.workspace_id FROM {parent} WHERE {parent}.id = {table}.{column})"
-            )
+            above = sa.table(parent, sa.column("id", sa.String), sa.column("workspace_id", sa.String))
+            owner = sa.select(above.c.workspace_id).where(above.c.id == child.c[column]).scalar_subquery()
+            op.execute(child.update().values(workspace_id=owner))
         with op.batch_alter_table(table) as batch:
             batch.alter_column("workspace_id", existing_type=sa.String(36), nullable=False)
             batch.create_foreign_key(
