@@ -130,6 +130,7 @@ def _run(
             store.close_account(db=db, account=existing)
         account, _ = account_flows.register(
             db=db,
+            actor="demo",
             workspace_id=runtime.LOCAL_WORKSPACE_ID,
             role_arn=role_arn,
             region=sim.region,
@@ -203,6 +204,7 @@ def _run(
         with step("Investigating: collecting evidence and ranking root causes"), factory.begin() as db:
             outcome = incident_flows.investigate(
                 db=db,
+                actor="demo",
                 broker=broker,
                 account=store.require_account(
                     db=db, workspace_id=runtime.LOCAL_WORKSPACE_ID, account_id=account_id

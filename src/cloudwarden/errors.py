@@ -24,6 +24,7 @@ EXIT_USAGE = 2
 EXIT_NOT_CONNECTED = 3
 EXIT_UNREACHABLE = 4
 EXIT_NOTHING_TO_INVESTIGATE = 5
+EXIT_INTEGRITY = 6
 
 
 class CloudWardenError(Exception):
@@ -85,6 +86,13 @@ class NothingToInvestigate(CloudWardenError):
 
     code = "nothing_to_investigate"
     exit_code = EXIT_NOTHING_TO_INVESTIGATE
+
+
+class IntegrityFailure(CloudWardenError):
+    """Stored data fails its own check: a broken audit-log chain names its first bad entry."""
+
+    code = "integrity"
+    exit_code = EXIT_INTEGRITY
 
 
 def shorten(value: str, limit: int = 80) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import getpass
+import os
 from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -20,6 +22,15 @@ def open_store(settings: Settings) -> sessionmaker[Session]:
     setting = "CLOUDWARDEN_DATABASE_URL" if settings.database_url else "CLOUDWARDEN_DATA_DIR"
     engine = opening.open_database(settings.resolved_database_url(), setting=setting)
     return store_db.session_factory(engine)
+
+
+def local_actor() -> str:
+    """Who the audit log names for a CLI command: the operating-system user running it."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a container)
+        user = str(os.getuid())
+    return f"cli:{user}"
 
 
 def aware(moment: datetime) -> datetime:

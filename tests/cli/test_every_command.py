@@ -33,6 +33,7 @@ BAD_VALUES: dict[tuple[str, str], tuple[str, list[str]]] = {
     ("iam-template", "principal"): ("notanarn", []),
     ("demo", "scenario"): ("no-such-scenario", []),
     ("accounts show", "account"): ("no-such-account", []),
+    ("audit export", "format_"): ("xml", []),
     ("accounts remove", "account"): ("no-such-account", ["--yes"]),
     ("bench diagnose", "cases"): ("0", []),
     ("bench diagnose", "seed"): ("not-a-number", []),

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from cloudwarden.accounts import service
+from cloudwarden.audit import service as audit
 from cloudwarden.aws import probe as aws_probe
 from cloudwarden.aws.session import AccountDisconnected, AssumedSession, SessionBroker
 from cloudwarden.errors import CloudWardenError, Unreachable
@@ -20,7 +21,7 @@ from cloudwarden.store import service as store
 
 
 def register(
-    *, db: Session, workspace_id: str, role_arn: str, region: str, name: str | None = None
+    *, db: Session, workspace_id: str, actor: str, role_arn: str, region: str, name: str | None = None
 ) -> tuple[models.Account, bool]:
     """The account for this role, registered now (with a new ExternalId) if it was not yet.
 
@@ -38,6 +39,15 @@ def register(
         name=chosen_name or arn.value,
         role_arn=arn.value,
         regions=[chosen_region],
+    )
+    audit.record(
+        db,
+        workspace_id=workspace_id,
+        action="account.register",
+        actor=actor,
+        target_type="account",
+        target_id=account.id,
+        details={"role_arn": account.role_arn},
     )
     return account, True
 
@@ -88,11 +98,22 @@ def connect(*, db: Session, broker: SessionBroker, account: models.Account, prob
     return Connection(account=account, session=session, probe=results)
 
 
-def remove(*, db: Session, account: models.Account) -> dict[str, int]:
+def remove(*, db: Session, account: models.Account, actor: str) -> dict[str, int]:
     """Close the account and delete its data now, as retention promises for closed accounts.
 
     Returns the rows deleted per table: this account with its incidents, evidence, metrics and
     diagnoses (and anything else already past its retention, which the next purge would delete).
     """
     store.close_account(db=db, account=account)
-    return retention.purge(db)
+    workspace_id, account_id = account.workspace_id, account.id
+    counts = retention.purge(db)
+    audit.record(
+        db,
+        workspace_id=workspace_id,
+        action="account.remove",
+        actor=actor,
+        target_type="account",
+        target_id=account_id,
+        details={"deleted": {table: n for table, n in counts.items() if n}},
+    )
+    return counts

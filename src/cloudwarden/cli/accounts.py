@@ -77,6 +77,7 @@ def connect(
     with factory.begin() as db:  # validated before anything is stored
         account, created = flows.register(
             db=db,
+            actor=runtime.local_actor(),
             workspace_id=runtime.LOCAL_WORKSPACE_ID,
             role_arn=role_arn,
             region=region or settings.default_region,
@@ -249,7 +250,7 @@ def remove(
         typer.confirm(f"Remove {label} and delete its {incidents} incidents?", abort=True)
     with factory.begin() as db:
         stored = service.resolve(db=db, workspace_id=runtime.LOCAL_WORKSPACE_ID, ref=chosen.id)
-        counts = flows.remove(db=db, account=stored)
+        counts = flows.remove(db=db, account=stored, actor=runtime.local_actor())
     if json_:
         output.print_json({"removed": chosen.id, "deleted": counts})
         return

@@ -67,6 +67,7 @@ def investigate(
         with step(f"Collecting evidence and diagnosing {alarm}"):
             outcome = flows.investigate(
                 db=db,
+                actor=runtime.local_actor(),
                 broker=SessionBroker(settings),
                 account=chosen,
                 alarm_name=alarm,

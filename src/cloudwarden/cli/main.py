@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperArgument, TyperGroup, TyperOption
 
-from cloudwarden.cli import accounts, bench, db, demo, investigate, output, sim
+from cloudwarden.cli import accounts, audit, bench, db, demo, investigate, output, sim
 from cloudwarden.errors import EXIT_INTERNAL, EXIT_USAGE, CloudWardenError
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
@@ -119,7 +119,7 @@ def _configure(
     """CloudWarden: an open-source on-call partner for AWS accounts.
 
     Exit codes: 0 ok, 1 internal error, 2 usage or configuration, 3 account not connected,
-    4 AWS or the database unreachable, 5 nothing to investigate.
+    4 AWS or the database unreachable, 5 nothing to investigate, 6 audit log broken.
     """
     from cloudwarden.aws import redact
     from cloudwarden.config import get_settings
@@ -139,6 +139,7 @@ app.command("purge")(db.purge)
 app.add_typer(sim.app, name="sim")
 app.add_typer(bench.app, name="bench")
 app.add_typer(db.app, name="db")
+app.add_typer(audit.app, name="audit")
 
 if __name__ == "__main__":
     app()

@@ -263,6 +263,7 @@ def _onboard(sim: SimulatorClient, *, policy: str, step: Step) -> tuple[Account,
     with factory.begin() as db:
         registered, _ = flows.register(
             db=db,
+            actor=runtime.local_actor(),
             workspace_id=runtime.LOCAL_WORKSPACE_ID,
             role_arn=role_arn,
             region=sim.region,

@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from cloudwarden.accounts import flows as account_flows
+from cloudwarden.audit import service as audit
 from cloudwarden.aws.session import AssumedSession, CallLog, SessionBroker
 from cloudwarden.diagnosis.engine import diagnose
 from cloudwarden.diagnosis.model import Diagnosis
@@ -92,6 +93,7 @@ def investigate(
     db: Session,
     broker: SessionBroker,
     account: models.Account,
+    actor: str,
     alarm_name: str,
     lookback_minutes: int,
     at: datetime | None = None,
@@ -108,9 +110,24 @@ def investigate(
     error comes back in the Outcome, for the caller to commit and then report.
     """
     name = service.check_alarm_name(alarm_name)
+
+    def audited(outcome: Outcome) -> Outcome:
+        error = outcome.error
+        audit.record(
+            db,
+            workspace_id=account.workspace_id,
+            action="incident.investigate",
+            actor=actor,
+            target_type="incident" if outcome.incident_id else "account",
+            target_id=outcome.incident_id or account.id,
+            outcome="success" if error is None else "failure",
+            details={"alarm": name, "source": source, **({"error": error.code} if error else {})},
+        )
+        return outcome
+
     connection = account_flows.connect(db=db, broker=broker, account=account, probe=False)
     if connection.error is not None:
-        return Outcome(account=account, error=connection.error)
+        return audited(Outcome(account=account, error=connection.error))
     assert connection.session is not None
     try:
         result = run(
@@ -122,7 +139,7 @@ def investigate(
             at=at,
         )
     except (NothingToInvestigate, NotFound, Unreachable) as exc:
-        return Outcome(account=account, error=exc)
+        return audited(Outcome(account=account, error=exc))
     diagnosis = result.diagnosis
     if incident_id is None:
         incident, _ = store.record_incident(
@@ -145,4 +162,4 @@ def investigate(
         diagnosis=diagnosis,
         duration_ms=result.collect_ms + result.diagnose_ms,
     )
-    return Outcome(account=account, incident_id=incident_id, investigation=result)
+    return audited(Outcome(account=account, incident_id=incident_id, investigation=result))
