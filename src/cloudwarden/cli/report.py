@@ -1,17 +1,22 @@
 """The diagnosis as text: readable at 80 columns and when piped.
 
-Each ranked cause is a block (rank, fault, confidence; the resource; its evidence as indented
-lines), wrapped on spaces only, so an ARN, an id or a log template is never split across lines;
-ARNs are shortened to their resource part (the JSON output keeps them whole). The template
-narration is not printed: it restates this report in sentences, for channels that have no
-table (it is in `--json`); the one thing it adds, the alarm's own reason, is in the header. A
-narration written by a model is printed under its name.
+Each ranked cause is a block (rank, fault, resource, confidence; its evidence as indented
+lines, each with the time it was seen), wrapped on spaces only, so an ARN, an id or a log
+template is never split across lines; ARNs are shortened to their resource part (the JSON
+output keeps them whole). The headline names the likeliest cause without restating its
+evidence, which is the first line of the first block.
+
+The template narration is not printed: it restates this report in sentences, for channels
+that have no table (it is in `--json`), and what it says beyond the blocks is here too: the
+account and region and the alarm's own reason in the header, when each piece of evidence
+was seen on its line. A narration written by a model is printed under its name.
 """
 
 from __future__ import annotations
 
 import re
 import textwrap
+from datetime import UTC, datetime
 
 from rich.console import Console
 from rich.markup import escape
@@ -38,27 +43,52 @@ def _wrap(text: str, width: int, indent: str = "", first: str | None = None) -> 
     ) or [first or indent]
 
 
-def _hypothesis_lines(h: Hypothesis, width: int) -> list[str]:
+def _when(moment: datetime | None, day: datetime) -> str:
+    """HH:MM, with the date when it is not the alarm's day (a commit from last week); "" if unknown."""
+    if moment is None:
+        return ""
+    moment = moment.astimezone(UTC)
+    return f"{moment:%H:%M} " if moment.date() == day.date() else f"{moment:%Y-%m-%d %H:%M} "
+
+
+def _hypothesis_lines(h: Hypothesis, width: int, day: datetime) -> list[str]:
     shown = [e for e in h.evidence if e.source != "github"][:MAX_EVIDENCE] + [
         e for e in h.evidence if e.source == "github"
     ]
-    lines = [f"{h.rank}. {h.fault}  {h.confidence:.0%}"]
-    lines += _wrap(f"{h.resource_kind} {h.resource_name}", width, indent="   ")
+    title = f"{h.rank}. {h.fault}  {h.resource_kind} {shorten_arns(h.resource_name)}  {h.confidence:.0%}"
+    if len(title) <= width:
+        lines = [title]
+    else:  # a long name: it gets a line of its own
+        lines = [f"{h.rank}. {h.fault}  {h.confidence:.0%}"]
+        lines += _wrap(f"{h.resource_kind} {h.resource_name}", width, indent="   ")
     for e in shown:
-        lines += _wrap(f"[{e.source}] {e.summary}", width, indent="     ", first="   - ")
+        lines += _wrap(f"{_when(e.time, day)}[{e.source}] {e.summary}", width, indent="     ", first="   - ")
     return lines
+
+
+def _headline(diagnosis: Diagnosis) -> str:
+    """The likeliest cause in one sentence; its evidence is the first line of the first block."""
+    if not diagnosis.hypotheses:
+        return diagnosis.summary
+    top = diagnosis.hypotheses[0]
+    return (
+        f"{diagnosis.alarm.name}: most likely {top.fault.replace('_', ' ')} on "
+        f"{top.resource_kind.replace('_', ' ')} {top.resource_name} (confidence {top.confidence:.0%})"
+    )
 
 
 def render_lines(diagnosis: Diagnosis, width: int) -> list[tuple[str, str]]:
     """(style, line) pairs; the style is Rich markup applied to the whole line."""
     alarm = diagnosis.alarm
+    day = alarm.state_changed_at.astimezone(UTC)
     out: list[tuple[str, str]] = [("", "")]
-    out += [("bold", line) for line in _wrap(diagnosis.summary, width)]
+    out += [("bold", line) for line in _wrap(_headline(diagnosis), width)]
     out += [
         ("dim", line)
         for line in _wrap(
-            f"alarm {alarm.name} at {alarm.state_changed_at:%Y-%m-%d %H:%M:%S} UTC; onset "
-            f"{diagnosis.onset:%H:%M}; {diagnosis.candidates} candidates; {diagnosis.aws_calls} AWS calls",
+            f"alarm {alarm.name} in {diagnosis.account_id} {diagnosis.region} at {day:%Y-%m-%d %H:%M:%S} UTC; "
+            f"onset {diagnosis.onset.astimezone(UTC):%H:%M}; {diagnosis.candidates} candidates; "
+            f"{diagnosis.aws_calls} AWS calls",
             width,
         )
     ]
@@ -70,7 +100,7 @@ def render_lines(diagnosis: Diagnosis, width: int) -> list[tuple[str, str]]:
     out.append(("", ""))
     out.append(("bold", "Ranked root causes" if diagnosis.hypotheses else "No root cause stands out"))
     for h in diagnosis.hypotheses:
-        out += [("", line) for line in _hypothesis_lines(h, width)]
+        out += [("", line) for line in _hypothesis_lines(h, width, day)]
     if diagnosis.hypotheses:
         top = diagnosis.hypotheses[0]
         if top.next_steps:
