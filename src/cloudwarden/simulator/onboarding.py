@@ -100,14 +100,7 @@ def deploy_onboarding_stack(
         alerts_topic_arn=outputs["AlertsTopicArn"],
         stack_id=stack_id,
     )
-    # arn:<partition>:sns:<region>:<account>:<name>
-    _, partition, _, _, account_id, _ = result.alerts_topic_arn.split(":", 5)
-    values = {
-        "partition": partition,
-        "account_id": account_id,
-        "topic_arn": result.alerts_topic_arn,
-        "external_id": external_id,
-    }
+    values = _stack_values(result.alerts_topic_arn, external_id)
     for grant in policies.optional:  # the variable's token stands for the parameter's value
         for parameter, variable in [
             (grant.opt_in.parameter, grant.opt_in.variable),
@@ -117,6 +110,50 @@ def deploy_onboarding_stack(
                 values[variable] = opt_in[parameter]
     _fill_moto_gaps(sim, policies.resolved(values), result, granted=set(values))
     return result
+
+
+def put_read_policies(
+    sim: SimulatorClient,
+    *,
+    principal_arn: str,
+    external_id: str,
+    alerts_topic_arn: str,
+    read_actions: Sequence[str],
+) -> None:
+    """Give the deployed read role the inline policies a stack deployed with `read_actions` has.
+
+    The read and the write-deny policies, generated exactly as `deploy_onboarding_stack` does
+    (least-privilege mode, the declared writes), put on the existing role: IAM evaluates a
+    role's policies on every request, so sessions already issued see the change at once, and
+    a test can try many policies without redeploying the stack (and re-assuming the role).
+    """
+    policies = template.build_policies(
+        principal_arn=principal_arn,
+        read_actions=read_actions,
+        write_actions=template.declared_actions()[1],
+        optional=template.declared_optional(),
+    ).resolved(_stack_values(alerts_topic_arn, external_id))
+    assert policies.read is not None  # least-privilege mode always has one
+    iam = sim.client("iam")
+    for name, document in [
+        (template.READ_POLICY_NAME, policies.read),
+        (template.DENY_POLICY_NAME, policies.deny_writes),
+    ]:
+        iam.put_role_policy(
+            RoleName=template.READ_ROLE_NAME, PolicyName=name, PolicyDocument=json.dumps(document)
+        )
+
+
+def _stack_values(alerts_topic_arn: str, external_id: str) -> dict[str, str]:
+    """What the stack's tokens resolve to; the account and partition are its topic's."""
+    # arn:<partition>:sns:<region>:<account>:<name>
+    _, partition, _, _, account_id, _ = alerts_topic_arn.split(":", 5)
+    return {
+        "partition": partition,
+        "account_id": account_id,
+        "topic_arn": alerts_topic_arn,
+        "external_id": external_id,
+    }
 
 
 def _fill_moto_gaps(

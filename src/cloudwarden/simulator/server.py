@@ -69,7 +69,12 @@ class SimulatorServer:
     def __init__(
         self, host: str = "127.0.0.1", port: int = 0, tick_seconds: float = 5.0, *, enforce_iam: bool = False
     ) -> None:
-        """`enforce_iam`: authorize assumed-role sessions against their policies (patches/iam_enforcement.py)."""
+        """`enforce_iam`: authorize assumed-role sessions against their policies (patches/iam_enforcement.py).
+
+        moto's backends and its request handling are process-wide, so enforcement is too: it is
+        on from `start()` to `stop()` for every server in the process. Run an enforcing server
+        in a process of its own (`cloudwarden sim up --enforce-iam`, as the tests do).
+        """
         self.enforce_iam = enforce_iam
         self.host = host
         self.port = port
@@ -127,6 +132,10 @@ class SimulatorServer:
 
     def stop(self) -> None:
         self._stop.set()
+        if self.enforce_iam:
+            from cloudwarden.simulator.patches import iam_enforcement
+
+            iam_enforcement.disable()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()

@@ -5,21 +5,28 @@ once (after `INITIAL_NO_AUTH_ACTION_COUNT` requests), which would deny the simul
 administrator: its fixed keys belong to no IAM user. Enforced here, only requests signed with a
 session token (an AssumeRole session: CloudWarden's read role) are checked, with moto's own
 signature check and policy evaluation (identity policies, managed and inline, explicit deny
-first). The administrator, which seeds the account and injects scenarios, is never checked.
+first). The administrator, which seeds the account, injects scenarios and calls AssumeRole for
+CloudWarden, is never checked (sts_trust.py enforces the role's trust policy and ExternalId).
 
-CloudWarden's patched APIs (DescribeAlarmHistory, LookupEvents, ECS events, RDS events,
-GetMetricData, GuardDuty findings, instance status) are answered through moto's own dispatch
-(`call_action`), so they are authorized like the rest. Not modelled by moto: resource-based
-policies, permission boundaries, SCPs and most condition keys.
+Covered: every request moto dispatches through `call_action`, which is every API CloudWarden
+reads, including those CloudWarden's patches answer: cloudwatch:DescribeAlarmHistory and
+GetMetricData, cloudtrail:LookupEvents, ecs:DescribeServices, ListTasks and DescribeTasks,
+rds:DescribeEvents, ec2:DescribeInstanceStatus, guardduty:ListFindings and GetFindings (their
+routes are added to moto's dispatch). tests/aws/test_least_privilege_enforced.py removes each
+declared read in turn and requires it named as denied, so an API answered around this check
+fails there. Not modelled by moto: resource-based policies, permission boundaries, SCPs and
+most condition keys.
 
-Process-wide, like every moto backend: switched on by `SimulatorServer(enforce_iam=True)` and
-only in a process that runs such a server (`cloudwarden sim up --enforce-iam`).
+Process-wide, like every moto backend: on from `SimulatorServer(enforce_iam=True).start()` to
+its `stop()`, for every server in the process; so an enforcing server runs in a process of its
+own (`cloudwarden sim up --enforce-iam`).
 """
 
 from __future__ import annotations
 
 import html
 import re
+import warnings
 from typing import Any
 from urllib.parse import urlparse
 
@@ -33,6 +40,12 @@ def enable() -> None:
     global _enabled
     _install()
     _enabled = True
+
+
+def disable() -> None:
+    """Back to moto's default (no authorization); the patched method stays, inert."""
+    global _enabled
+    _enabled = False
 
 
 def enabled() -> bool:
@@ -80,6 +93,8 @@ def _install() -> None:
             raise _denied(self, iam_request._action, str(refused.description)) from None
 
     ActionAuthenticatorMixin._authenticate_and_authorize_action = authorize  # type: ignore[method-assign]
+    # moto warns when a service's model lists no access-denied error; AWS sends one all the same.
+    warnings.filterwarnings("ignore", message=r"Exception\(Denied\)", category=UserWarning)
     _installed = True
 
 
