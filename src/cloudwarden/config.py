@@ -5,7 +5,9 @@ Nothing is read at import time: call get_settings() where a value is needed.
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -15,7 +17,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from cloudwarden.aws import arns
-from cloudwarden.errors import ConfigurationError, UsageError
+from cloudwarden.errors import ConfigurationError, UsageError, shorten
 
 if TYPE_CHECKING:
     from cloudwarden.github_settings import GitHubConfig
@@ -35,6 +37,10 @@ _GITHUB_VARIABLES = {
 
 __all__ = ["ConfigurationError", "Settings", "get_settings"]
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+MIB = 1024 * 1024
+# One DNS label (RFC 1123): letters, digits and inner hyphens, at most 63 characters.
+_HOST_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+_ORIGINS_EXAMPLE = "https://console.example.com,http://localhost:5173"
 
 
 class Settings(BaseSettings):
@@ -76,6 +82,16 @@ class Settings(BaseSettings):
     )
     github_api_url: str = "https://api.github.com"
     github_timeout_seconds: float = 10.0
+    # The API (`cloudwarden serve`)
+    api_host: str = Field(default="127.0.0.1", description="Address `cloudwarden serve` listens on")
+    api_port: int = Field(default=8000, ge=1, le=65535, description="Port `cloudwarden serve` listens on")
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Browser origins allowed to call the API cross-origin: a JSON list or comma-separated",
+    )
+    max_body_bytes: int = Field(
+        default=MIB, ge=1024, le=64 * MIB, description="Largest request body the API accepts, in bytes"
+    )
 
     @field_validator("database_url", "github_token_secret_arn", "aws_endpoint_url", "simulator_url")
     @classmethod
@@ -132,6 +148,31 @@ class Settings(BaseSettings):
             )
         return parsed
 
+    @field_validator("api_host")
+    @classmethod
+    def _api_host(cls, value: str) -> str:
+        return check_host(value)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                try:
+                    value = json.loads(text)
+                except json.JSONDecodeError as exc:
+                    raise ValueError(
+                        f"is not a valid JSON list ({exc.msg}); expected e.g. {_ORIGINS_EXAMPLE}"
+                    ) from None
+            else:
+                value = [part for part in text.split(",") if part.strip()]
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise ValueError(
+                f"must be a JSON list of origins or a comma-separated list, e.g. {_ORIGINS_EXAMPLE}"
+            )
+        return list(dict.fromkeys(check_origin(item) for item in value))
+
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
         if self.simulator_url and self.aws_endpoint_url:
@@ -187,6 +228,44 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.data_dir / 'cloudwarden.db'}"
+
+
+def check_host(value: str) -> str:
+    """An address to listen on: an IP address or a host name; a ValueError says what is wrong."""
+    host = value.strip()
+    try:
+        return str(ipaddress.ip_address(host.strip("[]")))
+    except ValueError:
+        pass
+    labels = host.removesuffix(".").split(".")
+    if not host or len(host) > 253 or not all(_HOST_LABEL.match(label) for label in labels):
+        raise ValueError(
+            f"{shorten(host, 60)!r} is not an IP address or host name, e.g. 127.0.0.1 or 0.0.0.0"
+        )
+    return host
+
+
+def check_origin(value: str) -> str:
+    """A browser origin, as browsers send it: scheme://host[:port], lower case, nothing after."""
+    origin = value.strip().rstrip("/")
+    if origin == "*":
+        raise ValueError(
+            "'*' is not allowed: list each origin that may call the API, e.g. " + _ORIGINS_EXAMPLE
+        )
+    parts = urlsplit(origin)
+    if parts.username or parts.password:  # not echoed: it may be a password
+        raise ValueError("an origin has no user name or password: use scheme://host[:port]")
+    try:
+        parts.port  # noqa: B018  (raises for a port outside 0-65535)
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        valid = False
+    if not valid or parts.path or parts.query or parts.fragment:
+        raise ValueError(
+            f"{shorten(origin, 60)!r} is not an origin: use scheme://host[:port] with nothing after, "
+            f"e.g. {_ORIGINS_EXAMPLE}"
+        )
+    return origin.lower()
 
 
 def _variable(location: tuple[int | str, ...]) -> str:

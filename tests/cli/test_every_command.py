@@ -44,6 +44,8 @@ BAD_VALUES: dict[tuple[str, str], tuple[str, list[str]]] = {
     ("sim inject", "name"): ("no-such-scenario", []),
     ("sim inject", "endpoint"): ("not-a-url", ["bad_deploy"]),
     ("sim inject", "seed"): ("not-a-number", ["bad_deploy"]),
+    ("serve", "host"): ("not a host", []),
+    ("serve", "port"): ("0", []),
 }
 
 

@@ -1,0 +1,165 @@
+"""API fixtures: the app of `create_app` on a migrated store (SQLite, and PostgreSQL where asked).
+
+Routes the API does not have yet (a body to validate, a route that fails, one that writes) are
+mounted under /api/v1/probe by `probe_router`, the way the domain routers will be (mount_v1), so
+the app's own error handling, protections and request transaction are what the tests see.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import APIRouter, FastAPI, Response
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from cloudwarden import errors, runtime
+from cloudwarden.api.app import create_app, mount_v1
+from cloudwarden.api.deps import SessionDep
+from cloudwarden.api.schemas import ApiInput
+from cloudwarden.auth.errors import InvalidToken
+from cloudwarden.config import Settings, load_settings
+from cloudwarden.store import service
+from cloudwarden.store.db import make_engine, migrate
+from cloudwarden.store.tenancy import DEFAULT_WORKSPACE_ID
+
+SECRET = "s3cret-internals-do-not-leak"
+# name -> what the probe route raises
+RAISES: dict[str, Exception] = {
+    "usage": errors.UsageError("the value is refused", hint="use another"),
+    "not_found": errors.NotFound("no account named prod"),
+    "configuration": errors.ConfigurationError(f"CLOUDWARDEN_SECRET_THING is wrong: {SECRET}"),
+    "not_connected": errors.NotConnected("the role cannot be assumed", details={"account": "prod"}),
+    "unreachable": errors.Unreachable("AWS could not be reached"),
+    "nothing_to_investigate": errors.NothingToInvestigate("api-5xx is OK"),
+    "integrity": errors.IntegrityFailure("entry 7 is broken"),
+    "invalid_token": InvalidToken("expired", "the token has expired"),
+    "bug": RuntimeError(SECRET),
+}
+
+
+class Thing(ApiInput):
+    name: str
+    size: int = 1
+
+
+class NewAccount(ApiInput):
+    name: str
+    fail_after_write: bool = False
+
+
+def probe_router(calls: list[str]) -> APIRouter:
+    router = APIRouter(prefix="/probe")
+
+    @router.post("/things")
+    def create_thing(thing: Thing) -> Thing:
+        calls.append(thing.name)
+        return thing
+
+    @router.get("/raise/{name}")
+    def raise_(name: str) -> None:
+        raise RAISES[name]
+
+    @router.get("/cached")
+    def cached(response: Response) -> dict[str, str]:
+        response.headers["Cache-Control"] = "public, max-age=60"
+        return {"cached": "yes"}
+
+    @router.post("/accounts")
+    def create_account(body: NewAccount, db: SessionDep) -> dict[str, str]:
+        account = service.create_account(
+            db=db,
+            workspace_id=DEFAULT_WORKSPACE_ID,
+            name=body.name,
+            role_arn=f"arn:aws:iam::{uuid.uuid4().int % 10**12:012d}:role/CloudWardenReadOnly",
+            regions=["eu-west-1"],
+        )
+        db.flush()
+        if body.fail_after_write:
+            raise RuntimeError(SECRET)
+        return {"id": account.id}
+
+    @router.get("/accounts")
+    def list_accounts(db: SessionDep) -> list[str]:
+        return [a.name for a in service.list_accounts(db=db, workspace_id=DEFAULT_WORKSPACE_ID)]
+
+    return router
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database of its own: a SQLite file, or a throwaway schema on the PostgreSQL server."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'data' / 'cloudwarden.db'}"
+        return
+    server_url: str = request.getfixturevalue("postgres_url")
+    yield from throwaway_postgres_schema(server_url)
+
+
+def throwaway_postgres_schema(server_url: str) -> Iterator[str]:
+    schema = f"cw_api_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(server_url)
+    with admin.begin() as connection:
+        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    try:
+        url = make_url(server_url).update_query_dict({"options": f"-csearch_path={schema}"})
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file at the newest revision, migrated once and copied for each test (fast)."""
+    path = tmp_path_factory.mktemp("migrated") / "cloudwarden.db"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate(engine)
+    engine.dispose()  # the last connection checkpoints the WAL into the file
+    return path
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path, migrated_sqlite: Path) -> str:
+    """A migrated SQLite store of the test's own."""
+    target = tmp_path / "data" / "cloudwarden.db"
+    target.parent.mkdir(mode=0o700)
+    shutil.copyfile(migrated_sqlite, target)
+    target.chmod(0o600)
+    return f"sqlite:///{target}"
+
+
+def settings_for(database_url: str, tmp_path: Path, **overrides: Any) -> Settings:
+    return load_settings(data_dir=tmp_path / "data", database_url=database_url, **overrides)
+
+
+def app_for(settings: Settings, calls: list[str] | None = None) -> tuple[FastAPI, sessionmaker[Session]]:
+    factory = runtime.open_store(settings)
+    app = create_app(settings, session_factory=factory)
+    mount_v1(app, probe_router([] if calls is None else calls))
+    return app, factory
+
+
+@pytest.fixture
+def calls() -> list[str]:
+    """What the probe route that takes a body was called with."""
+    return []
+
+
+@pytest.fixture
+def client(sqlite_url: str, tmp_path: Path, calls: list[str]) -> Iterator[TestClient]:
+    """The app on a migrated SQLite store, with a body limit small enough to test quickly."""
+    app, factory = app_for(
+        settings_for(sqlite_url, tmp_path, max_body_bytes=4096, cors_origins="https://console.example.com"),
+        calls,
+    )
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+    factory.kw["bind"].dispose()
