@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from cloudwarden.aws import arns
@@ -73,6 +73,13 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"  # any case in the variable
     # Investigation
     lookback_minutes: int = Field(default=180, ge=15, le=24 * 60)
+    # Retention
+    audit_retention_days: int = Field(
+        default=400, ge=90, le=3650, description="Days the audit log is kept (the other classes are fixed)"
+    )
+    purge_interval_hours: float = Field(
+        default=6, gt=0, le=24, description="How often `cloudwarden serve` runs the retention purge"
+    )
     # GitHub (opt-in): the commits a suspect deployment brought. Both of the first two, or neither.
     github_token_secret_arn: str | None = Field(
         default=None, description="Full ARN of the Secrets Manager secret holding the GitHub token"
@@ -91,6 +98,31 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(
         default=MIB, ge=1024, le=64 * MIB, description="Largest request body the API accepts, in bytes"
+    )
+    database_app_role: str | None = Field(
+        default="cloudwarden_app",
+        description="PostgreSQL role the API's requests run as (SET ROLE), so row-level security "
+        "applies; empty when the login role is itself a non-owner member of it",
+    )
+    redis_url: str | None = Field(
+        default=None, description="Redis for rate limits shared by every server process; memory when unset"
+    )
+    # The service's own secrets (identity/config.py checks them; never logged: SecretStr)
+    jwt_secret: SecretStr | None = Field(
+        default=None, description="Key that signs access tokens (at least 32 bytes, random)"
+    )
+    backup_code_pepper: SecretStr | None = Field(
+        default=None, description="Key that hashes 2FA backup codes (at least 32 bytes, random)"
+    )
+    key_provider: Literal["local", "kms"] = Field(
+        default="local", description="What wraps the per-workspace data keys: a local key file or AWS KMS"
+    )
+    key_file: Path | None = Field(
+        default=None,
+        description="The local key file; defaults to data_dir/keys/local-keys.json (key_provider=local)",
+    )
+    kms_key_arn: str | None = Field(
+        default=None, description="ARN of the KMS key that wraps data keys (key_provider=kms)"
     )
 
     @field_validator("database_url", "github_token_secret_arn", "aws_endpoint_url", "simulator_url")
@@ -147,6 +179,26 @@ class Settings(BaseSettings):
                 f'"owner/repo", e.g. {example}'
             )
         return parsed
+
+    @field_validator("database_app_role")
+    @classmethod
+    def _app_role(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", value.strip()):
+            raise ValueError(
+                "must be a PostgreSQL role name: lower-case letters, digits and _, e.g. cloudwarden_app"
+            )
+        return value.strip()
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if urlsplit(value.strip()).scheme not in ("redis", "rediss", "unix"):
+            raise ValueError("must be a redis://, rediss:// or unix:// URL, e.g. redis://127.0.0.1:6379/0")
+        return value.strip()
 
     @field_validator("api_host")
     @classmethod

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from cloudwarden.store import service
 from cloudwarden.store.db import make_engine, migrate, session_factory
 from cloudwarden.store.models import Account, Incident
 from cloudwarden.store.tenancy import DEFAULT_WORKSPACE_ID
+from tests.conftest import throwaway_postgres_schema
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -29,17 +29,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield f"sqlite:///{tmp_path / 'data' / 'cloudwarden.db'}"
         return
     server_url: str = request.getfixturevalue("postgres_url")
-    schema = f"cw_test_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(server_url)
-    with admin.begin() as connection:
-        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    try:
-        url = make_url(server_url).update_query_dict({"options": f"-csearch_path={schema}"})
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as connection:
-            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.dispose()
+    yield from throwaway_postgres_schema(server_url)
 
 
 @pytest.fixture

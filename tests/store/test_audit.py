@@ -159,3 +159,20 @@ def test_export_as_csv_and_json(factory: sessionmaker[Session]) -> None:
     assert as_json[0]["actor"] == "ana@example.com" and len(as_csv[1]["hash"]) == 64
     assert [row["seq"] for row in later] == [2]
     assert all(row["action"] != "login" for row in as_json), "another workspace's entries leaked"
+
+
+def test_a_csv_export_never_hands_a_spreadsheet_a_formula(factory: sessionmaker[Session]) -> None:
+    with session_scope(factory) as db:
+        audit.record(
+            db,
+            workspace_id=None,
+            action="auth.sign_in",
+            actor='=HYPERLINK("http://evil")',
+            target_id="+1-2",
+            outcome="failure",
+        )
+    with session_scope(factory) as db:
+        rows = list(csv.DictReader(io.StringIO(audit.export(db, workspace_id=None, fmt="csv"))))
+        as_json = json.loads(audit.export(db, workspace_id=None, fmt="json"))
+    assert rows[-1]["actor"] == '\'=HYPERLINK("http://evil")' and rows[-1]["target_id"] == "'+1-2"
+    assert as_json[-1]["actor"] == '=HYPERLINK("http://evil")'  # JSON is data, not a spreadsheet: unchanged

@@ -257,3 +257,24 @@ def test_purge_defaults_to_now_and_the_session_forgets_purged_rows(db: Session) 
     assert service.get_account(db=db, workspace_id=DEFAULT_WORKSPACE_ID, account_id=account_id) is None
     assert service.list_incidents(db=db, workspace_id=DEFAULT_WORKSPACE_ID) == []
     assert service.get_incident(db=db, workspace_id=DEFAULT_WORKSPACE_ID, incident_id=incident_id) is None
+
+
+def test_the_audit_log_is_kept_as_long_as_configured(factory: sessionmaker[Session]) -> None:
+    from cloudwarden.audit import service as audit
+    from cloudwarden.store.retention import configured_ages
+    from cloudwarden.store.tenancy import AuditEntry
+
+    with session_scope(factory) as db:
+        audit.record(
+            db, workspace_id=DEFAULT_WORKSPACE_ID, action="test.old", actor="t", at=NOW - timedelta(days=120)
+        )
+        audit.record(
+            db, workspace_id=DEFAULT_WORKSPACE_ID, action="test.new", actor="t", at=NOW - timedelta(days=10)
+        )
+    with session_scope(factory) as db:
+        kept = purge(db, NOW, ages=configured_ages(audit_retention_days=400))
+        assert kept["audit_entries"] == 0
+    with session_scope(factory) as db:
+        purged = purge(db, NOW, ages=configured_ages(audit_retention_days=90))
+        assert purged["audit_entries"] == 1
+        assert db.scalars(select(AuditEntry.action)).all() == ["test.new"]

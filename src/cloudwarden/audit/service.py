@@ -20,6 +20,7 @@ from sqlalchemy import Select, event, select, text
 from sqlalchemy.orm import Session
 
 from cloudwarden.audit import chain
+from cloudwarden.store import rls
 from cloudwarden.store.tenancy import AuditEntry
 from cloudwarden.store.types import utcnow
 
@@ -56,7 +57,13 @@ def record(
     details: dict[str, Any] | None = None,
     at: datetime | None = None,
 ) -> AuditEntry:
-    """Append one entry to the workspace's chain (NULL workspace: the service's own chain)."""
+    """Append one entry to the workspace's chain (NULL workspace: the service's own chain).
+
+    On PostgreSQL the caller has set the workspace (store/rls.py); the service's chain opens the
+    service scope, which shows rows of no workspace only.
+    """
+    if workspace_id is None:
+        rls.scope(db, service=True)
     _lock_chain(db, workspace_id)
     last = db.execute(_chain(workspace_id).order_by(AuditEntry.seq.desc()).limit(1)).scalar_one_or_none()
     fields: dict[str, Any] = {
@@ -112,8 +119,16 @@ def export(db: Session, *, workspace_id: str | None, fmt: Literal["csv", "json"]
     writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS)
     writer.writeheader()
     for row in rows:
-        writer.writerow({**row, "details": json.dumps(row["details"], sort_keys=True)})
+        cells = {**row, "details": json.dumps(row["details"], sort_keys=True)}
+        writer.writerow({name: _inert(value) for name, value in cells.items()})
     return out.getvalue()
+
+
+def _inert(value: Any) -> Any:
+    """A cell a spreadsheet shows as text: one starting like a formula gets a leading quote (OWASP)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
 
 
 def _chain(workspace_id: str | None) -> Select[AuditEntry]:

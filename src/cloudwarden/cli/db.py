@@ -18,13 +18,19 @@ def migrate() -> None:
 
 
 def purge(json_: output.JsonFlag = False) -> None:
-    """Delete what is past its retention class (metrics 30 d, events 7 d, diagnoses 90 d, closed accounts)."""
+    """Delete what is past its retention: metrics 30 d, events 7 d, diagnoses 90 d, audit log as configured.
+
+    Closed accounts and workspaces go with everything they own.
+    """
     from cloudwarden import runtime
     from cloudwarden.store import retention
 
-    factory = runtime.open_store(get_settings())
+    settings = get_settings()
+    factory = runtime.open_store(settings)
     with factory.begin() as db:
-        counts = retention.purge(db)
+        counts = retention.purge(
+            db, ages=retention.configured_ages(audit_retention_days=settings.audit_retention_days)
+        )
     if json_:
         output.print_json(counts)
         return

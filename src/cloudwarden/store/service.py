@@ -272,22 +272,6 @@ def record_incident(
     return incident, True
 
 
-def list_incidents(
-    *, db: Session, workspace_id: str, account_id: str | None = None, limit: int = 50
-) -> list[Incident]:
-    """Newest first (by when the alarm went off)."""
-    if not 1 <= limit <= MAX_LIST_LIMIT:
-        raise ValueError(f"limit must be between 1 and {MAX_LIST_LIMIT}")
-    statement = (
-        select(Incident)
-        .where(Incident.workspace_id == workspace_id)
-        .order_by(Incident.opened_at.desc(), Incident.received_at.desc())
-    )
-    if account_id is not None:
-        statement = statement.where(Incident.account_id == account_id)
-    return list(db.scalars(statement.limit(limit)))
-
-
 def count_incidents(*, db: Session, workspace_id: str, account_id: str) -> int:
     statement = (
         select(func.count())
@@ -437,3 +421,38 @@ def latest_diagnosis(*, db: Session, workspace_id: str, incident_id: str) -> Dia
         .limit(1)
     )
     return db.scalars(statement).first()
+
+
+def list_incidents(
+    *,
+    db: Session,
+    workspace_id: str,
+    limit: int = 50,
+    account_id: str | None = None,
+    state: str | None = None,
+    since: datetime | None = None,
+    before: tuple[datetime, str] | None = None,
+) -> list[Incident]:
+    """The workspace's incidents, newest first by (opened_at, id), a page at a time.
+
+    `before`: the (opened_at, id) of the last incident of the previous page; the page starts
+    after it, so paging through changing data never repeats or skips one already listed.
+    `since`: only incidents opened at or after it.
+    """
+    if not 1 <= limit <= MAX_LIST_LIMIT:
+        raise ValueError(f"limit must be between 1 and {MAX_LIST_LIMIT}")
+    statement = select(Incident).where(Incident.workspace_id == workspace_id)
+    if account_id is not None:
+        statement = statement.where(Incident.account_id == account_id)
+    if state is not None:
+        statement = statement.where(Incident.state == state)
+    if since is not None:
+        statement = statement.where(Incident.opened_at >= _aware("since", since))
+    if before is not None:
+        opened_at, incident_id = _aware("before", before[0]), before[1]
+        statement = statement.where(
+            (Incident.opened_at < opened_at)
+            | ((Incident.opened_at == opened_at) & (Incident.id < incident_id))
+        )
+    statement = statement.order_by(Incident.opened_at.desc(), Incident.id.desc()).limit(limit)
+    return list(db.scalars(statement))

@@ -3,9 +3,9 @@
 Workspace-owned rows carry `workspace_id`; people (`users`) belong to workspaces through
 `memberships`. Secrets are never stored as given: passwords as Argon2id hashes, refresh and API
 tokens as SHA-256 digests, invitation tokens as digests, backup codes as peppered HMACs, the TOTP
-secret as an envelope token (crypto/envelope.py). Each model declares its retention like every
-other table (store/retention.py). Nothing reads or writes these tables yet except the audit log
-(audit/); the API's services come next.
+secret as an envelope token (crypto/envelope.py, sealed by vault/). Each model declares its
+retention like every other table (store/retention.py). The identity services (identity/) and the
+audit log (audit/) read and write them.
 """
 
 from __future__ import annotations
@@ -183,7 +183,10 @@ class DataKeyRecord(Base):
     __retention__: ClassVar[Retention] = Retention(RetentionClass.WORKSPACE_DATA, "retired_at")
 
     key_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+    # NULL: the service's own scope (secrets of people, who belong to no one workspace)
+    workspace_id: Mapped[str | None] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
+    )
     wrapped: Mapped[bytes] = mapped_column(LargeBinary())
     wrapping_key_id: Mapped[str] = mapped_column(String(2048), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
