@@ -198,7 +198,7 @@ def _config(url: str, arn: str, **overrides: Any) -> github.GitHubConfig:
         "token_secret_arn": arn,
         "repositories": {"storefront-api": REPOSITORY},
         "api_url": url,
-        "timeout_seconds": 0.5,
+        "timeout_seconds": 5.0,  # a loaded test machine must not turn a fake GitHub into a timeout
     }
     return github.GitHubConfig(**{**values, **overrides})
 
@@ -271,7 +271,7 @@ def test_each_github_failure_is_a_readable_gap(
     for mode, code, says in FAILURES:
         state.mode = mode
         started = time.monotonic()
-        config = _config(closed if mode == "unreachable" else url, secret_arn)
+        config = _config(closed if mode == "unreachable" else url, secret_arn, timeout_seconds=0.5)
         gap = github.deploy_commits(_deploy(), config=config, secrets_client=client)
         assert isinstance(gap, EvidenceGap), mode
         assert (gap.source, gap.action, gap.code) == ("github", "github:compare", code), mode
