@@ -7,27 +7,36 @@ the app's own error handling, protections and request transaction are what the t
 
 from __future__ import annotations
 
+import functools
 import shutil
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi import APIRouter, FastAPI, Response
 from fastapi.testclient import TestClient
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from cloudwarden import errors, runtime
 from cloudwarden.api.app import create_app, mount_v1
 from cloudwarden.api.deps import SessionDep
+from cloudwarden.api.ratelimit import RULES, RateLimiter
 from cloudwarden.api.schemas import ApiInput
 from cloudwarden.auth.errors import InvalidToken
+from cloudwarden.auth.passwords import Argon2Parameters
 from cloudwarden.config import Settings, load_settings
-from cloudwarden.store import service
+from cloudwarden.identity import config as identity_config
+from cloudwarden.identity.bootstrap import bootstrap_owner
+from cloudwarden.identity.config import IdentityConfig
+from cloudwarden.simulator.client import SimulatorClient
+from cloudwarden.store import rls
+from cloudwarden.store import service as store_service
 from cloudwarden.store.db import make_engine, migrate
 from cloudwarden.store.tenancy import DEFAULT_WORKSPACE_ID
+from tests.conftest import throwaway_postgres_schema
 
 SECRET = "s3cret-internals-do-not-leak"
 # name -> what the probe route raises
@@ -73,7 +82,8 @@ def probe_router(calls: list[str]) -> APIRouter:
 
     @router.post("/accounts")
     def create_account(body: NewAccount, db: SessionDep) -> dict[str, str]:
-        account = service.create_account(
+        rls.scope(db, workspace_id=DEFAULT_WORKSPACE_ID)  # what allow() does for a real route
+        account = store_service.create_account(
             db=db,
             workspace_id=DEFAULT_WORKSPACE_ID,
             name=body.name,
@@ -87,7 +97,8 @@ def probe_router(calls: list[str]) -> APIRouter:
 
     @router.get("/accounts")
     def list_accounts(db: SessionDep) -> list[str]:
-        return [a.name for a in service.list_accounts(db=db, workspace_id=DEFAULT_WORKSPACE_ID)]
+        rls.scope(db, workspace_id=DEFAULT_WORKSPACE_ID)
+        return [a.name for a in store_service.list_accounts(db=db, workspace_id=DEFAULT_WORKSPACE_ID)]
 
     return router
 
@@ -99,21 +110,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield f"sqlite:///{tmp_path / 'data' / 'cloudwarden.db'}"
         return
     server_url: str = request.getfixturevalue("postgres_url")
-    yield from throwaway_postgres_schema(server_url)
-
-
-def throwaway_postgres_schema(server_url: str) -> Iterator[str]:
-    schema = f"cw_api_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(server_url)
-    with admin.begin() as connection:
-        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    try:
-        url = make_url(server_url).update_query_dict({"options": f"-csearch_path={schema}"})
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as connection:
-            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.dispose()
+    yield from throwaway_postgres_schema(server_url, prefix="cw_api")
 
 
 @pytest.fixture(scope="session")
@@ -163,3 +160,93 @@ def client(sqlite_url: str, tmp_path: Path, calls: list[str]) -> Iterator[TestCl
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
     factory.kw["bind"].dispose()
+
+
+# Argon2 at its cheapest: the tests exercise the flows, not the cost (auth/ tests the parameters).
+FAST_PASSWORDS = Argon2Parameters(time_cost=1, memory_cost_kib=8, parallelism=1)
+OWNER_EMAIL = "owner@example.com"
+OWNER_PASSWORD = "quasar lantern pickle fortyone"
+
+
+def identity_for(settings: Settings) -> IdentityConfig:
+    return identity_config.from_settings(settings, passwords=FAST_PASSWORDS)
+
+
+@dataclass
+class Service:
+    """The whole API on a store of its own, with its first owner bootstrapped."""
+
+    client: TestClient
+    factory: sessionmaker[Session]
+    identity: IdentityConfig
+
+    def sign_in(
+        self, email: str = OWNER_EMAIL, password: str = OWNER_PASSWORD, **extra: str
+    ) -> dict[str, str]:
+        response = self.client.post(
+            "/api/v1/auth/sign-in", json={"email": email, "password": password, **extra}
+        )
+        assert response.status_code == 200, response.text
+        body: dict[str, str] = response.json()
+        return body
+
+    def headers(
+        self, email: str = OWNER_EMAIL, password: str = OWNER_PASSWORD, **extra: str
+    ) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.sign_in(email, password, **extra)['access_token']}"}
+
+    @functools.cached_property
+    def auth_headers(self) -> dict[str, str]:
+        """The owner's, signed in once."""
+        return self.headers()
+
+
+def start_service(database_url: str, tmp_path: Path, **overrides: Any) -> Iterator[Service]:
+    settings = settings_for(database_url, tmp_path, **overrides)
+    identity = identity_for(settings)
+    factory = runtime.open_store(settings)
+    with factory.begin() as db:
+        bootstrap_owner(
+            db,
+            config=identity,
+            email=OWNER_EMAIL,
+            password=OWNER_PASSWORD,
+            display_name="Olga Owner",
+            actor="test",
+        )
+    app = create_app(settings, session_factory=factory, identity=identity)
+    # Generous limits: tests sign in many times a minute (test_ratelimit.py tests the real ones).
+    app.state.rate_limiter = RateLimiter("memory://", rules=dict.fromkeys(RULES, "10000/minute"))
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield Service(client=test_client, factory=factory, identity=identity)
+    factory.kw["bind"].dispose()
+
+
+@pytest.fixture
+def service(sqlite_url: str, tmp_path: Path) -> Iterator[Service]:
+    """The API on a migrated SQLite store, owner@example.com owning the default workspace."""
+    yield from start_service(sqlite_url, tmp_path)
+
+
+@pytest.fixture
+def any_service(database_url: str, tmp_path: Path) -> Iterator[Service]:
+    """`service` on SQLite and on the real PostgreSQL."""
+    yield from start_service(database_url, tmp_path)
+
+
+CLOSED_PORT_URL = "http://127.0.0.1:9"  # nothing listens: AWS is "unreachable" at once
+
+
+@pytest.fixture
+def offline(database_url: str, tmp_path: Path) -> Iterator[Service]:
+    """`any_service` whose AWS is a closed port: nothing may reach a real account; AWS calls fail fast."""
+    yield from start_service(database_url, tmp_path, simulator_url=CLOSED_PORT_URL)
+
+
+@pytest.fixture
+def simulated(
+    sim: SimulatorClient, sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Service]:
+    """The API whose AWS is the simulated account."""
+    monkeypatch.delenv("CLOUDWARDEN_AWS_ENDPOINT_URL", raising=False)
+    yield from start_service(sqlite_url, tmp_path, simulator_url=sim.endpoint)

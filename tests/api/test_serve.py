@@ -174,3 +174,35 @@ def test_a_database_that_cannot_be_reached_is_one_line_before_anything_listens(
     assert "cannot reach the database server" in text and "s3cret-pw" not in text
     with socket.socket() as probe:  # nothing was left listening
         probe.bind(("127.0.0.1", port))
+
+
+@pytest.mark.parametrize(
+    ("settings", "named"),
+    [
+        ({}, "CLOUDWARDEN_PRINCIPAL_ARN"),
+        ({"PRINCIPAL_ARN": "arn:aws:iam::123456789012:role/CloudWarden"}, "CLOUDWARDEN_JWT_SECRET"),
+        (
+            {"PRINCIPAL_ARN": "arn:aws:iam::123456789012:role/CloudWarden", "JWT_SECRET": "changeme"},
+            "CLOUDWARDEN_JWT_SECRET",
+        ),
+        (
+            {
+                "PRINCIPAL_ARN": "arn:aws:iam::123456789012:role/CloudWarden",
+                "JWT_SECRET": "j" * 48,
+                "BACKUP_CODE_PEPPER": "p" * 48,
+            },
+            "key file",
+        ),
+    ],
+)
+def test_in_production_default_secrets_stop_the_server_before_it_listens(
+    cli: CliRunner, monkeypatch: pytest.MonkeyPatch, settings: dict[str, str], named: str
+) -> None:
+    monkeypatch.setenv("CLOUDWARDEN_ENVIRONMENT", "production")
+    for name in ("PRINCIPAL_ARN", "JWT_SECRET", "BACKUP_CODE_PEPPER", "KEY_FILE"):
+        monkeypatch.delenv(f"CLOUDWARDEN_{name}", raising=False)
+    for name, value in settings.items():
+        monkeypatch.setenv(f"CLOUDWARDEN_{name}", value)
+    text = _one_error(cli.invoke(app, ["serve", "--port", str(_free_port())]), 2)
+    assert named in text
+    assert "changeme" not in text

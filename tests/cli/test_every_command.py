@@ -46,6 +46,8 @@ BAD_VALUES: dict[tuple[str, str], tuple[str, list[str]]] = {
     ("sim inject", "seed"): ("not-a-number", ["bad_deploy"]),
     ("serve", "host"): ("not a host", []),
     ("serve", "port"): ("0", []),
+    ("admin bootstrap", "email"): ("notanemail", ["--name", "Ana", "--password-stdin"]),
+    ("admin bootstrap", "name"): (LONG, ["--email", "ana@example.com", "--password-stdin"]),
 }
 
 

@@ -1,4 +1,5 @@
-"""Account use cases the CLI, the demo, the API and the worker share: register, connect, remove.
+"""Account use cases the CLI, the demo, the API and the worker share: register, connect, disconnect,
+remove.
 
 The caller owns the transaction. Where a flow learns something about the account that must be
 kept even though the use case fails (the role was revoked), it records it through `db` and
@@ -96,6 +97,45 @@ def connect(*, db: Session, broker: SessionBroker, account: models.Account, prob
         db=db, account=account, probe={r.source: r.detail for r in results} if probe else None
     )
     return Connection(account=account, session=session, probe=results)
+
+
+def disconnect(
+    *, db: Session, account: models.Account, actor: str, reason: str = "disconnected by a user"
+) -> models.Account:
+    """Stop using the account until its connection is tested again (`connect` reconnects it).
+
+    Nothing is deleted: its incidents and diagnoses stay readable. Audited.
+    """
+    store.mark_disconnected(db=db, account=account, reason=reason)
+    audit.record(
+        db,
+        workspace_id=account.workspace_id,
+        action="account.disconnect",
+        actor=actor,
+        target_type="account",
+        target_id=account.id,
+        details={"reason": reason},
+    )
+    return account
+
+
+def close(*, db: Session, account: models.Account, actor: str) -> models.Account:
+    """Close the account now; the next retention purge deletes it with all its data. Audited.
+
+    For a caller that may not purge (the API's database role, under row-level security, owns
+    no table): `remove` is this plus the purge, for the CLI that runs as the owner.
+    """
+    store.close_account(db=db, account=account)
+    audit.record(
+        db,
+        workspace_id=account.workspace_id,
+        action="account.remove",
+        actor=actor,
+        target_type="account",
+        target_id=account.id,
+        details={"deleted": "at the next retention purge"},
+    )
+    return account
 
 
 def remove(*, db: Session, account: models.Account, actor: str) -> dict[str, int]:

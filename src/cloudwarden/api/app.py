@@ -23,14 +23,25 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import ASGIApp
 
 from cloudwarden import runtime
-from cloudwarden.api import deps, errors, health, security
+from cloudwarden.api import background, deps, errors, health, maintenance, ratelimit, security
+from cloudwarden.api.routers import accounts, audit, auth, incidents, investigations, me, workspaces
 from cloudwarden.config import Settings, get_settings
+from cloudwarden.identity import config as identity_config
 from cloudwarden.store import db as store_db
+from cloudwarden.store import retention, rls
 
 API_PREFIX = "/api/v1"
 OPENAPI_URL = f"{API_PREFIX}/openapi.json"
-# The domain routers, each mounted under API_PREFIX (none yet: workspaces and auth come next).
-V1_ROUTERS: tuple[APIRouter, ...] = ()
+# The domain routers, each mounted under API_PREFIX.
+V1_ROUTERS: tuple[APIRouter, ...] = (
+    auth.router,
+    me.router,
+    workspaces.router,
+    accounts.router,
+    incidents.router,
+    investigations.router,
+    audit.router,
+)
 DESCRIPTION = """\
 CloudWarden's API. Every non-2xx response is `{"error": {"code", "message", "hint"?, "details"?, \
 "fields"?}}`, where `code` is stable:
@@ -58,23 +69,48 @@ class CloudWardenAPI(FastAPI):
         )
 
 
-def create_app(settings: Settings, *, session_factory: sessionmaker[Session] | None = None) -> FastAPI:
+def create_app(
+    settings: Settings,
+    *,
+    session_factory: sessionmaker[Session] | None = None,
+    identity: identity_config.IdentityConfig | None = None,
+) -> FastAPI:
     """The API on the store `session_factory` is bound to, or on the store of `settings`.
 
     Without `session_factory` the store is opened and migrated here (a failure raises the
     store's ConfigurationError or Unreachable) and disposed of when the app shuts down.
+    The identity settings (signing key, pepper, key provider) are checked first: outside
+    development a missing or default one stops the service before it listens.
     """
+    checked_identity = identity or identity_config.from_settings(settings)
     owns_store = session_factory is None
-    factory = session_factory if session_factory is not None else runtime.open_store(settings)
-    engine = factory.kw["bind"]
-    if not isinstance(engine, Engine):
+    owner_factory = session_factory if session_factory is not None else runtime.open_store(settings)
+    owner_engine = owner_factory.kw["bind"]
+    if not isinstance(owner_engine, Engine):
         raise TypeError("create_app needs a session factory bound to an engine")
+    # Requests run as the application role, which owns no table, so PostgreSQL's row-level
+    # security applies to them (store/rls.py); migrations ran as the owner above.
+    engine = owner_engine
+    if owner_engine.dialect.name == "postgresql" and settings.database_app_role:
+        engine = store_db.make_engine(owner_engine.url.render_as_string(hide_password=False))
+        rls.assume_app_role(engine, settings.database_app_role)
+    factory = store_db.session_factory(engine) if engine is not owner_engine else owner_factory
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        purge = maintenance.PurgeSchedule(
+            owner_factory,
+            interval_seconds=settings.purge_interval_hours * 3600,
+            ages=retention.configured_ages(audit_retention_days=settings.audit_retention_days),
+        )
+        _app.state.purge = purge.start()
         yield
-        if owns_store:
+        purge.stop()
+        background.shutdown(_app)  # the investigations still running finish first
+        if engine is not owner_engine:
             engine.dispose()
+        if owns_store:
+            owner_engine.dispose()
 
     app = CloudWardenAPI(
         cors_origins=settings.cors_origins,
@@ -90,6 +126,9 @@ def create_app(settings: Settings, *, session_factory: sessionmaker[Session] | N
         lifespan=lifespan,
     )
     app.state.session_factory = factory
+    app.state.settings = settings
+    app.state.identity = checked_identity
+    app.state.rate_limiter = ratelimit.limiter_from_settings(settings)
     app.state.engine = engine
     scripts = ScriptDirectory.from_config(store_db.alembic_config())
     app.state.head_revision = store_db.head_revision()

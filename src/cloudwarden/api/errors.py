@@ -22,6 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from cloudwarden.api.ratelimit import RateLimited
 from cloudwarden.api.schemas import ErrorBody, ErrorResponse, FieldError
 from cloudwarden.auth.errors import InvalidToken, MissingScope
 from cloudwarden.errors import (
@@ -34,6 +35,9 @@ from cloudwarden.errors import (
     UsageError,
     shorten,
 )
+from cloudwarden.identity.access import Forbidden, TwoFactorRequired
+from cloudwarden.identity.sessions import CodeRequired, InvalidCredentials
+from cloudwarden.identity.users import Conflict
 
 log = logging.getLogger("cloudwarden.api")
 
@@ -45,14 +49,20 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "bad_request": (400, "the request could not be read"),
     "cors_rejected": (400, "a CORS preflight from an origin, method or header that is not allowed"),
     "invalid_token": (401, "a missing, expired or invalid credential"),
-    "missing_scope": (403, "the credential does not grant what the request needs"),
+    "invalid_credentials": (401, "sign-in refused: the email, password or code is wrong (never says which)"),
+    "two_factor_code_required": (401, "the password was right; send the 2FA code (or a backup code) too"),
+    "missing_scope": (403, "the API token's scopes do not grant what the request needs"),
+    "forbidden": (403, "your role in the workspace does not allow this (or an API token cannot do it)"),
+    "two_factor_required": (403, "the workspace requires 2FA and you have not enrolled"),
     "not_found": (404, "no endpoint at this path, or the named thing does not exist"),
     "method_not_allowed": (405, "the endpoint exists but not with this method (see the Allow header)"),
     "not_connected": (409, "the AWS account's role cannot be assumed: revoked, deleted or not deployed"),
     "nothing_to_investigate": (409, "the alarm is not, and was not recently, in ALARM"),
+    "conflict": (409, "it exists already: an email with an account, a slug in use, a member"),
     "body_too_large": (413, "the request body is larger than CLOUDWARDEN_MAX_BODY_BYTES"),
     "unsupported_media_type": (415, "a request body that is not application/json"),
     "validation": (422, "the body, path or query does not match the schema (unknown fields included)"),
+    "rate_limited": (429, "too many attempts: wait the seconds in Retry-After"),
     "error": (500, "an error CloudWarden reports without a more specific code"),
     "internal": (500, "a bug: the server logged it; the response says nothing about it"),
     "configuration": (500, "a server setting is invalid; the server's log names it"),
@@ -81,6 +91,12 @@ _STATUS_BY_CLASS: dict[type[CloudWardenError], int] = {
     NotConnected: 409,
     NothingToInvestigate: 409,
     Unreachable: 503,
+    InvalidCredentials: 401,
+    CodeRequired: 401,
+    Forbidden: 403,
+    TwoFactorRequired: 403,
+    Conflict: 409,
+    RateLimited: 429,
 }
 # Starlette's HTTPException statuses with codes of their own (others are "http_error").
 _CODE_BY_STATUS: dict[int, str] = {
@@ -151,6 +167,8 @@ async def _cloudwarden_error(request: Request, exc: CloudWardenError) -> JSONRes
         level = logging.WARNING if status == 503 else logging.ERROR
         log.log(level, "%s %s: %s: %s", request.method, request.url.path, exc.code, exc.message)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if isinstance(exc, RateLimited):
+        headers = {"Retry-After": str(exc.retry_after)}
     return error_response(
         status, exc.code, exc.message, hint=exc.hint, details=exc.details or None, headers=headers
     )

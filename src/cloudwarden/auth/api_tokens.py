@@ -145,8 +145,14 @@ def revoke_api_token(record: ApiTokenRecord, *, now: datetime) -> ApiTokenRecord
 
 
 def has_scope(record: ApiTokenRecord, scope: str) -> bool:
+    return grants(record.scopes, scope)
+
+
+def grants(scopes: Iterable[str], scope: str) -> bool:
+    """Whether `scopes` grant `scope` (a write scope grants the read of the same resource)."""
     resource, _, access = scope.partition(":")
-    return scope in record.scopes or (access == "read" and f"{resource}:write" in record.scopes)
+    held = frozenset(scopes)
+    return scope in held or (access == "read" and f"{resource}:write" in held)
 
 
 def require_scope(record: ApiTokenRecord, scope: str) -> None:

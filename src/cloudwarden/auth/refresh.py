@@ -33,7 +33,7 @@ from typing import Literal
 
 from cloudwarden.auth.errors import require_aware
 
-RevokeReason = Literal["logout", "reuse_detected", "password_changed", "administrator"]
+RevokeReason = Literal["logout", "reuse_detected", "password_changed", "two_factor_changed", "administrator"]
 RefusalReason = Literal["reused", "revoked", "expired"]
 TOKEN_BYTES = 32
 

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperArgument, TyperGroup, TyperOption
 
-from cloudwarden.cli import accounts, audit, bench, db, demo, investigate, output, serve, sim
+from cloudwarden.cli import accounts, admin, audit, bench, db, demo, investigate, output, serve, sim
 from cloudwarden.errors import EXIT_INTERNAL, EXIT_USAGE, CloudWardenError
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
@@ -137,6 +137,8 @@ app.add_typer(accounts.app, name="accounts")
 app.command("investigate")(investigate.investigate)
 app.command("purge")(db.purge)
 app.command("serve")(serve.serve)
+app.add_typer(admin.app, name="admin")
+app.add_typer(admin.keys_app, name="keys")
 app.add_typer(sim.app, name="sim")
 app.add_typer(bench.app, name="bench")
 app.add_typer(db.app, name="db")

@@ -1,0 +1,107 @@
+"""Start an investigation of an alarm (202: it runs after the answer) and follow its status.
+
+The work happens on the app's background executor (cloudwarden.api.background), never in the
+request; poll GET .../investigations/{id} until `done` (with the incident) or `failed`. Jobs are
+kept in memory until the durable queue of the worker issue: see background.py.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field
+
+from cloudwarden.api import background
+from cloudwarden.api.auth import allow
+from cloudwarden.api.deps import SessionDep
+from cloudwarden.api.schemas import ApiInput
+from cloudwarden.config import Settings
+from cloudwarden.errors import NotFound
+from cloudwarden.identity.access import Access
+from cloudwarden.incidents import service as incidents
+from cloudwarden.store import models
+from cloudwarden.store import service as store
+
+router = APIRouter(tags=["investigations"])
+INVESTIGATIONS = "/workspaces/{workspace_id}/investigations"
+
+InvestigationsWrite = Annotated[Access, Depends(allow("investigations:write"))]
+IncidentsRead = Annotated[Access, Depends(allow("incidents:read"))]
+
+
+class InvestigationIn(ApiInput):
+    account_id: str = Field(min_length=1, max_length=64)
+    alarm_name: str = Field(min_length=1, max_length=incidents.ALARM_NAME_MAX)
+    lookback_minutes: int | None = Field(
+        default=None,
+        ge=15,
+        le=24 * 60,
+        description="Evidence window before the alarm (default: the service's)",
+    )
+
+
+class InvestigationError(BaseModel):
+    code: str
+    message: str
+
+
+class InvestigationOut(BaseModel):
+    id: str
+    status: background.Status
+    account_id: str
+    alarm_name: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    incident_id: str | None = Field(description="When done: the incident the diagnosis is stored under")
+    error: InvestigationError | None = Field(description="When failed: why (codes as in error responses)")
+
+    @classmethod
+    def of(cls, job: background.Job) -> InvestigationOut:
+        error = (
+            InvestigationError(code=job.error_code, message=job.error_message or "")
+            if job.error_code is not None
+            else None
+        )
+        return cls(
+            id=job.id,
+            status=job.status,
+            account_id=job.account_id,
+            alarm_name=job.alarm_name,
+            created_at=job.created_at,
+            started_at=job.started_at,
+            finished_at=job.finished_at,
+            incident_id=job.incident_id,
+            error=error,
+        )
+
+
+@router.post(
+    INVESTIGATIONS, status_code=202, summary="Investigate an alarm in an account (runs after the answer)"
+)
+def start_investigation(
+    body: InvestigationIn, request: Request, granted: InvestigationsWrite, db: SessionDep
+) -> InvestigationOut:
+    account = store.get_account(db=db, workspace_id=granted.workspace_id, account_id=body.account_id)
+    if account is None or account.status == models.AccountStatus.CLOSED:
+        raise NotFound(
+            "no such account", hint=f"list them with GET /api/v1/workspaces/{granted.workspace_id}/accounts"
+        )
+    alarm_name = incidents.check_alarm_name(body.alarm_name)
+    settings: Settings = request.app.state.settings
+    job = background.investigations(request.app).submit(
+        workspace_id=granted.workspace_id,
+        account_id=account.id,
+        alarm_name=alarm_name,
+        lookback_minutes=body.lookback_minutes or settings.lookback_minutes,
+        actor=granted.principal.label,
+    )
+    return InvestigationOut.of(job)
+
+
+@router.get(f"{INVESTIGATIONS}/{{investigation_id}}", summary="An investigation's status")
+def get_investigation(investigation_id: str, request: Request, granted: IncidentsRead) -> InvestigationOut:
+    jobs = background.investigations(request.app)
+    return InvestigationOut.of(jobs.get(investigation_id, workspace_id=granted.workspace_id))
