@@ -371,3 +371,22 @@ def test_no_response_sets_a_cookie_the_api_takes_bearer_tokens_only(service: Ser
     assert (
         service.client.get("/api/v1/me", headers={"Cookie": "session=x"}).status_code == 401
     )  # a cookie is no credential
+
+
+def test_a_password_hashed_with_old_parameters_is_rehashed_at_sign_in(service: Service) -> None:
+    from dataclasses import replace
+
+    from cloudwarden.auth.passwords import Argon2Parameters
+
+    def stored_hash() -> str:
+        with service.factory.begin() as db:
+            return db.scalars(select(User.password_hash).where(User.email == OWNER_EMAIL)).one()
+
+    before = stored_hash()
+    stronger = Argon2Parameters(time_cost=2, memory_cost_kib=16, parallelism=1)
+    service.client.app.state.identity = replace(service.identity, passwords=stronger)  # type: ignore[attr-defined]
+    service.sign_in()
+    after = stored_hash()
+    assert after != before and "m=16,t=2,p=1" in after and "m=8,t=1,p=1" in before
+    service.sign_in()  # the new hash verifies, and is kept
+    assert stored_hash() == after
