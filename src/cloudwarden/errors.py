@@ -57,6 +57,12 @@ class NotFound(UsageError):
     code = "not_found"
 
 
+class PermissionDenied(UsageError):
+    """The account's role does not allow a read CloudWarden cannot go on without (the message names it)."""
+
+    code = "permission_denied"
+
+
 class ConfigurationError(UsageError, ValueError):
     """A setting is invalid; the message names the environment variable to fix.
 

@@ -10,8 +10,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cloudwarden.aws.arns import dimension_value
+from cloudwarden.aws.probe import DENIED_CODES
 from cloudwarden.diagnosis import engine, topology
-from cloudwarden.errors import NotFound, NothingToInvestigate
+from cloudwarden.errors import NotFound, NothingToInvestigate, PermissionDenied
 from cloudwarden.evidence import github as github_evidence
 from cloudwarden.evidence.collectors import (
     alarms,
@@ -248,7 +249,13 @@ def collect(
     cw = ctx.client("cloudwatch")
     raw_alarms = ctx.guarded(alarms.SOURCE, "cloudwatch", lambda: alarms.get_alarms(cw, [alarm_name]))
     if raw_alarms is None:
-        raise AlarmNotFound(f"cannot read alarm {alarm_name!r}: {ctx.gaps[-1].describe()}")
+        gap = ctx.gaps[-1]
+        if gap.code in DENIED_CODES:  # the alarm may well exist: the role may not read it
+            raise PermissionDenied(
+                f"the account's role may not read alarm {alarm_name!r}: {gap.describe()}",
+                hint="deploy the generated policy (cloudwarden iam-template), which grants cloudwatch:DescribeAlarms",
+            )
+        raise AlarmNotFound(f"cannot read alarm {alarm_name!r}: {gap.describe()}")
     infos = [alarms.transform_alarm(a) for a in raw_alarms]
     found = next((a for a in infos if a.name == alarm_name), None)
     if found is None:
