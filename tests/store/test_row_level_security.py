@@ -247,7 +247,7 @@ def test_the_owner_bypasses_the_policies_which_is_why_the_app_sets_its_role(stor
 
 def test_a_workspace_sees_only_its_own_rows(store: Store) -> None:
     with session_scope(session_factory(store.app)) as db:
-        rls.set_workspace(db, store.a.workspace_id)
+        rls.scope(db, workspace_id=store.a.workspace_id)
         assert rls.current_workspace(db) == store.a.workspace_id
         seen = _workspaces_seen(db)
         # Not workspace-owned: still readable.
@@ -259,11 +259,11 @@ def test_a_workspace_sees_only_its_own_rows(store: Store) -> None:
 def test_with_no_workspace_set_nothing_is_visible(store: Store) -> None:
     with session_scope(session_factory(store.app)) as db:
         assert _workspaces_seen(db) == {table: set() for table in WORKSPACE_OWNED}
-        rls.set_workspace(db, store.a.workspace_id)
-        rls.set_workspace(db, None)
+        rls.scope(db, workspace_id=store.a.workspace_id)
+        rls.scope(db, workspace_id=None)
         assert _workspaces_seen(db) == {table: set() for table in WORKSPACE_OWNED}
     with session_scope(session_factory(store.app)) as db:
-        rls.set_workspace(db, store.a.workspace_id)
+        rls.scope(db, workspace_id=store.a.workspace_id)
     with session_scope(session_factory(store.app)) as db:  # the setting ended with its transaction
         assert rls.current_workspace(db) is None
         assert _workspaces_seen(db)["accounts"] == set()
@@ -276,7 +276,7 @@ def _set_workspace(connection: Connection, workspace_id: str) -> None:
 def test_writing_into_another_workspace_is_refused(store: Store) -> None:
     factory = session_factory(store.app)
     with pytest.raises(DBAPIError, match="row-level security"), session_scope(factory) as db:
-        rls.set_workspace(db, store.a.workspace_id)
+        rls.scope(db, workspace_id=store.a.workspace_id)
         service.create_account(
             db=db,
             workspace_id=store.b.workspace_id,
@@ -306,7 +306,7 @@ def test_writing_into_another_workspace_is_refused(store: Store) -> None:
 def test_the_audit_log_is_append_only_and_its_anonymous_chain_hidden(store: Store) -> None:
     factory = session_factory(store.app)
     with session_scope(factory) as db:
-        rls.set_workspace(db, store.a.workspace_id)
+        rls.scope(db, workspace_id=store.a.workspace_id)
         assert audit.record(db, workspace_id=store.a.workspace_id, action="incident.read", actor="a").seq == 2
         # A workspace does not see the chain of no workspace...
         assert audit.entries(db, workspace_id=None) == []
@@ -327,7 +327,7 @@ def test_the_audit_log_is_append_only_and_its_anonymous_chain_hidden(store: Stor
         db.rollback()
     with session_scope(factory) as db:
         # Appending to that chain reads its head first: the service scope shows it.
-        rls.set_service_scope(db, True)
+        rls.scope(db, service=True)
         assert audit.record(db, workspace_id=None, action="login", actor="y", outcome="denied").seq == 2
         assert [e.seq for e in audit.entries(db, workspace_id=None)] == [1, 2]
         assert audit.entries(db, workspace_id=store.a.workspace_id) == []
@@ -336,13 +336,13 @@ def test_the_audit_log_is_append_only_and_its_anonymous_chain_hidden(store: Stor
             _set_workspace(connection, store.a.workspace_id)
             connection.execute(text(statement))
     with pytest.raises(DBAPIError, match="row-level security"), session_scope(factory) as db:
-        rls.set_workspace(db, store.a.workspace_id)
+        rls.scope(db, workspace_id=store.a.workspace_id)
         audit.record(db, workspace_id=store.b.workspace_id, action="incident.read", actor="a")
 
 
 def test_a_user_sees_only_their_own_memberships_and_workspaces(store: Store) -> None:
     with session_scope(session_factory(store.app)) as db:
-        rls.set_user(db, store.a.user_id)
+        rls.scope(db, user_id=store.a.user_id)
         memberships = db.scalars(select(Membership)).all()
         workspaces = set(db.scalars(select(WorkspaceRow.id)))
         seen = _workspaces_seen(db)
@@ -350,7 +350,7 @@ def test_a_user_sees_only_their_own_memberships_and_workspaces(store: Store) -> 
         pytest.raises(DBAPIError, match="row-level security"),
         session_scope(session_factory(store.app)) as db,
     ):
-        rls.set_user(db, store.a.user_id)  # reading is all it allows
+        rls.scope(db, user_id=store.a.user_id)  # reading is all it allows
         db.add(Membership(workspace_id=store.b.workspace_id, user_id=store.a.user_id, role="owner"))
     assert [(m.user_id, m.workspace_id) for m in memberships] == [(store.a.user_id, store.a.workspace_id)]
     assert workspaces == {store.a.workspace_id}
@@ -363,13 +363,13 @@ def test_a_removed_member_no_longer_sees_the_workspace(store: Store) -> None:
             text("UPDATE memberships SET removed_at = now() WHERE user_id = :u"), {"u": store.a.user_id}
         )
     with session_scope(session_factory(store.app)) as db:
-        rls.set_user(db, store.a.user_id)
+        rls.scope(db, user_id=store.a.user_id)
         assert list(db.scalars(select(WorkspaceRow.id))) == []
 
 
 def test_an_api_token_is_found_before_its_workspace_is_known(store: Store) -> None:
     with session_scope(session_factory(store.app)) as db:
-        rls.set_api_token(db, store.a.token_id)
+        rls.scope(db, api_token_id=store.a.token_id)
         assert list(db.scalars(select(ApiToken.token_id))) == [store.a.token_id]
         assert db.get(ApiToken, store.b.token_id) is None
         assert _workspaces_seen(db)["accounts"] == set()
@@ -378,10 +378,10 @@ def test_an_api_token_is_found_before_its_workspace_is_known(store: Store) -> No
 def test_service_data_keys_need_the_service_scope(store: Store) -> None:
     factory = session_factory(store.app)
     with session_scope(factory) as db:
-        rls.set_workspace(db, store.a.workspace_id)
+        rls.scope(db, workspace_id=store.a.workspace_id)
         assert set(db.scalars(select(DataKeyRecord.key_id))) == {"dk-alpha"}
     with session_scope(factory) as db:
-        rls.set_service_scope(db, True)
+        rls.scope(db, service=True)
         assert set(db.scalars(select(DataKeyRecord.key_id))) == {"dk-service"}
         db.add(DataKeyRecord(key_id="dk-service-2", workspace_id=None, wrapped=b"w", wrapping_key_id="kek"))
     with pytest.raises(DBAPIError, match="row-level security"), session_scope(factory) as db:

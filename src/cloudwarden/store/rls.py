@@ -5,17 +5,18 @@ second is the database: the application runs as `cloudwarden_app`, which owns no
 transaction names its workspace:
 
     with session_scope(factory) as db:
-        rls.set_workspace(db, workspace_id)   # for this transaction only
+        rls.scope(db, workspace_id=workspace_id)   # for the rest of this session
         service.list_accounts(db=db, workspace_id=workspace_id)
 
 With no workspace set, no workspace-owned row is visible and none can be written. The settings
-are transaction-local (`set_config(..., true)`): set them again after every commit. On SQLite
-every function here is a no-op.
+are transaction-local in PostgreSQL (`set_config(..., true)`); `scope` remembers them in the
+session and applies them again at the start of each of its transactions. On SQLite it only
+remembers.
 
 Other ways in, each read-only and narrow (see the migration for the exact policies):
-`set_user` (sign-in: the user's own memberships and workspaces), `set_api_token` (the one API
-token being authenticated) and `set_service_scope` (rows of no workspace: service data keys and
-the audit chain of events before a workspace is known).
+`user_id` (sign-in: the user's own memberships and workspaces), `api_token_id` (the one API
+token being authenticated) and `service` (rows of no workspace: service data keys and the audit
+chain of events before a workspace is known).
 
 Production should connect as a LOGIN role that is a member of `cloudwarden_app` and is not the
 owner of the tables (the owner, like a superuser, is not subject to the policies); migrations,
@@ -78,35 +79,6 @@ def _reapply(session: Session, _transaction: Any, connection: Any) -> None:
 
 def _postgresql(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
-
-
-def _set(session: Session, name: str, value: str | None) -> None:
-    if _postgresql(session):
-        # An empty string means unset: the policies treat it like a setting never made.
-        session.execute(_SET, {"name": name, "value": value or ""})
-
-
-def set_workspace(session: Session, workspace_id: str | None) -> None:
-    """The workspace this transaction works in; None: none (nothing workspace-owned is visible)."""
-    _set(session, WORKSPACE_SETTING, workspace_id)
-
-
-def set_user(session: Session, user_id: str | None) -> None:
-    """The signed-in user: they may read their own memberships and the workspaces of them."""
-    _set(session, USER_SETTING, user_id)
-
-
-def set_api_token(session: Session, token_id: str | None) -> None:
-    """The API token being authenticated: its one row is readable before its workspace is known.
-
-    Set the token's workspace (set_workspace) before changing the row (e.g. last_used_at).
-    """
-    _set(session, API_TOKEN_SETTING, token_id)
-
-
-def set_service_scope(session: Session, enabled: bool) -> None:
-    """Rows of no workspace: service-scoped data keys, the audit chain before a workspace is known."""
-    _set(session, SERVICE_SCOPE_SETTING, "on" if enabled else None)
 
 
 def current_workspace(session: Session) -> str | None:
