@@ -299,6 +299,15 @@ def collect(
         "cloudtrail",
         lambda: cloudtrail.get(ctx.client("cloudtrail"), start=start, end=end),
     )
+    if session.region != cloudtrail.GLOBAL_REGION:  # IAM and the other global services log there
+        raw_global = ctx.guarded(
+            cloudtrail.SOURCE,
+            "cloudtrail",
+            lambda: cloudtrail.get_global(
+                ctx.client("cloudtrail", region=cloudtrail.GLOBAL_REGION), start=start, end=end
+            ),
+        )
+        raw_trail = [*(raw_trail or []), *(raw_global or [])]
     bundle.changes += [c for c in cloudtrail.transform(raw_trail or []) if start <= c.time <= end]
     report = findings.collect(ctx, start=start, end=end, region=session.region, account_id=session.account_id)
     bundle.findings = findings.relevant(report.findings, list(near), start, end)

@@ -20,9 +20,17 @@ PERMISSIONS = declare(
 _API_VERSION_SUFFIX = re.compile(r"20\d{6}(v\d+)?$")
 # LookupEvents returns at most 50 events a page and is rate-limited to 2 calls/s per account.
 MAX_PAGES = 8
+# Global services record their events in us-east-1's event history only, whatever the region of
+# the workload they break (an IAM policy detached from a task role in eu-west-1 is found there).
+GLOBAL_REGION = "us-east-1"
+GLOBAL_EVENT_SOURCES = frozenset(
+    {"iam.amazonaws.com", "organizations.amazonaws.com", "route53.amazonaws.com", "cloudfront.amazonaws.com"}
+)
+GLOBAL_MAX_PAGES = 2
 
 
-def get(client: Any, *, start: datetime, end: datetime) -> list[dict[str, Any]]:
+def get(client: Any, *, start: datetime, end: datetime, max_pages: int = MAX_PAGES) -> list[dict[str, Any]]:
+    """The write events of the client's region in [start, end], newest first."""
     events: list[dict[str, Any]] = []
     kwargs: dict[str, Any] = {
         "LookupAttributes": [{"AttributeKey": "ReadOnly", "AttributeValue": "false"}],
@@ -30,7 +38,7 @@ def get(client: Any, *, start: datetime, end: datetime) -> list[dict[str, Any]]:
         "EndTime": end,
         "MaxResults": 50,
     }
-    for _ in range(MAX_PAGES):
+    for _ in range(max_pages):
         response = client.lookup_events(**kwargs)
         events.extend(response.get("Events", []))
         token = response.get("NextToken")
@@ -38,6 +46,26 @@ def get(client: Any, *, start: datetime, end: datetime) -> list[dict[str, Any]]:
             break
         kwargs["NextToken"] = token
     return events
+
+
+def get_global(client: Any, *, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """The global services' write events (IAM, Organizations, Route 53, CloudFront) in [start, end].
+
+    `client` is a us-east-1 client. LookupEvents takes one lookup attribute, so this asks for the
+    region's writes (ReadOnly=false) and keeps the global services' (us-east-1's own regional
+    events are another region's business when the workload is elsewhere).
+    """
+    events = get(client, start=start, end=end, max_pages=GLOBAL_MAX_PAGES)
+    return [e for e in events if _event_source(e) in GLOBAL_EVENT_SOURCES]
+
+
+def _event_source(event: dict[str, Any]) -> str:
+    if event.get("EventSource"):
+        return str(event["EventSource"])
+    try:
+        return str(json.loads(event.get("CloudTrailEvent") or "{}").get("eventSource", ""))
+    except json.JSONDecodeError:
+        return ""
 
 
 def _flatten_names(value: Any) -> list[str]:
