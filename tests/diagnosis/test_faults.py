@@ -125,3 +125,31 @@ def test_timeouts_naming_the_database_do_not_blame_an_unrelated_deploy() -> None
     assert (top.resource, top.fault) == (SG, "network_block"), [
         (h.resource_name, h.fault, h.score) for h in diagnosis.hypotheses
     ]
+
+
+def _deploy_only(*, errors_after_deploy: bool) -> EvidenceBundle:
+    """A deploy of web 4 min before the onset; after it, web logs new errors of its own, or none."""
+    bundle = _bundle(revoke_at=ONSET - timedelta(minutes=9), deploy_at=ONSET - timedelta(minutes=4))
+    bundle.logs = [line for line in bundle.logs if "ERROR" not in line.message]
+    bundle.changes = [c for c in bundle.changes if c.name == "Deployment"]
+    if errors_after_deploy:
+        bundle.logs += [
+            LogLine(
+                group="/ecs/web",
+                stream="s",
+                time=ONSET + timedelta(seconds=20 * i),
+                message=f"ERROR TypeError: cannot read property 'total' of undefined in checkout ({i})",
+            )
+            for i in range(30)
+        ]
+    return bundle
+
+
+def test_a_deploy_nothing_of_its_own_corroborates_is_context_not_the_cause() -> None:
+    healthy = diagnose(_deploy_only(errors_after_deploy=False)).hypotheses
+    broken = diagnose(_deploy_only(errors_after_deploy=True)).hypotheses
+    assert [(h.resource, h.fault) for h in broken[:1]] == [(WEB, "bad_deploy")]
+    assert broken[0].confidence >= 0.3
+    # The same deploy, with nothing of the service's own going wrong after it: context only.
+    assert all(h.confidence < 0.1 for h in healthy), [(h.fault, h.confidence) for h in healthy]
+    assert healthy[0].score * 5 <= broken[0].score

@@ -78,16 +78,25 @@ def metric_finding(
     return [Finding(weight, "metrics", found.onset, key, found.describe())] if found else []
 
 
+# A change nothing of its own corroborates is context, not a cause: teams deploy all day, and a
+# healthy deployment near the incident is the commonest decoy in a real account.
+CORROBORATED_CHANGE_WEIGHT = 2.0
+UNCORROBORATED_CHANGE_WEIGHT = 0.2
+
+
+def change_finding(key: str, change: Change, support: list[Finding]) -> list[Finding]:
+    """The change as evidence, weighed by whether the changed resource shows something new after
+    it (`support`: its own new errors, its target group's errors, its error metric)."""
+    weight = CORROBORATED_CHANGE_WEIGHT if support else UNCORROBORATED_CHANGE_WEIGHT
+    return [Finding(weight, change.source, change.time, key, describe_change(change)), *support]
+
+
 def bad_deploy(ctx: Context, key: str) -> list[Finding]:
     deploys = [c for c in ctx.suspect_changes(key, DEPLOY_EVENTS) if _is_new_code(c)]
     if not deploys:
         return []
     first = min(c.time for c in deploys)
-    # A deploy alone is circumstantial (teams deploy all day); errors of its own make the case.
-    findings = [Finding(2.0, c.source, c.time, key, describe_change(c)) for c in deploys[:1]]
-    findings += own_new_errors(ctx, key, first)
-    findings += target_group_errors(ctx, key)
-    return findings
+    return change_finding(key, deploys[0], own_new_errors(ctx, key, first) + target_group_errors(ctx, key))
 
 
 def own_new_errors(ctx: Context, key: str, since: datetime) -> list[Finding]:

@@ -12,6 +12,7 @@ from typing import Any
 from cloudwarden.diagnosis.context import Context
 from cloudwarden.diagnosis.faults import (
     Finding,
+    change_finding,
     describe_change,
     is_new_revision,
     is_same_images,
@@ -68,11 +69,8 @@ def config_change(ctx: Context, key: str) -> list[Finding]:
     if not changes:
         return []
     first = min(c.time for c in changes)
-    findings = [Finding(2.0, c.source, c.time, key, describe_change(c)) for c in changes[:1]]
-    findings += own_new_errors(ctx, key, first)
-    findings += metric_finding(ctx, key, "Errors", 1.0)
-    findings += target_group_errors(ctx, key)
-    return findings
+    support = own_new_errors(ctx, key, first) + metric_finding(ctx, key, "Errors", 1.0)
+    return change_finding(key, changes[0], support + target_group_errors(ctx, key))
 
 
 def dependency_latency(ctx: Context, key: str) -> list[Finding]:
