@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from cloudwarden.api import deps
 from cloudwarden.api.deps import SessionDep
+from cloudwarden.api.ratelimit import client_address
 from cloudwarden.audit import service as audit
 from cloudwarden.auth.errors import InvalidToken, MissingScope
 from cloudwarden.errors import shorten
@@ -41,11 +42,6 @@ def identity(request: Request) -> IdentityConfig:
 
 
 IdentityDep = Annotated[IdentityConfig, Depends(identity)]
-
-
-def client_address(request: Request) -> str | None:
-    """The peer's address as the server saw it (X-Forwarded-For is not trusted)."""
-    return request.client.host if request.client else None
 
 
 def audit_apart(request: Request, **entry: Any) -> None:

@@ -117,12 +117,10 @@ def sign_in(
         user.password_hash = checked.new_hash
     user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
     tokens = start_session(db, config=config, user=user, now=now)
-    audit.record(
+    users.audit_person(
         db,
-        workspace_id=None,
+        user=user,
         action="auth.sign_in",
-        actor=user.email,
-        actor_id=user.id,
         source_ip=source_ip,
         target_type="session",
         target_id=tokens.session_id,
@@ -161,12 +159,10 @@ def rotate(db: Session, *, config: IdentityConfig, token: str, source_ip: str | 
             outcome.family.revoked_at,
             outcome.family.revoked_reason,
         )
-        audit.record(
+        users.audit_person(
             db,
-            workspace_id=None,
+            user=user,
             action="auth.refresh_reused",
-            actor=user.email,
-            actor_id=user.id,
             source_ip=source_ip,
             target_type="session",
             target_id=family_row.id,

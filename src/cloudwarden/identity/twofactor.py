@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
-from cloudwarden.audit import service as audit
 from cloudwarden.auth import totp
 from cloudwarden.auth.passwords import verify_password
 from cloudwarden.errors import UsageError
@@ -41,7 +40,7 @@ def start(db: Session, *, config: IdentityConfig, user: User, source_ip: str | N
     )
     user.totp_last_step = None
     db.flush()
-    _record(db, user, "2fa.enrolment_start", source_ip)
+    users.audit_person(db, user=user, action="2fa.enrolment_start", source_ip=source_ip)
     return Enrolment(secret=enrolment.secret, provisioning_uri=enrolment.provisioning_uri)
 
 
@@ -67,7 +66,7 @@ def confirm(
     user.totp_enabled_at = datetime.now(UTC)
     user.backup_code_hashes = list(codes.hashes)
     users.revoke_sessions(db, user_id=user.id, reason="two_factor_changed", keep=session_id)
-    _record(db, user, "2fa.enable", source_ip)
+    users.audit_person(db, user=user, action="2fa.enable", source_ip=source_ip)
     return codes.codes
 
 
@@ -104,24 +103,11 @@ def disable(
     user.totp_enabled_at = None
     user.totp_last_step = None
     user.backup_code_hashes = []
-    _record(db, user, "2fa.disable", source_ip)
+    users.audit_person(db, user=user, action="2fa.disable", source_ip=source_ip)
 
 
 def remaining_backup_codes(user: User) -> int:
     return len(user.backup_code_hashes or [])
-
-
-def _record(db: Session, user: User, action: str, source_ip: str | None) -> None:
-    audit.record(
-        db,
-        workspace_id=None,
-        action=action,
-        actor=user.email,
-        actor_id=user.id,
-        target_type="user",
-        target_id=user.id,
-        source_ip=source_ip,
-    )
 
 
 def _secret(db: Session, config: IdentityConfig, user: User) -> str:

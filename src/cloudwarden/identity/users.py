@@ -78,15 +78,32 @@ def change_password(
     check_password(new, user_inputs=(user.email, user.email.split("@")[0], user.display_name))
     user.password_hash = hash_password(new, parameters=config.passwords)
     revoke_sessions(db, user_id=user.id, reason="password_changed")
+    audit_person(db, user=user, action="user.password_change", source_ip=source_ip)
+
+
+def audit_person(
+    db: Session,
+    *,
+    user: User,
+    action: str,
+    source_ip: str | None,
+    target_type: str = "user",
+    target_id: str | None = None,
+    outcome: audit.Outcome = "success",
+    details: dict[str, object] | None = None,
+) -> None:
+    """An entry in the service's own chain (a person belongs to no one workspace) about them."""
     audit.record(
         db,
         workspace_id=None,
-        action="user.password_change",
+        action=action,
         actor=user.email,
         actor_id=user.id,
-        target_type="user",
-        target_id=user.id,
         source_ip=source_ip,
+        target_type=target_type,
+        target_id=target_id or user.id,
+        outcome=outcome,
+        details=dict(details or {}),
     )
 
 

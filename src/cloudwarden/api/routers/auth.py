@@ -8,8 +8,9 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from cloudwarden.api import ratelimit
-from cloudwarden.api.auth import IdentityDep, PrincipalDep, client_address
+from cloudwarden.api.auth import IdentityDep, PrincipalDep
 from cloudwarden.api.deps import SessionDep
+from cloudwarden.api.ratelimit import client_address
 from cloudwarden.api.schemas import ApiInput
 from cloudwarden.errors import CloudWardenError
 from cloudwarden.identity import sessions

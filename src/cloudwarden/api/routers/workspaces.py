@@ -9,11 +9,12 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from cloudwarden.api import ratelimit
-from cloudwarden.api.auth import IdentityDep, PrincipalDep, allow, check, client_address, optional_principal
+from cloudwarden.api.auth import IdentityDep, PrincipalDep, allow, check, optional_principal
 from cloudwarden.api.deps import SessionDep
+from cloudwarden.api.ratelimit import client_address
 from cloudwarden.api.schemas import ApiInput
 from cloudwarden.auth.api_tokens import SCOPES
-from cloudwarden.identity import tokens, workspaces
+from cloudwarden.identity import tokens, users, workspaces
 from cloudwarden.identity.access import Access, Principal
 from cloudwarden.store.tenancy import ApiToken, Invitation, Membership, Role, User, Workspace
 
@@ -197,10 +198,7 @@ def change_member(user_id: str, body: MemberChange, granted: MembersWrite, db: S
     membership = workspaces.change_member(
         db, access=granted, user_id=user_id, role=body.role, module_roles=body.module_roles
     )
-    user = next(
-        u for m, u in workspaces.members(db, workspace_id=granted.workspace_id) if m.id == membership.id
-    )
-    return MemberOut.of(membership, user)
+    return MemberOut.of(membership, users.get(db, user_id))
 
 
 @router.delete(f"{WS}/members/{{user_id}}", status_code=204, summary="Remove a member (or leave)")
