@@ -170,7 +170,9 @@ def _identifiers(incidents: dict[str, Incident]) -> set[str]:
     names |= {"velocab", "surge-model", "surge-modle"}
     names |= set(incidents)  # incident names
     for incident in incidents.values():
-        names |= {c.resource.split(":", 1)[1] for c in incident.causes}
+        # logical names: the full resource names (role, security group); the short keys of the
+        # other kinds (gateway, mysql, router) are the topology's own words, listed above in full
+        names |= {c.resource.split(":", 1)[1] for c in incident.causes if "-" in c.resource}
         for change in [*incident.fault.changes, *incident.decoys.changes]:
             names |= {part for part in re.split(r"[:/]", change.actor) if part.startswith("vc-")}
     # distinctive identifiers in the log lines: class, logger and module paths, error codes
