@@ -1,6 +1,6 @@
 """Write a run's JSON (from `python -m heldout.run --json`) as a Markdown result page.
 
-    python -m heldout.report RESULT.json OUT.md --engine-commit SHA
+python -m heldout.report RESULT.json OUT.md --engine-commit SHA
 """
 
 from __future__ import annotations
