@@ -31,6 +31,8 @@ from cloudwarden.simulator.server import SimulatorServer
 from cloudwarden.store import service as store
 
 StepReporter = Callable[[str], contextlib.AbstractContextManager[Any]]
+# Adds to the simulated account right after the workload is deployed: (simulator, the run's now).
+AccountExtension = Callable[[SimulatorClient, datetime], None]
 ALARM_WAIT_SECONDS = 15
 # The demo's accounts carry this name. The demo retires an earlier demo account of its own in the
 # store it is given (the benchmark reuses one throwaway store), and refuses to touch any other.
@@ -75,12 +77,14 @@ def run_demo(
     seed: int = 7,
     chosen: scenario.Scenario | None = None,
     github: bool = False,
+    beside_workload: AccountExtension | None = None,
 ) -> DemoRun:
     """Run the journey for the shipped scenario `scenario_name`, or for `chosen` (a variant).
 
     `github`: the customer also opts in to GitHub evidence (a token secret, the template's
     GitHubTokenSecretArn parameter, CloudWarden's GitHub settings), against the simulator's
-    stand-in for GitHub's compare API.
+    stand-in for GitHub's compare API. `beside_workload(sim, now)` adds to the account right
+    after the workload is deployed (the benchmark's unrelated resources), before onboarding.
     """
     chosen = chosen or scenario.get(scenario_name)
     own_server = server is None
@@ -97,6 +101,7 @@ def run_demo(
             step,
             seed,
             github,
+            beside_workload,
         )
     finally:
         if own_server:
@@ -110,10 +115,14 @@ def _run(
     step: StepReporter,
     seed: int,
     github: bool = False,
+    beside_workload: AccountExtension | None = None,
 ) -> DemoRun:
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     with step("Deploying the customer's workload (ECS, RDS, Lambda, ALB, SQS, alarms)"):
         w = workload.deploy_workload(sim, now=now, extra_functions=chosen.topology.extra_functions)
+    if beside_workload is not None:
+        with step("Deploying the rest of the account"):
+            beside_workload(sim, now)
     factory = runtime.open_store(settings)
     role_arn = f"arn:aws:iam::{w.account_id}:role/{READ_ROLE_NAME}"
     with step("Registering the account (CloudWarden generates its ExternalId)"), factory.begin() as db:

@@ -101,6 +101,7 @@ def test_candidates_and_their_fault_pairs() -> None:
             (WEB, "config_change"),
             (WEB, "queue_backlog"),
             (WEB, "capacity_limit"),
+            (WEB, "cpu_saturation"),
             (DB, "cpu_saturation"),
             (DB, "db_connection_exhaustion"),
             (DB, "storage_full"),

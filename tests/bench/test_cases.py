@@ -143,3 +143,19 @@ def test_every_knob_varies(variants: list[cases.Variant]) -> None:
     assert {v.knobs["amplified"] for v in variants} == {True, False}
     assert any(v.knobs["drop"] for v in variants) and not all(v.knobs["drop"] for v in variants)
     assert len({v.knobs["alarm_delay_minutes"] for v in variants}) > 4
+
+
+def test_account_size_adds_the_unrelated_fleet_and_changes_nothing_else() -> None:
+    small = cases.generate(SCENARIOS, cases=6, seed=3)
+    large = cases.generate(SCENARIOS, cases=6, seed=3, unrelated=500)
+    for s, big in zip(small, large, strict=True):
+        assert s.scenario == big.scenario and s.seed == big.seed
+        assert {k: v for k, v in s.knobs.items() if k != "unrelated"} == {
+            k: v for k, v in big.knobs.items() if k != "unrelated"
+        }
+        assert s.fleet.resources == 0 and s.knobs["unrelated"]["resources"] == 0
+        assert big.fleet.resources == 500 and big.knobs["unrelated"] == big.fleet.knobs()
+        assert big.knobs["unrelated"]["decoys"], "routine changes near the onset"
+    assert len({tuple(v.fleet.units) for v in large}) == len(large)  # each case its own fleet
+    again = cases.generate(SCENARIOS, cases=6, seed=3, unrelated=500)
+    assert [v.fleet for v in again] == [v.fleet for v in large]

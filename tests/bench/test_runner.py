@@ -51,7 +51,8 @@ def test_report_carries_every_figure(report: dict[str, Any]) -> None:
     assert {"inject_time", "topology_size", "chance", "seed", "cases", "scenarios"} <= set(report["config"])
     methods = [m for m, e in report["methods"].items() if e["status"] == "ok"]
     assert {"cloudwarden", "random", "most_recent_change"} <= set(methods)
-    assert set(report["scores"]) == {"overall", *sorted(scenario.load_all())[:2]}
+    shipped = scenario.load_all()  # groups are fault types; a scenario's name need not be its fault's
+    assert set(report["scores"]) == {"overall", *(shipped[name].truth.fault for name in sorted(shipped)[:2])}
     for group in report["scores"].values():
         assert group["cases"] >= 1
         assert group["mean_candidates"]["resource"] > 0 and group["mean_candidates"]["resource_fault"] > 0
@@ -64,6 +65,9 @@ def test_report_carries_every_figure(report: dict[str, Any]) -> None:
     assert report["time_to_diagnosis_ms"]["p95"] >= report["time_to_diagnosis_ms"]["p50"]
     assert 0 < report["aws_calls_per_investigation"]["p50"] <= report["aws_calls_per_investigation"]["max"]
     assert report["wall_seconds"] > 0
+    reliability = report["reliability"]
+    assert sum(b["cases"] for b in reliability["buckets"]) == reliability["cases"] == 2
+    assert report["account_resources"]["p50"] > 20
 
 
 @pytest.mark.slow
@@ -79,13 +83,16 @@ def test_per_case_rows(report: dict[str, Any]) -> None:
             "method_errors",
             "wall_ms",
         } <= set(row)
-        assert row["truth"]["resource"] and row["truth"]["fault"] == row["scenario"]
+        assert row["truth"]["resource"]
+        assert row["truth"]["fault"] == scenario.load_all()[row["scenario"]].truth.fault
         assert row["candidates"]["truth_in_candidates"] is True
         assert row["candidates"]["resource"] == row["candidates"]["engine_reported"]
         assert set(row["rank_of_truth"]) == set(row["top"])
         for ranks in row["rank_of_truth"].values():
             assert set(ranks) == set(runner.LEVELS)
         assert row["top"]["cloudwarden"], "the engine ranked nothing"
+        assert 0.0 <= row["top_confidence"] <= 1.0 and isinstance(row["top1_right"], bool)
+        assert row["account"]["resources"] > 20 and row["account"]["unrelated_resources"] == 0
 
 
 @pytest.mark.slow
@@ -127,3 +134,67 @@ def test_command_takes_a_scenarios_folder(tmp_path: Path, monkeypatch: pytest.Mo
     assert seen["scenarios_dir"] == tmp_path
     assert seen["command"].endswith(f"--scenarios {tmp_path}")
     assert seen["bases"] == ["throttling"] * 3
+
+
+@pytest.mark.parametrize(
+    ("args", "count", "suffix"),
+    [
+        ([], 0, "--seed 1"),
+        (["--account-size", "large"], 500, "--account-size large"),
+        (["--account-size", "small"], 0, "--account-size small"),
+        (["--unrelated", "40"], 40, "--unrelated 40"),
+    ],
+)
+def test_command_takes_an_account_size(
+    args: list[str], count: int, suffix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: dict[str, Any] = {}
+
+    def fake_run(**kwargs: Any) -> dict[str, Any]:
+        seen.update(kwargs)
+        return {"scores": {}}
+
+    monkeypatch.setattr(runner, "run", fake_run)
+    result = CliRunner().invoke(bench_cli.app, ["diagnose", "--cases", "1", *args, "--json"])
+    assert result.exit_code == 0, result.output
+    assert seen["unrelated"] == count
+    assert seen["command"].endswith(suffix)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--account-size", "large", "--unrelated", "40"], ["--unrelated", "5"], ["--account-size", "huge"]],
+)
+def test_command_refuses_a_bad_account_size(args: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(runner, "run", lambda **_: pytest.fail("ran with a bad account size"))
+    result = CliRunner().invoke(bench_cli.app, ["diagnose", "--cases", "1", *args])
+    assert result.exit_code == 2, result.output
+
+
+def test_render_shows_the_reliability_table_and_account_size(capsys: pytest.CaptureFixture[str]) -> None:
+    from cloudwarden.bench import scoring
+
+    report: dict[str, Any] = {
+        "scores": {},
+        "methods": {},
+        "reliability": scoring.reliability([(0.95, True), (0.8, False), (0.3, True)]),
+        "time_to_diagnosis_ms": {"p50": 500, "p95": 900},
+        "aws_calls_per_investigation": {"p50": 41, "max": 55, "over_budget": 3, "budget": 30},
+        "account_resources": {
+            "min": 560,
+            "p50": 562,
+            "max": 565,
+            "unrelated_deploy_ms_p50": 11000,
+            "unrelated_deploy_ms_max": 12000,
+        },
+        "cases_scored": 3,
+        "cases_run": 3,
+        "wall_seconds": 60.0,
+        "config": {"inject_time": "x", "topology_size": "y", "unrelated_resources": 500},
+        "cases_failed": [],
+    }
+    bench_cli.render(report)
+    shown = " ".join(capsys.readouterr().out.split())  # the console wraps long lines
+    for text in ("reliability", "[0.9, 1]", "[0, 0.2)", "right in 1 of 2", "not met", "over 30 in 3"):
+        assert text in shown, text
+    assert "min 560, p50 562, max 565 (500 unrelated)" in shown, shown[-400:]

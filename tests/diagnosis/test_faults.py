@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from cloudwarden.diagnosis.engine import diagnose
+from cloudwarden.diagnosis.narrate.template import render
 from cloudwarden.evidence.model import AlarmInfo, Change, EvidenceBundle, LogLine, MetricSeries, Resource
 
 ALARM_AT = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -153,3 +154,14 @@ def test_a_deploy_nothing_of_its_own_corroborates_is_context_not_the_cause() -> 
     # The same deploy, with nothing of the service's own going wrong after it: context only.
     assert all(h.confidence < 0.1 for h in healthy), [(h.fault, h.confidence) for h in healthy]
     assert healthy[0].score * 5 <= broken[0].score
+
+
+def test_thin_evidence_is_said_plainly_not_dressed_as_a_cause() -> None:
+    healthy = diagnose(_deploy_only(errors_after_deploy=False))
+    assert not healthy.stands_out
+    assert "no root cause stands out" in healthy.summary and "most likely" not in healthy.summary
+    text = render(healthy)
+    assert "No root cause stands out" in text and "Most likely cause" not in text
+    assert "the strongest lead is a bad deploy" in text
+    broken = diagnose(_deploy_only(errors_after_deploy=True))
+    assert broken.stands_out and broken.summary.split(": ", 1)[1].startswith("most likely bad deploy")

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cloudwarden.diagnosis.engine import diagnose
-from cloudwarden.diagnosis.topology import derive_edges, mentions, secret_resources
+from cloudwarden.diagnosis.topology import derive_edges, mentions, referenced_resources
 from cloudwarden.evidence.model import AlarmInfo, Change, EvidenceBundle, LogLine, MetricSeries, Resource
 
 ALARM_AT = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -188,12 +188,15 @@ def test_a_service_at_its_maximum_but_not_busy_is_not_a_capacity_limit() -> None
 
 
 def test_a_service_below_its_maximum_is_not_a_capacity_limit() -> None:
-    assert not [h for h in diagnose(_latency_case(cpu_after=95, max_capacity=12)).hypotheses]
+    hypotheses = diagnose(_latency_case(cpu_after=95, max_capacity=12)).hypotheses
+    assert "capacity_limit" not in {h.fault for h in hypotheses}
+    # Pinned at 95% with room to scale: saturated all the same, found from its metrics alone.
+    assert (hypotheses[0].resource_kind, hypotheses[0].fault) == ("ecs_service", "cpu_saturation")
 
 
 def test_a_rotated_secret_and_authentication_failures_of_its_readers() -> None:
     web = _web(secrets={"DB_PASSWORD": f"{SECRET}:password::"})
-    secret = secret_resources([web])
+    secret = referenced_resources([web])
     resources = [web, _tg(), *secret]
     rotation = Change(
         source="cloudtrail",
@@ -221,7 +224,7 @@ def test_a_rotated_secret_and_authentication_failures_of_its_readers() -> None:
 
 def test_secret_references_drop_json_keys_and_the_random_suffix() -> None:
     web = _web(secrets={"A": f"{SECRET}:password::", "B": SECRET, "C": "arn:aws:ssm:us-east-1:1:parameter/x"})
-    (secret,) = secret_resources([web])
+    (secret,) = referenced_resources([web])
     assert (secret.key, secret.name) == (SECRET, "prod/db/app")
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from cloudwarden.diagnosis.signals import anomaly, mine_templates, template_of
 from cloudwarden.evidence.model import LogLine, MetricSeries
 
@@ -71,3 +73,83 @@ def test_noise_alone_is_not_an_anomaly() -> None:
     values = [20.0 + (i * 7 % 11) for i in range(185)]
     found = anomaly(_series(values), alarm_time=T0 + timedelta(minutes=184))
     assert found is not None and abs(found.score) < 3
+
+
+def _classified(message: str) -> tuple[bool, set[str]]:
+    (t,) = mine_templates(
+        [LogLine(group="/g", stream="s", time=T0, message=message)], split=T0, end=T0, identifiers={}
+    )
+    return t.is_error, t.categories
+
+
+@pytest.mark.parametrize(
+    ("message", "error", "categories"),
+    [
+        # pino / bunyan: numeric levels (50 error, 30 info)
+        (
+            '{"level":50,"time":1733300000000,"pid":7,"msg":"request failed","err":{"type":"Error"}}',
+            True,
+            set(),
+        ),
+        (
+            '{"level":30,"time":1733300000000,"pid":7,"msg":"request completed","res":{"statusCode":200}}',
+            False,
+            set(),
+        ),
+        # logback JSON, structlog, logfmt
+        (
+            '{"@timestamp":"2026-12-04T07:00:00Z","level":"ERROR","logger_name":"c.a.Pay","message":"charge"}',
+            True,
+            set(),
+        ),
+        ('{"event": "cache miss", "level": "info", "timestamp": "2026-12-04T07:00:00Z"}', False, set()),
+        (
+            'time=2026-12-04T07:00:00Z level=error msg="dial tcp 10.0.3.7:6379: i/o timeout"',
+            True,
+            {"timeout"},
+        ),
+        # Java, Go
+        (
+            'Exception in thread "main" java.lang.OutOfMemoryError: Java heap space\n\tat a.B.c(B.java:1)',
+            True,
+            {"out_of_memory"},
+        ),
+        (
+            "panic: runtime error: invalid memory address or nil pointer dereference\n\ngoroutine 1 [running]:",
+            True,
+            set(),
+        ),
+        ("rpc error: code = DeadlineExceeded desc = context deadline exceeded", True, {"timeout"}),
+        # PostgreSQL and MySQL server logs
+        (
+            "2026-12-04 07:00:00 UTC [812]: FATAL:  remaining connection slots are reserved",
+            True,
+            {"too_many_connections"},
+        ),
+        (
+            "2026-12-04T07:00:00.1Z 12 [ERROR] [MY-013183] [InnoDB] Errcode: 28 - No space left on device",
+            True,
+            {"disk_full"},
+        ),
+        (
+            "# Query_time: 14.220571  Lock_time: 0.000112 Rows_sent: 1  Rows_examined: 9904112",
+            False,
+            {"slow_query"},
+        ),
+        # AWS SDK errors
+        (
+            "ProvisionedThroughputExceededException: Rate of requests exceeds the allowed throughput",
+            True,
+            {"throttled"},
+        ),
+        (
+            "AccessDenied: Access to the resource https://sqs.us-east-1.amazonaws.com/1/q is denied.",
+            True,
+            {"access_denied"},
+        ),
+        # plain words that only look like signals
+        ("INFO booked room 12 for the zoom call; sending alert digest", False, set()),
+    ],
+)
+def test_log_formats_of_real_services_are_read(message: str, error: bool, categories: set[str]) -> None:
+    assert _classified(message) == (error, categories)

@@ -25,6 +25,11 @@ A variant is a new `Scenario` computed only from the base scenario and a seeded 
 - topology size: the storefront is deployed with k extra Lambda functions (each with its own role)
   that the web API calls, k drawn in EXTRA_FUNCTIONS, so an alarm on the web API has from about
   a dozen to over forty candidates, while alarms elsewhere (a queue, an instance) keep a handful.
+- account size (`generate(..., unrelated=N)`, not drawn: the run chooses it): N more resources
+  that have nothing to do with the storefront (other teams' ECS services, functions, queues,
+  instances, target groups, databases: `simulator/unrelated_fleet.py`), and a few routine deploys
+  and scalings of them around the onset. Their mix and their changes come from an RNG of their
+  own, so a case's other knobs are the same at every account size.
 
 The alarm's own metric effect is kept strong enough that the alarm fires (10 % past
 its threshold at worst-case noise and daily cycle), and the onset is placed far enough back that
@@ -35,10 +40,10 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from cloudwarden.simulator import alarms, telemetry
+from cloudwarden.simulator import alarms, telemetry, unrelated_fleet
 from cloudwarden.simulator.scenario import MAX_EXTRA_FUNCTIONS, MetricEffect, Scenario
 
 MAGNITUDE = (0.5, 1.5)
@@ -89,26 +94,34 @@ class Variant:
     base: str  # the scenario it varies
     scenario: Scenario
     knobs: dict[str, Any]
+    # The unrelated rest of the account (none by default); the runner deploys it beside the storefront.
+    fleet: unrelated_fleet.FleetPlan = field(default_factory=lambda: unrelated_fleet.plan(0, random.Random()))
 
 
 def case_seed(seed: int, index: int) -> int:
     return random.Random(f"cloudwarden-bench:{seed}:{index}:noise").randrange(1, 2**31)
 
 
-def generate(scenarios: dict[str, Scenario], *, cases: int, seed: int) -> list[Variant]:
-    """`cases` variants, cycling through the scenarios in name order, reproducible from `seed`."""
+def generate(scenarios: dict[str, Scenario], *, cases: int, seed: int, unrelated: int = 0) -> list[Variant]:
+    """`cases` variants, cycling through the scenarios in name order, reproducible from `seed`.
+
+    `unrelated`: resources unrelated to the storefront in each case's account (0, or at least
+    `unrelated_fleet.MIN_RESOURCES`); every other knob of a case is the same whatever it is.
+    """
     if not scenarios:
         raise ValueError("no scenarios to vary")
     names = sorted(scenarios)
-    return [
-        vary(
+    out = []
+    for i in range(cases):
+        variant = vary(
             scenarios[names[i % len(names)]],
             random.Random(f"cloudwarden-bench:{seed}:{i}:variant"),
             index=i,
             noise_seed=case_seed(seed, i),
         )
-        for i in range(cases)
-    ]
+        fleet = unrelated_fleet.plan(unrelated, random.Random(f"cloudwarden-bench:{seed}:{i}:unrelated"))
+        out.append(replace(variant, fleet=fleet, knobs={**variant.knobs, "unrelated": fleet.knobs()}))
+    return out
 
 
 def _specs(extra_functions: int = 0) -> dict[tuple[str, str], telemetry.MetricSpec]:

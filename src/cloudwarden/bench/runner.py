@@ -5,6 +5,10 @@ onboarding stack connects CloudWarden through its read-only role, the variant is
 alarm arrives through SNS and CloudWarden collects evidence and diagnoses through the AWS APIs
 only. The baselines then rank the same EvidenceBundle; the truth (resource, fault, onset) is
 read from the injection only for scoring, and for the onset RCAEval's methods are given.
+
+At a larger account size (`unrelated`), each case's account also holds resources unrelated to
+the storefront, deployed right after it (`simulator/unrelated_fleet.py`), and every case records
+how many resources its account held.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +27,8 @@ from cloudwarden.bench import baselines, cases, scoring
 from cloudwarden.bench.baselines import Ranking
 from cloudwarden.config import Settings
 from cloudwarden.demo import DemoRun, run_demo
-from cloudwarden.simulator import scenario
+from cloudwarden.simulator import scenario, unrelated_fleet
+from cloudwarden.simulator.client import SimulatorClient
 from cloudwarden.simulator.server import SimulatorServer
 
 METHODS = ("cloudwarden", "baro", "nsigma", "random", "most_recent_change")
@@ -44,6 +50,13 @@ TOPOLOGY = (
     "varied: the storefront plus 0-15 extra Lambda functions (each with its role) that the web API "
     "calls, drawn per case (knob extra_functions); each case's candidate count is in its row"
 )
+ACCOUNT_SIZE = (
+    "the storefront's account, plus --unrelated N resources that have nothing to do with it (other "
+    "teams' ECS services, Lambda functions, SQS queues, EC2 instances, target groups, RDS "
+    "instances, with their roles, security groups and log groups, in a VPC of their own) and a few "
+    "routine deploys and scalings of them around the onset; each case's resource count is in its row"
+)
+CALL_BUDGET = 30  # the issue's target: at most 30 AWS API calls per investigation
 CHANCE = (
     "min(k, n)/n per case, averaged (0 when the truth is not a candidate); resource level: n = the "
     "engine's candidate resources; resource+fault level: n = the (resource, fault type) pairs whose "
@@ -68,6 +81,12 @@ class CaseResult:
     rankings: dict[str, Ranking] = field(default_factory=dict)
     ranks: dict[str, dict[str, int | None]] = field(default_factory=dict)
     method_errors: dict[str, str] = field(default_factory=dict)
+    top_confidence: float = 0.0
+    top1_right: bool = False
+    account_resources: int = 0
+    account_resources_by_type: dict[str, int] = field(default_factory=dict)
+    unrelated_resources: int = 0
+    fleet_deploy_ms: int = 0
     error: str | None = None
     wall_ms: int = 0
 
@@ -90,6 +109,14 @@ class CaseResult:
             },
             "time_to_diagnosis_ms": self.time_to_diagnosis_ms,
             "aws_calls": self.aws_calls,
+            "top_confidence": self.top_confidence,
+            "top1_right": self.top1_right,
+            "account": {
+                "resources": self.account_resources,
+                "by_type": self.account_resources_by_type,
+                "unrelated_resources": self.unrelated_resources,
+                "unrelated_deploy_ms": self.fleet_deploy_ms,
+            },
             "wall_ms": self.wall_ms,
             "rank_of_truth": self.ranks,
             "top": {
@@ -115,6 +142,8 @@ def score_case(variant: cases.Variant, run: DemoRun, *, seed: int, rcaeval: bool
         ),
         "most_recent_change": baselines.most_recent_change(bundle),
     }
+    top = hypotheses[0] if hypotheses else None
+    confidence = top.confidence if top else 0.0
     errors: dict[str, str] = {}
     if rcaeval:
         for method in ("baro", "nsigma"):
@@ -138,6 +167,11 @@ def score_case(variant: cases.Variant, run: DemoRun, *, seed: int, rcaeval: bool
         engine_candidates=run.diagnosis.candidates,
         time_to_diagnosis_ms=run.time_to_diagnosis_ms,
         aws_calls=run.diagnosis.aws_calls,
+        top_confidence=round(confidence, 4),
+        # A case whose truth names no fault (none is generated yet) is right when nothing is claimed.
+        top1_right=scoring.top1_right(
+            (top.resource, top.fault) if top else None, confidence, truth if truth[1] else None
+        ),
         rankings=rankings,
         ranks={
             method: {
@@ -183,6 +217,8 @@ def report(
         groups[fault] = [r for r in ok if r.truth_fault == fault]
     times = [float(r.time_to_diagnosis_ms) for r in ok]
     calls = [float(r.aws_calls) for r in ok]
+    sizes = [float(r.account_resources) for r in ok]
+    deploys = [float(r.fleet_deploy_ms) for r in ok if r.unrelated_resources]
     return {
         "command": command,
         "config": config,
@@ -202,9 +238,58 @@ def report(
         "aws_calls_per_investigation": {
             "p50": scoring.percentile(calls, 50) if calls else None,
             "max": max(calls) if calls else None,
+            "over_budget": sum(1 for c in calls if c > CALL_BUDGET),
+            "budget": CALL_BUDGET,
+        },
+        "reliability": scoring.reliability([(r.top_confidence, r.top1_right) for r in ok]),
+        "account_resources": {
+            "min": min(sizes) if sizes else None,
+            "p50": scoring.percentile(sizes, 50) if sizes else None,
+            "max": max(sizes) if sizes else None,
+            "unrelated_deploy_ms_p50": scoring.percentile(deploys, 50) if deploys else None,
+            "unrelated_deploy_ms_max": max(deploys) if deploys else None,
         },
         "cases": [r.row() for r in results],
     }
+
+
+class FleetDeployment:
+    """Deploys a case's unrelated fleet beside the storefront (run_demo's `beside_workload`)."""
+
+    def __init__(self, variant: cases.Variant) -> None:
+        self.variant = variant
+        self.deployed: unrelated_fleet.DeployedFleet | None = None
+        self.deploy_ms = 0
+
+    def __call__(self, sim: SimulatorClient, now: datetime) -> None:
+        if not self.variant.fleet.units:
+            return
+        started = time.perf_counter()
+        onset = now - timedelta(minutes=self.variant.scenario.onset_minutes_ago)
+        self.deployed = unrelated_fleet.deploy(sim, self.variant.fleet, now=now, onset=onset)
+        self.deploy_ms = int((time.perf_counter() - started) * 1000)
+
+
+def run_case(
+    variant: cases.Variant, *, settings: Settings, server: SimulatorServer, seed: int, rcaeval: bool
+) -> CaseResult:
+    """One case end to end: the journey (with the unrelated fleet), the scores, the account's size."""
+    fleet = FleetDeployment(variant)
+    demo = run_demo(
+        variant.scenario.name,
+        settings=settings,
+        server=server,
+        seed=variant.seed,
+        chosen=variant.scenario,
+        beside_workload=fleet,
+    )
+    result = score_case(variant, demo, seed=seed, rcaeval=rcaeval)
+    by_type = unrelated_fleet.inventory(SimulatorClient(server.endpoint, region=settings.default_region))
+    result.account_resources = sum(by_type.values())
+    result.account_resources_by_type = by_type
+    result.unrelated_resources = fleet.deployed.resources if fleet.deployed else 0
+    result.fleet_deploy_ms = fleet.deploy_ms
+    return result
 
 
 def run(
@@ -216,10 +301,16 @@ def run(
     settings: Settings | None = None,
     on_case: Callable[[CaseResult], None] | None = None,
     command: str | None = None,
+    unrelated: int = 0,
 ) -> dict[str, Any]:
-    """Generate `cases_count` cases from the scenario files and run them; returns the report."""
+    """Generate `cases_count` cases from the scenario files and run them; returns the report.
+
+    `unrelated`: resources unrelated to the storefront in every case's account (0: none).
+    """
     started = time.perf_counter()
-    variants = cases.generate(scenario.load_all(scenarios_dir), cases=cases_count, seed=seed)
+    variants = cases.generate(
+        scenario.load_all(scenarios_dir), cases=cases_count, seed=seed, unrelated=unrelated
+    )
     rcaeval = baselines.rcaeval_status()
     own_server = server is None
     server = server or SimulatorServer(tick_seconds=0).start()
@@ -233,14 +324,9 @@ def run(
             for variant in variants:
                 case_started = time.perf_counter()
                 try:
-                    demo = run_demo(
-                        variant.scenario.name,
-                        settings=settings,
-                        server=server,
-                        seed=variant.seed,
-                        chosen=variant.scenario,
+                    result = run_case(
+                        variant, settings=settings, server=server, seed=seed, rcaeval=rcaeval["installed"]
                     )
-                    result = score_case(variant, demo, seed=seed, rcaeval=rcaeval["installed"])
                 except Exception as exc:  # reported in the output, never dropped silently
                     result = CaseResult(variant=variant, error=f"{type(exc).__name__}: {exc}")
                 result.wall_ms = int((time.perf_counter() - case_started) * 1000)
@@ -257,13 +343,17 @@ def run(
         "scenarios": sorted({v.base for v in variants}),
         "inject_time": INJECT_TIME,
         "topology_size": TOPOLOGY,
+        "unrelated_resources": unrelated,
+        "account_size": ACCOUNT_SIZE,
         "chance": CHANCE,
         "rcaeval_dataset_argument": baselines.RCAEVAL_DATASET,
         "percentiles": "nearest rank",
     }
     out = report(
         results,
-        command=command or f"cloudwarden bench diagnose --cases {cases_count} --seed {seed}",
+        command=command
+        or f"cloudwarden bench diagnose --cases {cases_count} --seed {seed}"
+        + (f" --unrelated {unrelated}" if unrelated else ""),
         config=config,
         rcaeval=rcaeval,
     )

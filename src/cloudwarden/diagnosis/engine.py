@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from cloudwarden.diagnosis import advice, context, topology
+from cloudwarden.diagnosis import advice, context, signals, topology
 from cloudwarden.diagnosis.faults import FAULTS
-from cloudwarden.diagnosis.model import AlarmSummary, Diagnosis, EvidenceRef, Hypothesis
+from cloudwarden.diagnosis.model import WEAK_CONFIDENCE, AlarmSummary, Diagnosis, EvidenceRef, Hypothesis
 from cloudwarden.diagnosis.rulekit import Finding
 from cloudwarden.evidence.collectors import findings
 from cloudwarden.evidence.model import EvidenceBundle
@@ -12,10 +12,17 @@ from cloudwarden.evidence.model import EvidenceBundle
 MAX_HYPOTHESES = 5
 # Closer to the alarm is likelier, all else equal: a small tie-breaker, never decisive.
 PROXIMITY_BONUS = {0: 0.3, 1: 0.2, 2: 0.1}
+# Confidence of a hypothesis only one evidence source supports (findings of at least this weight).
+SINGLE_SOURCE_FACTOR = 0.6
+SUBSTANTIAL_WEIGHT = 1.0
 
 
 def candidates(bundle: EvidenceBundle) -> tuple[topology.Graph, list[str]]:
     resources = list(bundle.resources)
+    denials = [
+        line.message for line in bundle.logs if signals.CATEGORIES["access_denied"].search(line.message)
+    ]
+    resources += topology.resources_named(denials, resources)
     graph = topology.Graph.build(resources, bundle.edges)
     roots = [r.key for r in topology.alarm_resources(bundle.alarm, resources)]
     # An alarm on a load balancer or a target group is about the services they route to.
@@ -29,6 +36,7 @@ def diagnose(bundle: EvidenceBundle) -> Diagnosis:
     graph, roots = candidates(bundle)
     ctx = context.build(bundle, graph, roots)
     in_scope = {key for key, distance in ctx.distances.items() if distance <= 3} | set(ctx.changes)
+    in_scope |= {key for key, r in graph.resources.items() if r.attributes.get(topology.NAMED_IN_LOGS)}
     scored: list[tuple[float, str, str, list[Finding]]] = []
     for key in sorted(in_scope):
         resource = graph.resources.get(key)
@@ -43,11 +51,13 @@ def diagnose(bundle: EvidenceBundle) -> Diagnosis:
             score = sum(f.weight for f in findings) + PROXIMITY_BONUS.get(ctx.distances.get(key, 9), 0.0)
             scored.append((score, key, fault, findings))
     scored.sort(key=lambda item: (-item[0], item[1], item[2]))
-    total = sum(s for s, *_ in scored[:MAX_HYPOTHESES]) or 1.0
+    # Confidence is the hypothesis's share of the top five's corroborated scores, damped when its
+    # own score is weak: a single-source runner-up takes less of the share than a corroborated one.
+    total = sum(s * _corroboration(f) for s, _, _, f in scored[:MAX_HYPOTHESES]) or 1.0
     hypotheses = []
     for rank, (score, key, fault, findings) in enumerate(scored[:MAX_HYPOTHESES], start=1):
         resource = graph.resources[key]
-        confidence = round(min(0.99, (score / total) * min(1.0, score / 6.0)), 2)
+        confidence = round(min(0.99, (score * _corroboration(findings) / total) * min(1.0, score / 6.0)), 2)
         hypotheses.append(
             Hypothesis(
                 rank=rank,
@@ -96,6 +106,13 @@ def diagnose(bundle: EvidenceBundle) -> Diagnosis:
     )
 
 
+def _corroboration(findings: list[Finding]) -> float:
+    """1 when two kinds of evidence (metrics and logs, a change and errors, ...) agree; less when
+    one source alone carries the hypothesis (a benign spike looks like that too)."""
+    sources = {f.source for f in findings if f.weight >= SUBSTANTIAL_WEIGHT}
+    return 1.0 if len(sources) >= 2 else SINGLE_SOURCE_FACTOR
+
+
 def security_context(bundle: EvidenceBundle, key: str) -> list[EvidenceRef]:
     """Security findings on the hypothesis's resource: shown beside it, never scored.
 
@@ -121,10 +138,14 @@ def summarize(hypotheses: list[Hypothesis], alarm_name: str, gaps: int) -> str:
     else:
         top = hypotheses[0]
         lead = top.evidence[0].summary if top.evidence else ""
-        text = (
-            f"{alarm_name}: most likely {top.fault.replace('_', ' ')} on {top.resource_kind.replace('_', ' ')} "
-            f"{top.resource_name} (confidence {top.confidence:.0%}). Strongest evidence: {lead}"
+        cause = (
+            f"{top.fault.replace('_', ' ')} on {top.resource_kind.replace('_', ' ')} {top.resource_name} "
+            f"(confidence {top.confidence:.0%})"
         )
+        if top.confidence >= WEAK_CONFIDENCE:
+            text = f"{alarm_name}: most likely {cause}. Strongest evidence: {lead}"
+        else:
+            text = f"{alarm_name}: no root cause stands out in the evidence collected; the strongest lead is {cause}: {lead}"
     if gaps:
         text += f" {gaps} evidence source(s) were unavailable; see evidence_unavailable."
     return text

@@ -8,6 +8,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 SCHEMA_VERSION = "1"
+# Below this top confidence no root cause stands out: the strongest lead is shown as a lead, not
+# a conclusion (a confident decoy is the worst answer; a weak one said plainly is a right one).
+WEAK_CONFIDENCE = 0.3
 
 
 class Strict(BaseModel):
@@ -87,3 +90,8 @@ class Diagnosis(Strict):
     # it recovered since, it has been in ALARM for longer than the lookback, or `--at` was given.
     notes: list[str] = Field(default_factory=list)
     narration: Narration | None = None
+
+    @property
+    def stands_out(self) -> bool:
+        """Whether the evidence points at a root cause (a hypothesis of at least WEAK_CONFIDENCE)."""
+        return bool(self.hypotheses) and self.hypotheses[0].confidence >= WEAK_CONFIDENCE

@@ -57,10 +57,12 @@ def metric_finding(
     return [Finding(weight, "metrics", found.onset, key, found.describe())] if found else []
 
 
-def change_finding(key: str, change: Change, support: list[Finding]) -> list[Finding]:
-    """The change as evidence, weighed by whether the changed resource shows something new after
-    it (`support`: its own new errors, its target group's errors, its error metric)."""
-    weight = CORROBORATED_CHANGE_WEIGHT if support else UNCORROBORATED_CHANGE_WEIGHT
+def change_finding(
+    key: str, change: Change, support: list[Finding], *, weight: float = CORROBORATED_CHANGE_WEIGHT
+) -> list[Finding]:
+    """The change as evidence, of `weight` when something new of the changed resource follows it
+    (`support`: its own new errors, the denials naming it), and of little weight otherwise."""
+    weight = weight if support else UNCORROBORATED_CHANGE_WEIGHT
     return [Finding(weight, change.source, change.time, key, describe_change(change)), *support]
 
 
@@ -91,6 +93,25 @@ def own_new_errors(ctx: Context, key: str, since: datetime) -> list[Finding]:
         and not (t.mentions - {key})
     ]
     return [log_finding(t, 3.0 if i == 0 else 0.3, key) for i, t in enumerate(errors[:3])]
+
+
+def dependents_new_errors(ctx: Context, key: str, since: datetime) -> list[Finding]:
+    """New errors, since `since`, in the logs of the services that use `key` (a database, a
+    queue), naming no other resource: how a resource without logs of its own shows it broke."""
+    dependents = ctx.graph.dependents(key)
+    groups = set().union(*(ctx.groups_of(d) for d in dependents))
+    errors = [
+        t
+        for t in ctx.templates
+        if t.group in groups
+        and t.is_error
+        and t.recent_count >= 5
+        and t.baseline_count * 10 < t.recent_count
+        and t.first_recent
+        and t.first_recent >= since
+        and not (t.mentions - {key, *dependents})
+    ]
+    return [log_finding(t, 2.0 if i == 0 else 0.3, key) for i, t in enumerate(errors[:2])]
 
 
 def target_groups_of(ctx: Context, key: str) -> list[str]:

@@ -96,34 +96,51 @@ _MASKS = [
     (re.compile(r"\b[0-9a-f]{7,}\b", re.I), "<hex>"),
     (re.compile(r"[-+]?\d+(?:\.\d+)?"), "<n>"),
 ]
+# An error line, in the formats services write: plain levels (Python, Java, PostgreSQL "ERROR:",
+# MySQL "[ERROR]"), JSON with a level name (logback, structlog, winston) or a bunyan/pino number
+# (50 error, 60 fatal), logfmt, tracebacks, exceptions, Go panics.
 _ERROR = re.compile(
-    r"\b(ERROR|FATAL|CRITICAL|PANIC|SEVERE)\b|\"level\":\s*\"(error|fatal|critical)\"|Traceback|Exception\b|\w+Error\b|"
-    r"\bfailed\b",
-    re.I,
+    r"\b(ERROR|FATAL|CRITICAL|PANIC|SEVERE)\b"
+    r"|\"(?:level|severity|lvl|log\.level)\":\s*\"(?:err|error|fatal|critical|crit|panic|alert|emerg)\""
+    r"|\"level\":\s*(?:50|60)\b|\b(?:level|lvl|severity)=(?:err|error|fatal|crit|critical|panic)\b"
+    r"|Traceback|Exception\b|\w+Error\b|\berror:|\bAccessDenied\b|\bfailed\b|^panic:|goroutine \d+ \[running\]",
+    re.I | re.M,
 )
 
 CATEGORIES: dict[str, re.Pattern[str]] = {
     "out_of_memory": re.compile(
-        r"OutOfMemory|out of memory|memory pressure|OOM|MemoryError|Cannot allocate memory", re.I
+        r"OutOfMemory|out of memory|memory pressure|\bOOM(?:Killed)?\b|MemoryError|Cannot allocate memory"
+        r"|heap out of memory|memory limit exceeded",
+        re.I,
     ),
     "timeout": re.compile(
-        r"timed out|time-out|timeout|Connection refused|could not connect|accepting TCP/IP|unreachable|ETIMEDOUT|ECONNREFUSED",
+        r"timed out|time-out|timeout|Connection refused|could not connect|accepting TCP/IP|unreachable|ETIMEDOUT"
+        r"|ECONNREFUSED|deadline exceeded|No route to host|Communications link failure|EHOSTUNREACH",
         re.I,
     ),
     "too_many_connections": re.compile(
-        r"too many (clients|connections)|remaining connection slots|connection pool (is )?exhausted|max_connections",
+        r"too many (clients|connections)|remaining connection slots|connection pool (is )?exhausted|max_connections"
+        r"|Connection is not available, request timed out|pool (is )?(full|exhausted)",
         re.I,
     ),
     "disk_full": re.compile(
-        r"No space left|DiskFull|could not extend file|storage[- ]full|out of storage|disk full", re.I
+        r"No space left|DiskFull|could not extend file|storage[- ]full|out of storage|disk full"
+        r"|The table \S+ is full|Errcode: 28",
+        re.I,
     ),
     "access_denied": re.compile(
-        r"AccessDenied|not authorized to perform|UnauthorizedOperation|AuthorizationError|403 Forbidden", re.I
+        r"AccessDenied|not authorized to perform|UnauthorizedOperation|AuthorizationError|403 Forbidden"
+        r"|Access to the resource \S+ is denied",
+        re.I,
     ),
-    "throttled": re.compile(r"TooManyRequests|Rate Exceeded|Throttl|SlowDown|RequestLimitExceeded", re.I),
+    "throttled": re.compile(
+        r"TooManyRequests|Rate Exceeded|Throttl|SlowDown|RequestLimitExceeded|ProvisionedThroughputExceeded"
+        r"|RequestThrottled",
+        re.I,
+    ),
     "auth_failed": re.compile(
         r"password authentication failed|authentication failed for user|Access denied for user|"
-        r"Login failed for user|invalid (username|password|credentials)",
+        r"Login failed for user|invalid (username|password|credentials)|\bWRONGPASS\b|\bNOAUTH\b",
         re.I,
     ),
     "slow_call": re.compile(
@@ -132,7 +149,9 @@ CATEGORIES: dict[str, re.Pattern[str]] = {
         re.I,
     ),
     "slow_query": re.compile(
-        r"duration: \d{4,}(\.\d+)? ms|slow (database )?query|statement timeout|canceling statement", re.I
+        r"duration: \d{4,}(\.\d+)? ms|slow (database )?query|statement timeout|canceling statement"
+        r"|Query_time: (?:\d{2,}|[2-9])|Lock wait timeout exceeded",
+        re.I,
     ),
 }
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from cloudwarden.evidence.kinds import KINDS
@@ -29,7 +30,7 @@ def identifiers(resource: Resource) -> set[str]:
     ids = {resource.key, resource.name}
     spec = KINDS.get(resource.kind)
     if spec is not None:
-        ids |= {str(resource.attributes[a]) for a in spec.identifiers if resource.attributes.get(a)}
+        ids |= {v for a in spec.identifiers for v in _values(resource, a)}
         if spec.extra_identifiers is not None:
             ids |= spec.extra_identifiers(resource)
     return {i for i in ids if i and len(i) >= 4}
@@ -95,23 +96,53 @@ def role_resources(resources: list[Resource]) -> list[Resource]:
     return roles
 
 
-def secret_resources(resources: list[Resource]) -> list[Resource]:
-    """Secrets Manager secrets that task definitions and functions read, known by reference."""
+def _referenced(text: str) -> list[Resource]:
+    """Every resource a string refers to, of the kinds that can be known by reference."""
+    found = []
+    for name, spec in KINDS.items():
+        ref = spec.from_reference(text) if spec.from_reference is not None else None
+        if ref is not None:
+            found.append(Resource(key=ref.key, kind=name, name=ref.name, attributes=dict(ref.attributes)))
+    return found
+
+
+def referenced_resources(resources: list[Resource], edges: Sequence[Edge] = ()) -> list[Resource]:
+    """Resources a service's environment or secrets name (a secret's ARN, a queue's URL, a key's
+    ARN), or that an edge leads to (a function's event source queue), which no enumeration
+    found: known by reference, they become resources too."""
     known = {r.key for r in resources}
-    secrets = []
-    for resource in resources:
-        for value in _values(resource, "secrets"):
-            parts = value.split(":")
-            if len(parts) < 7 or parts[2] != "secretsmanager" or parts[5] != "secret":
-                continue
-            arn = ":".join(parts[:7])  # without a JSON key, version stage or version id
-            if arn in known:
-                continue
-            known.add(arn)
-            # AWS appends a hyphen and six random characters to the secret's name in its ARN.
-            name = re.sub(r"-[A-Za-z0-9]{6}$", "", parts[6])
-            secrets.append(Resource(key=arn, kind="secret", name=name, attributes={"secret_name": name}))
-    return secrets
+    values = [
+        v
+        for resource in resources
+        if (spec := KINDS.get(resource.kind)) is not None
+        for a in spec.references
+        for v in _values(resource, a)
+    ]
+    found = []
+    for value in [*values, *(e.target for e in edges if e.target not in known)]:
+        for other in _referenced(value):
+            if other.key not in known:
+                known.add(other.key)
+                found.append(other)
+    return found
+
+
+NAMED_IN_LOGS = "named_in_logs"
+
+
+def resources_named(messages: list[str], resources: list[Resource]) -> list[Resource]:
+    """Resources of kinds the account was not enumerated for, named by these log messages (the
+    resource of a denied call): the evidence points at them, so they are candidates too."""
+    known = {r.key for r in resources}
+    found = []
+    for message in messages:
+        for other in _referenced(message):
+            if other.key not in known:
+                known.add(other.key)
+                found.append(
+                    other.model_copy(update={"attributes": {**other.attributes, NAMED_IN_LOGS: True}})
+                )
+    return found
 
 
 def _dimensions(resource: Resource) -> dict[str, str]:

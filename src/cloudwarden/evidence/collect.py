@@ -278,7 +278,7 @@ def collect(
     resources = _discover(ctx, bundle)
     resources += topology.queue_resources(alarm, region=session.region, account_id=session.account_id)
     resources += topology.role_resources(resources)
-    resources += topology.secret_resources(resources)
+    resources += topology.referenced_resources(resources, bundle.edges)
     bundle.resources = resources
     bundle.edges = topology.derive_edges(resources, bundle.edges)
 

@@ -133,6 +133,19 @@ def _perform_change(sim: SimulatorClient, w: Workload, change: ChangeEffect, at:
         )
         variables.update({k: str(v) for k, v in params.get("environment", {}).items()})
         lam.update_function_configuration(FunctionName=name, Environment={"Variables": variables})
+    elif change.action in ("deny_in_queue_policy", "deny_in_key_policy"):
+        # A resource-based policy that now denies one role an action (params: role, api_action).
+        statement = {
+            "Effect": "Deny",
+            "Principal": {"AWS": w.ref(f"iam_role:{params['role']}")},
+            "Action": params["api_action"],
+            "Resource": w.ref(target),
+        }
+        policy = json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+        if change.action == "deny_in_queue_policy":
+            c("sqs").set_queue_attributes(QueueUrl=w.ids["queue_url"], Attributes={"Policy": policy})
+        else:
+            c("kms").put_key_policy(KeyId=w.ref(target), PolicyName="default", Policy=policy)
     elif change.action == "put_secret_value":
         c("secretsmanager").put_secret_value(
             SecretId=w.ref(target), SecretString=json.dumps({"password": params.get("password", "r" * 24)})

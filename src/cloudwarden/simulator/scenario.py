@@ -55,6 +55,8 @@ class ChangeEffect(Strict):
         "put_parameter",
         "update_function_configuration",
         "put_secret_value",
+        "deny_in_queue_policy",
+        "deny_in_key_policy",
     ]
     target: str
     actor: str = "arn:aws:iam::{account}:user/platform-admin"

@@ -174,6 +174,7 @@ def render_line(template: str, w: Workload, rng: random.Random, moment: datetime
         "region": w.region,
         "db_endpoint": w.ids["db_endpoint"],
         "queue_url": w.ids["queue_url"],
+        "payment_key": w.refs.get("kms_key:payments", ""),
         "function": FUNCTION,
         "reports_ip": w.ids.get("reports_ip", ""),
         "rid": "%08x-%04x-4%03x-a%03x-%012x" % tuple(rng.getrandbits(b) for b in (32, 16, 12, 12, 48)),  # noqa: UP031

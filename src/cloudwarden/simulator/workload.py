@@ -30,6 +30,7 @@ REPORTS_PORT = 8443
 # Application Auto Scaling bounds of the services: (min, max).
 CAPACITY = {"web": (2, 8), "worker": (1, 4)}
 SECRET_NAME = "prod/orders-db/app"  # noqa: S105 - a secret's name, not its value
+PAYMENT_KEY_DESCRIPTION = "storefront payment tokens"
 
 
 @dataclass
@@ -195,6 +196,9 @@ def deploy_workload(
         Name=SECRET_NAME, SecretString=json.dumps({"password": "x" * 24})
     )["ARN"]
     w.refs["secret:orders-db"] = secret_arn
+    # The key the web API encrypts stored payment tokens with (its ARN is in the API's environment).
+    payment_key = c("kms").create_key(Description=PAYMENT_KEY_DESCRIPTION)["KeyMetadata"]["Arn"]
+    w.refs["kms_key:payments"] = payment_key
 
     rds = c("rds")
     db = rds.create_db_instance(
@@ -255,7 +259,12 @@ def deploy_workload(
             "web",
             WEB,
             "storefront-api:v2.13.4",
-            [*common_env, {"name": "RESIZER_FUNCTION", "value": FUNCTION}, *extras],
+            [
+                *common_env,
+                {"name": "RESIZER_FUNCTION", "value": FUNCTION},
+                {"name": "PAYMENT_TOKEN_KEY_ARN", "value": payment_key},
+                *extras,
+            ],
             "storefront-task",
             [sg_web],
             8080,

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from cloudwarden.simulator import extra_fleet
 from cloudwarden.simulator.client import SimulatorClient
-from cloudwarden.simulator.workload import CLUSTER, DB, FUNCTION, QUEUE, SECRET_NAME, WEB, WORKER, Workload
+from cloudwarden.simulator.workload import (
+    CLUSTER,
+    DB,
+    FUNCTION,
+    PAYMENT_KEY_DESCRIPTION,
+    QUEUE,
+    SECRET_NAME,
+    WEB,
+    WORKER,
+    Workload,
+)
 
 
 def discover(sim: SimulatorClient, *, account_id: str = "123456789012") -> Workload:
@@ -30,6 +40,10 @@ def discover(sim: SimulatorClient, *, account_id: str = "123456789012") -> Workl
     w.ids["queue_url"] = f"https://sqs.{region}.amazonaws.com/{account_id}/{QUEUE}"
     w.refs["secret:orders-db"] = sim.client("secretsmanager").describe_secret(SecretId=SECRET_NAME)["ARN"]
     w.refs["sqs_queue:orders"] = f"arn:aws:sqs:{region}:{account_id}:{QUEUE}"
+    kms = sim.client("kms")
+    for key in kms.list_keys()["Keys"]:
+        if kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"].get("Description") == PAYMENT_KEY_DESCRIPTION:
+            w.refs["kms_key:payments"] = key["KeyArn"]
     db = rds.describe_db_instances(DBInstanceIdentifier=DB)["DBInstances"][0]
     w.refs["rds_instance:orders"] = db["DBInstanceArn"]
     w.ids["db_endpoint"] = db["Endpoint"]["Address"]

@@ -31,8 +31,9 @@ def rule(ctx: Context, key: str) -> list[Finding]:
     deploys = [c for c in ctx.suspect_changes(key, CHANGES) if is_new_code(c)]
     if not deploys:
         return []
-    first = min(c.time for c in deploys)
-    return change_finding(key, deploys[0], own_new_errors(ctx, key, first) + target_group_errors(ctx, key))
+    own = own_new_errors(ctx, key, min(c.time for c in deploys))
+    # Its target group's 5xx add to its own new errors; alone they are a symptom anything causes.
+    return change_finding(key, deploys[0], own + target_group_errors(ctx, key) if own else [])
 
 
 SPEC = FaultSpec(

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
+
 from cloudwarden.diagnosis.context import Context
 from cloudwarden.diagnosis.rulekit import (
     Finding,
     change_finding,
+    dependents_new_errors,
     is_new_revision,
     is_same_images,
     metric_finding,
@@ -17,6 +21,7 @@ from cloudwarden.diagnosis.spec import FaultSpec, Sign, metric
 from cloudwarden.evidence.model import Change
 
 CHANGES = (
+    "SetQueueAttributes",
     "UpdateFunctionConfiguration",
     "ModifyDBParameterGroup",
     "ResetDBParameterGroup",
@@ -26,7 +31,18 @@ CHANGES = (
 )
 
 
+# Kinds whose errors show in the logs of the services that use them, not in logs of their own.
+WITHOUT_OWN_LOGS = ("sqs_queue", "rds_instance")
+QUEUE_SIGNS = (
+    "ApproximateAgeOfOldestMessage",
+    "ApproximateNumberOfMessagesVisible",
+    "NumberOfMessagesReceived",
+)
+
+
 def is_config(change: Change) -> bool:
+    if change.name == "SetQueueAttributes":
+        return "Policy" not in (param(change, "attributes") or {})  # a policy is about access
     if change.name == "Deployment":
         return is_new_revision(change) and is_same_images(change)
     if change.name == "ModifyDBInstance":
@@ -39,20 +55,44 @@ def rule(ctx: Context, key: str) -> list[Finding]:
     if not changes:
         return []
     first = min(c.time for c in changes)
-    support = own_new_errors(ctx, key, first) + metric_finding(ctx, key, "Errors", 1.0)
-    return change_finding(key, changes[0], support + target_group_errors(ctx, key))
+    if ctx.graph.resources[key].kind in WITHOUT_OWN_LOGS:
+        return change_finding(
+            key, changes[0], dependents_new_errors(ctx, key, first) + _own_signs(ctx, key, first)
+        )
+    own = own_new_errors(ctx, key, first)
+    # Its error metric and target group's 5xx add to its own new errors; alone they are symptoms.
+    symptoms = metric_finding(ctx, key, "Errors", 1.0) + target_group_errors(ctx, key)
+    return change_finding(key, changes[0], own + symptoms if own else [])
+
+
+def _own_signs(ctx: Context, key: str, since: datetime) -> list[Finding]:
+    """What the changed resource itself shows after the change: an RDS event about its
+    configuration, its queue metrics moving."""
+    events = [
+        Finding(1.0, e.source, e.time, key, e.message)
+        for e in ctx.events.get(key, [])
+        if e.time >= since and re.search(r"parameter|configuration|modif", e.message, re.I)
+    ][:1]
+    moved = [f for name in QUEUE_SIGNS for f in metric_finding(ctx, key, name, 1.0)][:1]
+    return events + moved
 
 
 SPEC = FaultSpec(
     name="config_change",
     label="a configuration change",
-    kinds=("lambda_function", "ecs_service", "rds_instance"),
+    kinds=("lambda_function", "ecs_service", "rds_instance", "sqs_queue"),
     requires=(
-        Sign("cloudtrail", "a configuration or parameter group change to the resource"),
+        Sign("cloudtrail", "a configuration, parameter group or queue attribute change to the resource"),
         Sign("ecs", "a deployment of a new revision with the same images (environment only)"),
     ),
     supports=(
-        Sign("logs", "new errors in the resource's own logs after the change"),
+        Sign(
+            "logs",
+            "new errors in the resource's own logs after the change (for a database or a queue: "
+            "in the logs of the services that use it)",
+        ),
+        Sign("rds", "an RDS event about the instance's configuration after the change"),
+        metric("sqs_queue", "ApproximateAgeOfOldestMessage", 1, "the queue's oldest message grew older"),
         metric("lambda_function", "Errors", 1, "the function's errors rose"),
         metric("target_group", "HTTPCode_Target_5XX_Count", 1, "its target group's 5xx rose"),
     ),

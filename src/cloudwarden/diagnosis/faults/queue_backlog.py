@@ -10,6 +10,20 @@ CHANGES = ("UpdateService", "UpdateEventSourceMapping", "DeleteEventSourceMappin
 
 
 def rule(ctx: Context, key: str) -> list[Finding]:
+    return _flooded(ctx, key) if ctx.graph.resources[key].kind == "sqs_queue" else _stopped_consumer(ctx, key)
+
+
+def _flooded(ctx: Context, key: str) -> list[Finding]:
+    """The queue's backlog grows while its consumers keep consuming: more arrives than they take."""
+    growing = metric_finding(ctx, key, "ApproximateNumberOfMessagesVisible", 2.0) or metric_finding(
+        ctx, key, "ApproximateAgeOfOldestMessage", 2.0
+    )
+    if not growing or ctx.metric(key, "NumberOfMessagesDeleted", rising=False) is not None:
+        return []  # no backlog, or its consumers slowed down: the consumer is the cause
+    return growing + metric_finding(ctx, key, "NumberOfMessagesSent", 1.5)
+
+
+def _stopped_consumer(ctx: Context, key: str) -> list[Finding]:
     resource = ctx.graph.resources[key]
     queues = [
         e.target
@@ -45,8 +59,15 @@ def rule(ctx: Context, key: str) -> list[Finding]:
 SPEC = FaultSpec(
     name="queue_backlog",
     label="a queue backlog",
-    kinds=("ecs_service", "lambda_function"),
+    kinds=("ecs_service", "lambda_function", "sqs_queue"),
     requires=(
+        metric(
+            "sqs_queue",
+            "ApproximateNumberOfMessagesVisible",
+            1,
+            "a queue's backlog grew while its "
+            "consumers kept deleting (a flood: the queue is where the cause shows)",
+        ),
         Sign("cloudtrail", "the consumer was scaled to zero or its event source disabled or deleted"),
         Sign("ecs", "the consumer service runs no task"),
         metric("ecs_service", "CPUUtilization", -1, "the consumer's CPU fell to a quarter of usual"),
@@ -54,6 +75,7 @@ SPEC = FaultSpec(
     supports=(
         metric("sqs_queue", "NumberOfMessagesDeleted", -1, "messages deleted from its queue fell"),
         metric("sqs_queue", "ApproximateAgeOfOldestMessage", 1, "its queue's oldest message grew older"),
+        metric("sqs_queue", "NumberOfMessagesSent", 1, "more messages were sent to the queue"),
     ),
     claims=r"\bqueue[\s_-]+backlog\w*|\bbacklog\w*\s+(?:in|on|of)\s+(?:the\s+)?queue"
     r"|\b(?:stopped|idle|missing)\s+consumers?\b|\bconsumers?\s+(?:stopped|was\s+stopped|scaled\s+to\s+zero)\b",

@@ -48,7 +48,13 @@ def render(diagnosis: Diagnosis) -> str:
         )
     else:
         top = diagnosis.hypotheses[0]
-        sentences.append(f"Most likely cause: {_cause(top)}.")
+        if diagnosis.stands_out:
+            sentences.append(f"Most likely cause: {_cause(top)}.")
+        else:
+            sentences.append(
+                f"No root cause stands out in the evidence collected ({diagnosis.candidates} resources "
+                f"considered); the strongest lead is {_cause(top)}."
+            )
         # Weight-0 evidence (security findings) is context beside the cause, never its proof.
         scored = [e for e in top.evidence if e.weight > 0]
         context = [e for e in top.evidence if e.weight <= 0]

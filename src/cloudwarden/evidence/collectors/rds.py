@@ -61,6 +61,12 @@ def transform(raw: dict[str, Any]) -> tuple[list[Resource], list[ServiceEvent]]:
                         g["VpcSecurityGroupId"] for g in instance.get("VpcSecurityGroups", [])
                     ],
                     "log_exports": list(instance.get("EnabledCloudwatchLogsExports", [])),
+                    # A parameter group's change is the instance's configuration change.
+                    "parameter_groups": [
+                        g["DBParameterGroupName"]
+                        for g in instance.get("DBParameterGroups", [])
+                        if not g["DBParameterGroupName"].startswith("default.")
+                    ],
                 },
             )
         )

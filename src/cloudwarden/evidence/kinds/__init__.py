@@ -10,9 +10,9 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from cloudwarden.evidence.kinds._spec import Dimensions, KindSpec, Metric, Relation
+from cloudwarden.evidence.kinds._spec import Dimensions, KindSpec, Metric, Reference, Relation
 
-__all__ = ["KINDS", "Dimensions", "KindSpec", "Metric", "Relation"]
+__all__ = ["KINDS", "Dimensions", "KindSpec", "Metric", "Reference", "Relation"]
 
 
 def _load() -> dict[str, KindSpec]:

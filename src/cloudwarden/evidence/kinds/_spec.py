@@ -40,6 +40,15 @@ class Relation:
 
 
 @dataclass(frozen=True)
+class Reference:
+    """A resource known only because something names it (an environment value, a denial)."""
+
+    key: str
+    name: str
+    attributes: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class KindSpec:
     name: str
     label: str  # how a sentence names it: "ECS service"
@@ -60,3 +69,5 @@ class KindSpec:
     # Whether its bare name counts as a reference (a database's name is too common a word).
     referenced_by_name: bool = True
     log_groups: Callable[[Resource], list[str]] | None = field(default=None, repr=False)
+    # Recognises a reference to a resource of this kind (an ARN, a queue URL) in a string.
+    from_reference: Callable[[str], Reference | None] | None = field(default=None, repr=False)

@@ -21,7 +21,7 @@ def _log_groups(r: Resource) -> list[str]:
 SPEC = KindSpec(
     name="rds_instance",
     label="RDS instance",
-    identifiers=("identifier", "endpoint"),
+    identifiers=("identifier", "endpoint", "parameter_groups"),
     metrics=(
         Metric("AWS/RDS", "CPUUtilization", "Average"),
         Metric("AWS/RDS", "DatabaseConnections", "Maximum"),
