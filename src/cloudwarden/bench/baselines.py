@@ -33,8 +33,8 @@ from datetime import datetime
 from typing import Any
 
 from cloudwarden.bench.scoring import dedupe
-from cloudwarden.diagnosis import context, engine, faults, faults_ops
-from cloudwarden.diagnosis.rules import RULES
+from cloudwarden.diagnosis import context, engine
+from cloudwarden.diagnosis.faults import FAULTS
 from cloudwarden.diagnosis.topology import identifiers
 from cloudwarden.evidence.collect import CANDIDATE_DEPTH
 from cloudwarden.evidence.model import Change, EvidenceBundle
@@ -43,28 +43,23 @@ Answer = tuple[str, str | None]  # (resource key, fault type or None)
 RCAEVAL_DATASET: str | None = None  # the default of RCAEval's baro() and nsigma()
 RCAEVAL_METHODS = {"baro": ("RCAEval.e2e.baro", "baro"), "nsigma": ("RCAEval.e2e", "nsigma")}
 
-# (resource kind, metric, +1 rise / -1 fall) -> the fault type that metric defines.
-DEFINING_METRIC: dict[tuple[str, str, int], str] = {
-    ("ecs_service", "MemoryUtilization", 1): "memory_leak",
-    ("rds_instance", "CPUUtilization", 1): "cpu_saturation",
-    ("rds_instance", "DatabaseConnections", 1): "db_connection_exhaustion",
-    ("rds_instance", "FreeStorageSpace", -1): "storage_full",
-    ("lambda_function", "Throttles", 1): "throttling",
-    ("lambda_function", "Duration", 1): "dependency_latency",
-    ("rds_instance", "ReadLatency", 1): "dependency_latency",
-    ("rds_instance", "WriteLatency", 1): "dependency_latency",
-    ("ecs_service", "CPUUtilization", 1): "capacity_limit",
-    ("ecs_service", "CPUUtilization", -1): "queue_backlog",
-    ("ec2_instance", "StatusCheckFailed", 1): "instance_failure",
-    ("ec2_instance", "StatusCheckFailed_System", 1): "instance_failure",
-}
+
+def _defining_metrics() -> dict[tuple[str, str, int], str]:
+    """(resource kind, metric, +1 rise / -1 fall) -> the fault type that metric points at, read
+    from the fault specs: a metric a fault requires before one it is only supported by."""
+    found: dict[tuple[str, str, int], str] = {}
+    for signs in ("requires", "supports"):
+        for name, spec in FAULTS.items():
+            for sign in getattr(spec, signs):
+                if sign.metric and sign.kind in spec.kinds:
+                    found.setdefault((sign.kind, sign.metric, sign.direction), name)
+    return found
+
+
+DEFINING_METRIC = _defining_metrics()
+# (change names, resource kinds, fault) for every fault that suspects changes, from the specs.
 CHANGE_FAULT: list[tuple[tuple[str, ...], tuple[str, ...], str]] = [
-    (faults.DEPLOY_EVENTS, ("ecs_service", "lambda_function"), "bad_deploy"),
-    (faults.CONCURRENCY_EVENTS, ("lambda_function",), "throttling"),
-    (faults.SG_EVENTS, ("security_group",), "network_block"),
-    (faults.IAM_EVENTS, ("iam_role",), "permission_denied"),
-    (faults_ops.CONFIG_EVENTS, ("lambda_function", "rds_instance"), "config_change"),
-    (faults_ops.ROTATION_EVENTS, ("secret",), "secret_rotation_failure"),
+    (spec.changes, spec.kinds, name) for name, spec in FAULTS.items() if spec.changes
 ]
 
 
@@ -94,7 +89,7 @@ def candidates(bundle: EvidenceBundle) -> Candidates:
     near = {key for key, distance in ctx.distances.items() if distance <= CANDIDATE_DEPTH}
     keys = sorted(k for k in near | set(ctx.changes) if k in graph.resources)
     kinds: dict[str, str] = {k: r.kind for k, r in graph.resources.items()}
-    pairs = [(k, fault) for k in keys for fault, (applies, _) in RULES.items() if kinds[k] in applies]
+    pairs = [(k, fault) for k in keys for fault, spec in FAULTS.items() if kinds[k] in spec.kinds]
     names = {k: r.name for k, r in graph.resources.items()}
     return Candidates(resources=keys, pairs=pairs, kinds=kinds, names=names)
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from cloudwarden.diagnosis import advice, context, topology
-from cloudwarden.diagnosis.faults import Finding
+from cloudwarden.diagnosis.faults import FAULTS
 from cloudwarden.diagnosis.model import AlarmSummary, Diagnosis, EvidenceRef, Hypothesis
-from cloudwarden.diagnosis.rules import RULES
+from cloudwarden.diagnosis.rulekit import Finding
 from cloudwarden.evidence.collectors import findings
 from cloudwarden.evidence.model import EvidenceBundle
 
@@ -18,8 +18,10 @@ def candidates(bundle: EvidenceBundle) -> tuple[topology.Graph, list[str]]:
     resources = list(bundle.resources)
     graph = topology.Graph.build(resources, bundle.edges)
     roots = [r.key for r in topology.alarm_resources(bundle.alarm, resources)]
-    # A target group's alarm is about the services behind it.
-    roots += [e.target for e in graph.edges if e.source in roots and e.relation == "target-group"]
+    # An alarm on a load balancer or a target group is about the services they route to.
+    for edge in graph.edges_by_relation(*topology.ROUTING):  # load balancer -> group, then group -> service
+        if edge.source in roots and edge.target not in roots:
+            roots.append(edge.target)
     return graph, roots
 
 
@@ -32,10 +34,10 @@ def diagnose(bundle: EvidenceBundle) -> Diagnosis:
         resource = graph.resources.get(key)
         if resource is None:
             continue
-        for fault, (kinds, rule) in RULES.items():
-            if resource.kind not in kinds:
+        for fault, spec in FAULTS.items():
+            if resource.kind not in spec.kinds:
                 continue
-            findings = rule(ctx, key)
+            findings = spec.rule(ctx, key)
             if not findings:
                 continue
             score = sum(f.weight for f in findings) + PROXIMITY_BONUS.get(ctx.distances.get(key, 9), 0.0)
@@ -62,8 +64,8 @@ def diagnose(bundle: EvidenceBundle) -> Diagnosis:
                     for f in sorted(findings, key=lambda f: -f.weight)
                 ]
                 + security_context(bundle, key),
-                next_steps=advice.NEXT_STEPS.get(fault, []),
-                suggested_action=advice.suggested_action(fault, resource, ctx),
+                next_steps=list(FAULTS[fault].next_steps),
+                suggested_action=advice.suggested_action(FAULTS[fault], resource, ctx),
             )
         )
     alarm = bundle.alarm

@@ -11,6 +11,7 @@ import re
 from collections import deque
 from dataclasses import dataclass, field
 
+from cloudwarden.evidence.kinds import KINDS
 from cloudwarden.evidence.model import AlarmInfo, Edge, Resource
 
 
@@ -24,28 +25,18 @@ def _values(resource: Resource, attribute: str) -> list[str]:
 
 
 def identifiers(resource: Resource) -> set[str]:
-    """Strings by which logs, events and changes can refer to this resource."""
+    """Strings by which logs, events and changes can refer to this resource (from its kind's spec)."""
     ids = {resource.key, resource.name}
-    attrs = resource.attributes
-    for attribute in (
-        "identifier",
-        "endpoint",
-        "function_name",
-        "group_id",
-        "dimension",
-        "queue_name",
-        "private_ip",
-        "private_dns",
-    ):
-        if attrs.get(attribute):
-            ids.add(str(attrs[attribute]))
-    if resource.kind == "iam_role":
-        ids.add(resource.key.rsplit("/", 1)[-1])
-        ids.add(f"assumed-role/{resource.key.rsplit('/', 1)[-1]}/")
-    if resource.kind == "ecs_service":
-        ids.add(str(attrs.get("task_definition", "")).rsplit("/", 1)[-1].split(":")[0])
+    spec = KINDS.get(resource.kind)
+    if spec is not None:
+        ids |= {str(resource.attributes[a]) for a in spec.identifiers if resource.attributes.get(a)}
+        if spec.extra_identifiers is not None:
+            ids |= spec.extra_identifiers(resource)
     return {i for i in ids if i and len(i) >= 4}
 
+
+# Edges along which traffic is routed: a load balancer to its target groups, a group to its service.
+ROUTING = ("routes-to", "target-group")
 
 _IPV4 = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
 
@@ -58,42 +49,35 @@ def mentions(text: str, identifier: str) -> bool:
 
 
 def derive_edges(resources: list[Resource], given: list[Edge]) -> list[Edge]:
+    """The given edges, plus those each kind's spec declares: references in environments and
+    secrets, and the relations its attributes name (roles, security groups, target groups)."""
     edges = list(given)
     by_key = {r.key: r for r in resources}
-    groups = {r.attributes.get("group_id"): r.key for r in resources if r.kind == "security_group"}
+    by_attribute: dict[tuple[str, str, str], str] = {}
+    for r in resources:
+        for attribute, value in r.attributes.items():
+            if isinstance(value, str):
+                by_attribute.setdefault((r.kind, attribute, value), r.key)
+    referable = [
+        (other, spec.referenced_as, identifiers(other) - (set() if spec.referenced_by_name else {other.name}))
+        for other in resources
+        if (spec := KINDS.get(other.kind)) is not None and spec.referenced_as
+    ]
     for resource in resources:
-        if resource.kind in ("ecs_service", "lambda_function"):
-            values = _values(resource, "environment") + _values(resource, "secrets")
-            for other in resources:
-                if other.key == resource.key or other.kind not in (
-                    "rds_instance",
-                    "lambda_function",
-                    "sqs_queue",
-                    "ec2_instance",
-                    "secret",
-                ):
+        spec = KINDS.get(resource.kind)
+        if spec is None:
+            continue
+        values = [v for attribute in spec.references for v in _values(resource, attribute)]
+        for other, relation, needles in referable:
+            if other.key != resource.key and any(mentions(v, n) for v in values for n in needles):
+                edges.append(Edge(source=resource.key, target=other.key, relation=str(relation)))
+        for rel in spec.relations:
+            for value in _values(resource, rel.attribute):
+                target = by_attribute.get((rel.target, rel.match, value)) if rel.match else value
+                if target is None or (rel.known_only and target not in by_key):
                     continue
-                needles = (
-                    identifiers(other) - {other.name} if other.kind == "rds_instance" else identifiers(other)
-                )
-                if any(mentions(v, n) for v in values for n in needles):
-                    relation = "secret-reference" if other.kind == "secret" else "env-reference"
-                    edges.append(Edge(source=resource.key, target=other.key, relation=relation))
-            for attribute in ("task_role", "execution_role", "role"):
-                role = resource.attributes.get(attribute)
-                if role:
-                    edges.append(
-                        Edge(source=resource.key, target=str(role), relation=attribute.replace("_", "-"))
-                    )
-        for group_id in _values(resource, "security_groups"):
-            if group_id in groups:
-                edges.append(
-                    Edge(source=resource.key, target=groups[group_id], relation="attached-security-group")
-                )
-        if resource.kind == "ecs_service":
-            for target_group in _values(resource, "target_groups"):
-                if target_group in by_key:
-                    edges.append(Edge(source=target_group, target=resource.key, relation="target-group"))
+                source, target = (target, resource.key) if rel.reverse else (resource.key, target)
+                edges.append(Edge(source=source, target=target, relation=rel.relation))
     unique = {(e.source, e.target, e.relation): e for e in edges}
     return list(unique.values())
 
@@ -130,37 +114,27 @@ def secret_resources(resources: list[Resource]) -> list[Resource]:
     return secrets
 
 
-# Which alarm dimension names a resource of each kind, and which attribute holds its value.
-_DIMENSION_OF_KIND = {
-    "rds_instance": ("DBInstanceIdentifier", "identifier"),
-    "lambda_function": ("FunctionName", "function_name"),
-    "target_group": ("TargetGroup", "dimension"),
-    "sqs_queue": ("QueueName", "queue_name"),
-}
+def _dimensions(resource: Resource) -> dict[str, str]:
+    spec = KINDS.get(resource.kind)
+    return dict(spec.dimensions(resource)) if spec is not None and spec.dimensions is not None else {}
 
 
 def _watched_by(resource: Resource, dims: dict[str, str]) -> bool:
-    a = resource.attributes
-    if resource.kind == "ec2_instance":
-        return dims.get("InstanceId") == resource.key
-    if resource.kind == "ecs_service":
-        same_cluster = "ClusterName" not in dims or dims["ClusterName"] == a.get("cluster_name")
-        return dims.get("ServiceName") == resource.name and same_cluster
-    dimension = _DIMENSION_OF_KIND.get(resource.kind)
-    return dimension is not None and dimension[0] in dims and dims[dimension[0]] == a.get(dimension[1])
+    spec = KINDS.get(resource.kind)
+    if spec is None or spec.identifying_dimension not in dims:
+        return False
+    own = _dimensions(resource)
+    return own.get(spec.identifying_dimension) == dims[spec.identifying_dimension] and all(
+        dims[name] == value for name, value in own.items() if name in dims
+    )
 
 
 def alarm_resources(alarm: AlarmInfo, resources: list[Resource]) -> list[Resource]:
-    """The resources an alarm watches, from its dimensions."""
-    dims = alarm.dimensions
-    found = [r for r in resources if _watched_by(r, dims)]
-    if not found and "LoadBalancer" in dims:
-        found = [
-            r
-            for r in resources
-            if r.kind == "load_balancer" and r.attributes.get("dimension") == dims["LoadBalancer"]
-        ]
-    return found
+    """The resources an alarm watches, from its dimensions: the most specific ones, so an alarm
+    on a target group (TargetGroup and LoadBalancer) is about the group, not its load balancer."""
+    found = [r for r in resources if _watched_by(r, alarm.dimensions)]
+    names = {r.key: set(_dimensions(r)) for r in found}
+    return [r for r in found if not any(names[r.key] < names[o.key] for o in found)]
 
 
 def queue_resources(alarm: AlarmInfo, *, region: str, account_id: str) -> list[Resource]:
@@ -200,12 +174,17 @@ class Graph:
         """
         seen = dict.fromkeys(roots, 0)
         queue = deque(roots)
-        for root in roots:
-            for parent in self.into.get(root, []):
-                known = self.resources.get(parent)
-                if parent not in seen and known is not None and known.kind != "target_group":
-                    seen[parent] = 1
-                    queue.append(parent)
+        for edge in self.edges:
+            # Not back along routing: the load balancer in front of an alarmed group is no cause.
+            parent = edge.source
+            if (
+                edge.target in roots
+                and edge.relation not in ROUTING
+                and parent not in seen
+                and parent in self.resources
+            ):
+                seen[parent] = 1
+                queue.append(parent)
         while queue:
             node = queue.popleft()
             if seen[node] >= max_depth:
@@ -215,6 +194,10 @@ class Graph:
                     seen[child] = seen[node] + 1
                     queue.append(child)
         return seen
+
+    def edges_by_relation(self, *relations: str) -> list[Edge]:
+        """The edges of these relations, in the order the relations are given."""
+        return [e for relation in relations for e in self.edges if e.relation == relation]
 
     def protected_by(self, group_key: str) -> list[str]:
         """Resources a security group is attached to."""

@@ -5,23 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from cloudwarden.evidence.collectors.findings import FindingSourceStatus, SecurityFinding
-
-ResourceKind = Literal[
-    "ecs_service",
-    "rds_instance",
-    "lambda_function",
-    "security_group",
-    "iam_role",
-    "target_group",
-    "load_balancer",
-    "ec2_instance",
-    "sqs_queue",
-    "secret",
-    "other",
-]
+from cloudwarden.evidence.kinds import KINDS
 
 
 class Frozen(BaseModel):
@@ -32,9 +19,16 @@ class Resource(Frozen):
     """A resource as the AWS APIs show it. `key` is its ARN (or the id AWS uses where none)."""
 
     key: str
-    kind: ResourceKind
+    kind: str  # a kind of evidence/kinds/, or "other"
     name: str
     attributes: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, value: str) -> str:
+        if value != "other" and value not in KINDS:
+            raise ValueError(f"unknown resource kind {value!r}; known: {', '.join(KINDS)}, other")
+        return value
 
 
 class Edge(Frozen):

@@ -22,6 +22,17 @@ ALARMS: dict[str, tuple[str, str, str, str, str, str, float, int, int]] = {
         3,
         3,
     ),
+    "alb_5xx": (
+        "public-alb-5xx-high",
+        "load_balancer:public",
+        "AWS/ApplicationELB",
+        "HTTPCode_Target_5XX_Count",
+        "Sum",
+        "GreaterThanThreshold",
+        60,
+        3,
+        3,
+    ),
     "web_latency": (
         "storefront-latency-high",
         "target_group:web",

@@ -7,25 +7,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-FaultType = Literal[
-    "bad_deploy",
-    "memory_leak",
-    "cpu_saturation",
-    "db_connection_exhaustion",
-    "storage_full",
-    "throttling",
-    "network_block",
-    "permission_denied",
-    "dependency_latency",
-    "config_change",
-    "queue_backlog",
-    "secret_rotation_failure",
-    "capacity_limit",
-    "instance_failure",
-]
-
+from cloudwarden.diagnosis.faults import FAULTS
 
 MAX_EXTRA_FUNCTIONS = 15
 
@@ -116,7 +100,14 @@ class Effects(Strict):
 
 class Truth(Strict):
     resource: str  # logical workload reference, e.g. "ecs_service:web"
-    fault: FaultType
+    fault: str  # a fault type the engine ranks (diagnosis/faults/)
+
+    @field_validator("fault")
+    @classmethod
+    def _known_fault(cls, value: str) -> str:
+        if value not in FAULTS:
+            raise ValueError(f"unknown fault type {value!r}; known: {', '.join(FAULTS)}")
+        return value
 
 
 class Topology(Strict):

@@ -49,6 +49,8 @@ def dimensions(w: Workload, ref: str) -> list[dict[str, str]]:
             {"Name": "TargetGroup", "Value": dimension_value(w.refs["target_group:web"])},
             {"Name": "LoadBalancer", "Value": dimension_value(w.refs["load_balancer:public"])},
         ]
+    if kind == "load_balancer":
+        return [{"Name": "LoadBalancer", "Value": dimension_value(w.refs["load_balancer:public"])}]
     raise ValueError(f"no metrics for {ref!r}")
 
 
@@ -56,7 +58,7 @@ def metric_specs(extra_functions: int = 0) -> list[MetricSpec]:
     """The metrics of the workload, with the extra functions' after the storefront's own."""
     tg, web, worker = "target_group:web", "ecs_service:web", "ecs_service:worker"
     db, fn, q = "rds_instance:orders", "lambda_function:resizer", "sqs_queue:orders"
-    vm = "ec2_instance:reports"
+    vm, lb = "ec2_instance:reports", "load_balancer:public"
     extras = [
         spec
         for i in range(extra_functions)
@@ -74,6 +76,11 @@ def metric_specs(extra_functions: int = 0) -> list[MetricSpec]:
             tg, "AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", 1.5, 0.3, 0.8, "Count", integer=True
         ),
         MetricSpec(tg, "AWS/ApplicationELB", "TargetResponseTime", 0.14, 0.2, 0.12, "Seconds"),
+        # The load balancer as a whole (every target group's targets): what a team alarms on first.
+        MetricSpec(lb, "AWS/ApplicationELB", "RequestCount", 1450, 0.35, 0.06, "Count", integer=True),
+        MetricSpec(
+            lb, "AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", 1.6, 0.3, 0.8, "Count", integer=True
+        ),
         MetricSpec(web, "AWS/ECS", "CPUUtilization", 34, 0.3, 0.08, "Percent", ceiling=100),
         MetricSpec(web, "AWS/ECS", "MemoryUtilization", 46, 0.05, 0.03, "Percent", ceiling=100),
         MetricSpec(worker, "AWS/ECS", "CPUUtilization", 22, 0.25, 0.1, "Percent", ceiling=100),

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from cloudwarden.diagnosis.advice import NEXT_STEPS
+from cloudwarden.diagnosis.faults import FAULTS
 from cloudwarden.diagnosis.model import AlarmSummary, Diagnosis, EvidenceRef, Hypothesis
 from tests.diagnosis.narrate.fake_llm import FakeLLM, fake_llm_server
 
@@ -89,7 +89,7 @@ def build_diagnosis() -> Diagnosis:
                         weight=1.0,
                     ),
                 ],
-                next_steps=NEXT_STEPS["network_block"],
+                next_steps=list(FAULTS["network_block"].next_steps),
             ),
             Hypothesis(
                 rank=2,
@@ -112,7 +112,7 @@ def build_diagnosis() -> Diagnosis:
                         weight=2.0,
                     )
                 ],
-                next_steps=NEXT_STEPS["bad_deploy"],
+                next_steps=list(FAULTS["bad_deploy"].next_steps),
             ),
             Hypothesis(
                 rank=3,
@@ -125,7 +125,7 @@ def build_diagnosis() -> Diagnosis:
                 evidence=[
                     EvidenceRef(source="cloudtrail", time=at(0), resource=SG_API, summary=revoke, weight=1.0)
                 ],
-                next_steps=NEXT_STEPS["network_block"],
+                next_steps=list(FAULTS["network_block"].next_steps),
             ),
         ],
         evidence_unavailable=[

@@ -53,6 +53,13 @@ def test_plain_english_compounds_are_not_resources(diagnosis):
         ("It is not throttling.", "throttling"),
         ("Maybe cpu_saturation.", "cpu_saturation"),
         ("The volume ran out of disk.", "storage_full"),
+        # Every fault's claims come from its spec, so none is missing from the validator.
+        ("The worker fell behind on a queue backlog.", "queue_backlog"),
+        ("It began with a failed secret rotation.", "secret_rotation_failure"),
+        ("A configuration change preceded it.", "config_change"),
+        ("A slow dependency held every request.", "dependency_latency"),
+        ("The service was at its maximum capacity.", "capacity_limit"),
+        ("The host's status checks failed.", "instance_failure"),
     ],
 )
 def test_faults_no_hypothesis_has_are_reported_even_when_negated(diagnosis, sentence, fault):

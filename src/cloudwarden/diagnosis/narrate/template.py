@@ -10,41 +10,24 @@ import re
 import time
 from datetime import UTC, datetime
 
+from cloudwarden.diagnosis.faults import FAULTS
 from cloudwarden.diagnosis.model import Diagnosis, EvidenceRef, Hypothesis
 from cloudwarden.diagnosis.narrate.base import Narration
+from cloudwarden.evidence.kinds import KINDS
 
-FAULT_LABELS = {
-    "bad_deploy": "a bad deploy",
-    "memory_leak": "a memory leak",
-    "cpu_saturation": "CPU saturation",
-    "db_connection_exhaustion": "database connection exhaustion",
-    "storage_full": "full storage",
-    "throttling": "throttling",
-    "network_block": "a network block",
-    "permission_denied": "permission denied",
-}
-KIND_LABELS = {
-    "ecs_service": "ECS service",
-    "rds_instance": "RDS instance",
-    "lambda_function": "Lambda function",
-    "security_group": "security group",
-    "iam_role": "IAM role",
-    "target_group": "target group",
-    "load_balancer": "load balancer",
-    "ec2_instance": "EC2 instance",
-    "sqs_queue": "SQS queue",
-}
 # Evidence beyond the strongest that is worth a clause; the rest is in the JSON.
 MAX_SUPPORTING = 2
 MAX_SUMMARY_CHARS = 240
 
 
 def fault_label(fault: str) -> str:
-    return FAULT_LABELS.get(fault, fault.replace("_", " "))
+    spec = FAULTS.get(fault)
+    return spec.label if spec is not None else fault.replace("_", " ")
 
 
 def kind_label(kind: str) -> str:
-    return KIND_LABELS.get(kind, kind.replace("_", " "))
+    spec = KINDS.get(kind)
+    return spec.label if spec is not None else kind.replace("_", " ")
 
 
 def format_time(moment: datetime) -> str:

@@ -43,27 +43,11 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from cloudwarden.diagnosis.faults import FAULTS
 from cloudwarden.diagnosis.model import Diagnosis, Hypothesis
 from cloudwarden.diagnosis.narrate import masking
 
-FAULT_PATTERNS: dict[str, re.Pattern[str]] = {
-    fault: re.compile(pattern, re.IGNORECASE)
-    for fault, pattern in {
-        "bad_deploy": r"\bbad[\s_-]+(?:deploy(?:ment)?s?|releases?|rollouts?)\b"
-        r"|\b(?:faulty|broken)\s+(?:deploy(?:ment)?|release|rollout)s?\b",
-        "memory_leak": r"\bmemory[\s_-]+leak\w*|\bleak(?:s|ing|ed)?\s+memory\b",
-        "cpu_saturation": r"\bcpu[\s_-]+(?:saturat\w*|exhaust\w*|starv\w*)|\bsaturat\w*\s+(?:the\s+)?cpu\b",
-        "db_connection_exhaustion": r"\b(?:(?:db|database)[\s_-]+)?connection[\s_-]+(?:pool[\s_-]+)?exhaust\w*"
-        r"|\bexhaust\w*\s+(?:the\s+|its\s+)?(?:(?:db|database)\s+)?connection(?:s|\s+pool)\b"
-        r"|\bconnection\s+(?:limit|pool)\s+(?:was\s+)?(?:reached|exhausted)\b",
-        "storage_full": r"\bstorage[\s_-]+(?:full|exhaust\w*)|\bfull\s+(?:storage|disk)\b|\bdisk[\s_-]+full\b"
-        r"|\bout\s+of\s+(?:disk|storage)\b",
-        "throttling": r"\bthrottl\w*",
-        "network_block": r"\bnetwork[\s_-]+block\w*|\bblock(?:ed|s|ing)?\s+(?:network\s+)?(?:traffic|connectivity)\b",
-        "permission_denied": r"\bpermission[\s_-]+denied\b|\baccess[\s_-]*denied\b|\bmissing\s+(?:iam\s+)?permissions?\b"
-        r"|\bpermissions?\s+(?:error|issue|problem|failure)s?\b",
-    }.items()
-}
+FAULT_PATTERNS: dict[str, re.Pattern[str]] = {name: spec.claim_pattern for name, spec in FAULTS.items()}
 # How evidence collection fails: these may describe a gap without naming a cause.
 GAP_FAULTS = frozenset({"permission_denied", "throttling"})
 _GAP_SENTENCE_RE = re.compile(

@@ -1,0 +1,59 @@
+"""New code deployed to a service or function, and that resource's own errors began after it."""
+
+from __future__ import annotations
+
+from cloudwarden.diagnosis.context import Context
+from cloudwarden.diagnosis.rulekit import (
+    Finding,
+    change_finding,
+    is_new_revision,
+    is_same_images,
+    own_new_errors,
+    target_group_errors,
+)
+from cloudwarden.diagnosis.spec import FaultSpec, Sign, metric
+from cloudwarden.evidence.model import Change
+
+CHANGES = ("Deployment", "UpdateService", "CreateService", "RegisterTaskDefinition", "UpdateFunctionCode")
+
+
+def is_new_code(change: Change) -> bool:
+    """A deployment of different code, not a scale-out, a no-op or a configuration-only change."""
+    if change.name == "Deployment":
+        return is_new_revision(change) and not is_same_images(change)
+    if change.name == "UpdateService":
+        p = change.parameters
+        return bool(p.get("taskDefinition") or p.get("forceNewDeployment"))
+    return True
+
+
+def rule(ctx: Context, key: str) -> list[Finding]:
+    deploys = [c for c in ctx.suspect_changes(key, CHANGES) if is_new_code(c)]
+    if not deploys:
+        return []
+    first = min(c.time for c in deploys)
+    return change_finding(key, deploys[0], own_new_errors(ctx, key, first) + target_group_errors(ctx, key))
+
+
+SPEC = FaultSpec(
+    name="bad_deploy",
+    label="a bad deploy",
+    kinds=("ecs_service", "lambda_function"),
+    requires=(
+        Sign("ecs", "a deployment of a new task definition revision with other images"),
+        Sign("cloudtrail", "a code change (UpdateService with a new revision, UpdateFunctionCode)"),
+    ),
+    supports=(
+        Sign("logs", "new errors in the resource's own logs after the deployment, naming no dependency"),
+        metric("target_group", "HTTPCode_Target_5XX_Count", 1, "its target group's 5xx rose"),
+    ),
+    claims=r"\bbad[\s_-]+(?:deploy(?:ment)?s?|releases?|rollouts?)\b"
+    r"|\b(?:faulty|broken)\s+(?:deploy(?:ment)?|release|rollout)s?\b",
+    next_steps=(
+        "Roll the service back to the previous task definition revision.",
+        "Compare the new revision's image and environment with the previous one.",
+        "Look at the commits between the two images for the code path in the new exceptions.",
+    ),
+    rule=rule,
+    changes=CHANGES,
+)

@@ -1,0 +1,58 @@
+"""A dependency became slow (its own latency rose), and its callers say so."""
+
+from __future__ import annotations
+
+from cloudwarden.diagnosis.context import Context
+from cloudwarden.diagnosis.rulekit import Finding, log_finding, metric_finding, target_groups_of
+from cloudwarden.diagnosis.spec import FaultSpec, Sign, metric
+
+LATENCY_METRICS = {"lambda_function": ("Duration",), "rds_instance": ("ReadLatency", "WriteLatency")}
+
+
+def rule(ctx: Context, key: str) -> list[Finding]:
+    kind = ctx.graph.resources[key].kind
+    slow = [a for m in LATENCY_METRICS.get(kind, ()) if (a := ctx.metric(key, m, rising=True))]
+    if not slow:
+        return []
+    if kind == "rds_instance" and ctx.metric(key, "CPUUtilization", rising=True):
+        return []  # a database slow because its CPU is saturated: cpu_saturation explains it
+    best = max(slow, key=lambda a: abs(a.score))
+    findings = [Finding(2.0, "metrics", best.onset, key, best.describe())]
+    callers = ctx.graph.dependents(key)
+    caller_groups = set().union(*(ctx.groups_of(c) for c in callers))
+    calls = [
+        t
+        for t in ctx.surging("slow_call")
+        if key in t.mentions or (t.group in caller_groups and not (t.mentions - {key}))
+    ]
+    findings += [log_finding(t, 2.0 if i == 0 else 0.2, key) for i, t in enumerate(calls[:2])]
+    findings += metric_finding(ctx, key, "ConcurrentExecutions", 0.5)
+    for caller in callers:
+        for tg in target_groups_of(ctx, caller):
+            findings += metric_finding(ctx, tg, "TargetResponseTime", 0.5)
+    return findings
+
+
+SPEC = FaultSpec(
+    name="dependency_latency",
+    label="a slow dependency",
+    kinds=("lambda_function", "rds_instance"),
+    requires=(
+        metric("lambda_function", "Duration", 1, "the function's duration rose"),
+        metric("rds_instance", "ReadLatency", 1, "the database's read latency rose"),
+        metric("rds_instance", "WriteLatency", 1, "the database's write latency rose"),
+    ),
+    supports=(
+        Sign("logs", "slow-call messages naming it, in its callers' logs"),
+        metric("lambda_function", "ConcurrentExecutions", 1, "its concurrent executions rose"),
+        metric("target_group", "TargetResponseTime", 1, "its callers' response time rose"),
+    ),
+    claims=r"\bdependency[\s_-]+latency\b|\bslow\s+(?:dependency|downstream|upstream)\b"
+    r"|\blatency\s+(?:of|in)\s+(?:a|the|its)\s+dependency\b",
+    next_steps=(
+        "Look at what the slow dependency itself waits on (its logs, its own downstream calls).",
+        "Give the callers a timeout below their own latency budget, with a fallback, so one slow "
+        "dependency does not hold every request.",
+    ),
+    rule=rule,
+)

@@ -1,0 +1,137 @@
+"""What fault rules are built from: the Finding they return and the reads they share.
+
+A rule reads only the Context (metrics, log templates, changes, events, topology) and returns
+the evidence it found, each piece with a weight. These helpers are the reads more than one fault
+makes: a metric's anomaly, the surging log templates about a resource, a change weighed by what
+corroborates it, the new errors of a resource's own code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from cloudwarden.diagnosis.context import Context
+from cloudwarden.diagnosis.signals import LogTemplate
+from cloudwarden.evidence.model import Change
+
+
+@dataclass(frozen=True)
+class Finding:
+    weight: float
+    source: str
+    time: datetime | None
+    resource: str
+    summary: str
+
+
+Rule = Callable[[Context, str], list[Finding]]
+
+# Log categories that say a dependency failed (the network, a database, a permission, a quota).
+DEPENDENCY_FAILURES = frozenset(
+    {"timeout", "too_many_connections", "disk_full", "access_denied", "throttled", "auth_failed"}
+)
+# A change nothing of its own corroborates is context, not a cause: teams deploy all day, and a
+# healthy deployment near the incident is the commonest decoy in a real account.
+CORROBORATED_CHANGE_WEIGHT = 2.0
+UNCORROBORATED_CHANGE_WEIGHT = 0.2
+
+
+def log_finding(t: LogTemplate, weight: float, resource: str) -> Finding:
+    return Finding(weight, "logs", t.first_recent, resource, t.describe())
+
+
+def templates_about(
+    ctx: Context, category: str, key: str, *, also_groups_of: tuple[str, ...] | list[str] = ()
+) -> list[LogTemplate]:
+    groups = ctx.groups_of(key).union(*(ctx.groups_of(k) for k in also_groups_of))
+    return [t for t in ctx.surging(category) if key in t.mentions or t.group in groups]
+
+
+def metric_finding(
+    ctx: Context, key: str, name: str, weight: float, *, rising: bool = True, min_z: float = 4.0
+) -> list[Finding]:
+    found = ctx.metric(key, name, rising=rising, min_z=min_z)
+    return [Finding(weight, "metrics", found.onset, key, found.describe())] if found else []
+
+
+def change_finding(key: str, change: Change, support: list[Finding]) -> list[Finding]:
+    """The change as evidence, weighed by whether the changed resource shows something new after
+    it (`support`: its own new errors, its target group's errors, its error metric)."""
+    weight = CORROBORATED_CHANGE_WEIGHT if support else UNCORROBORATED_CHANGE_WEIGHT
+    return [Finding(weight, change.source, change.time, key, describe_change(change)), *support]
+
+
+def changes_found(ctx: Context, key: str, names: tuple[str, ...], weight: float) -> list[Finding]:
+    """The first suspect change of these names as evidence of its own weight."""
+    return [
+        Finding(weight, c.source, c.time, key, describe_change(c))
+        for c in ctx.suspect_changes(key, names)[:1]
+    ]
+
+
+def own_new_errors(ctx: Context, key: str, since: datetime) -> list[Finding]:
+    """New errors in the resource's own logs since `since` that no dependency explains.
+
+    A timeout naming the database points at the path to the database, not at the code (or the
+    configuration) that changed.
+    """
+    errors = [
+        t
+        for t in ctx.templates
+        if t.group in ctx.groups_of(key)
+        and t.is_error
+        and t.recent_count >= 5
+        and t.baseline_count * 10 < t.recent_count
+        and t.first_recent
+        and t.first_recent >= since
+        and not (t.categories & DEPENDENCY_FAILURES)
+        and not (t.mentions - {key})
+    ]
+    return [log_finding(t, 3.0 if i == 0 else 0.3, key) for i, t in enumerate(errors[:3])]
+
+
+def target_groups_of(ctx: Context, key: str) -> list[str]:
+    return [e.source for e in ctx.graph.edges if e.target == key and e.relation == "target-group"]
+
+
+def target_group_errors(ctx: Context, key: str) -> list[Finding]:
+    findings = []
+    for tg in target_groups_of(ctx, key):
+        findings += metric_finding(ctx, tg, "HTTPCode_Target_5XX_Count", 1.0)
+    return findings
+
+
+def param(change: Change, name: str) -> Any:
+    """A request parameter as CloudTrail records it (camelCase), or as the SDK spells it
+    ("dBParameterGroupName" / "DBParameterGroupName")."""
+    p = change.parameters
+    return p.get(name, p.get(name[0].upper() + name[1:]))
+
+
+def is_new_revision(change: Change) -> bool:
+    """A deployment that replaced one task definition revision with another (not a scale-out)."""
+    p = change.parameters
+    return p.get("previous_task_definition") not in (None, p.get("task_definition"))
+
+
+def is_same_images(change: Change) -> bool:
+    """A deployment whose new revision runs exactly the images of the previous one."""
+    images, before = change.parameters.get("images") or [], change.parameters.get("previous_images") or []
+    return bool(images) and sorted(images) == sorted(before)
+
+
+def describe_change(change: Change) -> str:
+    if change.source == "ecs-deployment":
+        p = change.parameters
+        images = ", ".join(p.get("images") or []) or p.get("task_definition", "")
+        before = ", ".join(p.get("previous_images") or []) or p.get("previous_task_definition") or "?"
+        return f"deployment {p.get('deployment', '')} ({p.get('rollout_state') or p.get('status')}): {before} -> {images}"
+    return f"CloudTrail {change.name} by {change.actor} {_short(change.parameters)}"
+
+
+def _short(parameters: dict[str, object]) -> str:
+    text = ", ".join(f"{k}={v}" for k, v in parameters.items())
+    return f"({text[:200]})" if text else ""
