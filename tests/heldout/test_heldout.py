@@ -17,12 +17,24 @@ from heldout import baseline, run, telemetry, topology
 ROOT = Path(__file__).resolve().parents[2]
 DIAGNOSIS = ROOT / "src" / "cloudwarden" / "diagnosis"
 BATCH = "batch1"
+BATCHES = ("batch1", "batch2")
 FAULT_KINDS = {"bad_deploy", "memory_leak", "cpu_saturation", "db_connection_exhaustion", "storage_full"}
 
 
 @pytest.fixture(scope="module")
 def incidents() -> dict[str, Incident]:
     return load_batch(BATCH)
+
+
+@pytest.fixture(scope="module")
+def every_incident() -> dict[str, Incident]:
+    """All batches; incident names are unique across them."""
+    out: dict[str, Incident] = {}
+    for batch in BATCHES:
+        for name, incident in load_batch(batch).items():
+            assert name not in out, f"{name} is in two batches"
+            out[name] = incident
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -40,9 +52,22 @@ def test_batch_is_big_and_varied(incidents: dict[str, Incident]) -> None:
     assert len({c.resource.split(":")[0] for i in incidents.values() for c in i.causes}) >= 6
 
 
-def test_every_reference_alarm_and_metric_is_known(incidents: dict[str, Incident]) -> None:
+def test_batch2_is_varied() -> None:
+    batch = load_batch("batch2")
+    assert len(batch) >= 15
+    kinds = [i.kind for i in batch.values()]
+    assert kinds.count("no-fault") >= 2 and kinds.count("two-fault") >= 2
+    faults = {c.fault for i in batch.values() for c in i.causes}
+    assert len(faults) >= 12
+    assert len({c.resource.split(":")[0] for i in batch.values() for c in i.causes}) >= 6
+    # most incidents carry decoys
+    with_decoys = [i for i in batch.values() if i.decoys.references() or i.decoys.changes]
+    assert len(with_decoys) >= len(batch) * 0.7
+
+
+def test_every_reference_alarm_and_metric_is_known(every_incident: dict[str, Incident]) -> None:
     refs, metrics = set(topology.logical_refs()), telemetry.known_metrics()
-    for incident in incidents.values():
+    for incident in every_incident.values():
         assert incident.alarm in telemetry.ALARMS, incident.name
         used = (
             incident.fault.references() | incident.decoys.references() | {c.resource for c in incident.causes}
@@ -57,7 +82,7 @@ def test_every_reference_alarm_and_metric_is_known(incidents: dict[str, Incident
 
 
 def test_truths_exist_in_the_deployed_account(
-    server: SimulatorServer, incidents: dict[str, Incident]
+    server: SimulatorServer, every_incident: dict[str, Incident]
 ) -> None:
     """Deploy once; every truth resolves to a key AWS shows for a resource that exists."""
     sim = SimulatorClient(server.endpoint, region=topology.REGION)
@@ -86,7 +111,7 @@ def test_truths_exist_in_the_deployed_account(
                 "QueueArn"
             ]
         )
-    for incident in incidents.values():
+    for incident in every_incident.values():
         for cause in incident.causes:
             assert t.ref(cause.resource) in shown, (incident.name, cause.resource, t.ref(cause.resource))
 
@@ -186,8 +211,8 @@ def _identifiers(incidents: dict[str, Incident]) -> set[str]:
     return {n for n in names if len(n) >= 3 and n.lower() not in _GENERIC}
 
 
-def test_no_rule_names_anything_from_the_held_out_set(incidents: dict[str, Incident]) -> None:
-    identifiers = _identifiers(incidents)
+def test_no_rule_names_anything_from_the_held_out_set(every_incident: dict[str, Incident]) -> None:
+    identifiers = _identifiers(every_incident)
     assert len(identifiers) > 80
     files = [
         p
