@@ -14,21 +14,11 @@ from cloudwarden.aws.probe import DENIED_CODES
 from cloudwarden.diagnosis import engine, topology
 from cloudwarden.errors import NotFound, NothingToInvestigate, PermissionDenied
 from cloudwarden.evidence import github as github_evidence
-from cloudwarden.evidence.collectors import (
-    alarms,
-    autoscaling,
-    cloudtrail,
-    ec2,
-    ecs,
-    elbv2,
-    findings,
-    lambda_functions,
-    logs,
-    metrics,
-    rds,
-)
+from cloudwarden.evidence import reads
+from cloudwarden.evidence.branches import branch_pool
+from cloudwarden.evidence.collectors import alarms, metrics
 from cloudwarden.evidence.context import CollectContext
-from cloudwarden.evidence.model import AlarmInfo, EvidenceBundle, Resource
+from cloudwarden.evidence.model import AlarmInfo, DeployCommits, EvidenceBundle, Resource
 
 MAX_LOG_GROUPS = 8
 AFTERMATH_MINUTES = 15
@@ -36,8 +26,9 @@ CANDIDATE_DEPTH = 3
 # An investigation's AWS API calls are capped; log groups, read one call each, get what is left
 # after every other read, closest to the alarm first.
 CALL_BUDGET = 30
-MAX_CONCURRENCY_LOOKUPS = 3
-THROTTLE_LOOKBACK = timedelta(minutes=15)
+# Reads in flight at once in one investigation: the three that need only the window (CloudTrail
+# here and in the global region, findings) and the five discovery reads.
+MAX_WORKERS = 8
 
 # The metrics AWS publishes for each resource kind that the fault signatures read.
 METRICS_BY_KIND: dict[str, list[tuple[str, str, str]]] = {
@@ -198,40 +189,6 @@ def log_groups(resources: list[Resource]) -> dict[str, str]:
     return groups
 
 
-def _discover(ctx: CollectContext, bundle: EvidenceBundle) -> list[Resource]:
-    """What the account runs (ECS, RDS, Lambda, EC2, ELB), with deployments and service events."""
-    resources: list[Resource] = []
-    raw_ecs: Any = ctx.guarded(ecs.SOURCE, "ecs", lambda: ecs.get(ctx.client("ecs")))
-    if raw_ecs is not None:
-        ecs_resources, deployments, ecs_events = ecs.transform(raw_ecs)
-        resources += ecs_resources
-        bundle.changes += deployments
-        bundle.events += [e for e in ecs_events if bundle.window_start <= e.time <= bundle.window_end]
-    raw_rds: Any = ctx.guarded(
-        rds.SOURCE,
-        "rds",
-        lambda: rds.get(ctx.client("rds"), start=bundle.window_start, end=bundle.window_end),
-    )
-    if raw_rds is not None:
-        rds_resources, rds_events = rds.transform(raw_rds)
-        resources += rds_resources
-        bundle.events += rds_events
-    raw_lambda: Any = ctx.guarded(
-        lambda_functions.SOURCE, "lambda", lambda: lambda_functions.get(ctx.client("lambda"))
-    )
-    if raw_lambda is not None:
-        fn_resources, fn_edges = lambda_functions.transform(raw_lambda)
-        resources += fn_resources
-        bundle.edges += fn_edges
-    raw_ec2: Any = ctx.guarded(ec2.SOURCE, "ec2", lambda: ec2.get(ctx.client("ec2")))
-    if raw_ec2 is not None:
-        resources += ec2.transform(raw_ec2, region=ctx.session.region)
-    raw_elb: Any = ctx.guarded(elbv2.SOURCE, "elbv2", lambda: elbv2.get(ctx.client("elbv2")))
-    if raw_elb is not None:
-        resources += elbv2.transform(raw_elb)
-    return resources
-
-
 def collect(
     ctx: CollectContext,
     *,
@@ -244,6 +201,8 @@ def collect(
 
     Raises AlarmNotFound for an alarm that does not exist or cannot be read, and
     NothingToInvestigate when the alarm has no recent transition into ALARM and no `at` is given.
+    Independent reads run concurrently (at most `ctx.max_workers`, else MAX_WORKERS); the calls
+    made and the bundle are the same as with one worker.
     """
     session = ctx.session
     cw = ctx.client("cloudwatch")
@@ -275,113 +234,63 @@ def collect(
         window_end=end,
         notes=notes,
     )
-    resources = _discover(ctx, bundle)
-    resources += topology.queue_resources(alarm, region=session.region, account_id=session.account_id)
-    resources += topology.role_resources(resources)
-    resources += topology.referenced_resources(resources, bundle.edges)
-    bundle.resources = resources
-    bundle.edges = topology.derive_edges(resources, bundle.edges)
-
-    graph, roots = engine.candidates(bundle)
-    near = graph.distances(roots, max_depth=CANDIDATE_DEPTH)
-    scoped = [r for r in resources if r.key in near]
-    _scoped_reads(ctx, bundle, scoped)
-    scoped = [r for r in bundle.resources if r.key in near]
-    queries = metric_queries(scoped, alarm, roots[0] if roots else None)
-    raw_metrics = ctx.guarded(
-        metrics.SOURCE, "cloudwatch", lambda: metrics.get(cw, queries, start=start, end=end)
-    )
-    bundle.metrics = metrics.transform(queries, raw_metrics or {})
-    _concurrency_where_throttled(ctx, bundle, scoped)
-
-    raw_trail = ctx.guarded(
-        cloudtrail.SOURCE,
-        "cloudtrail",
-        lambda: cloudtrail.get(ctx.client("cloudtrail"), start=start, end=end),
-    )
-    if session.region != cloudtrail.GLOBAL_REGION:  # IAM and the other global services log there
-        raw_global = ctx.guarded(
-            cloudtrail.SOURCE,
-            "cloudtrail",
-            lambda: cloudtrail.get_global(
-                ctx.client("cloudtrail", region=cloudtrail.GLOBAL_REGION), start=start, end=end
-            ),
+    with branch_pool(ctx, ctx.max_workers or MAX_WORKERS) as pool:
+        # Changes and findings need only the window, and CloudTrail is the slowest read (its pages
+        # wait on LookupEvents' rate limit): they run while the account is discovered.
+        window_reads = reads.WindowReads.start(
+            pool, region=session.region, account_id=session.account_id, start=start, end=end
         )
-        raw_trail = [*(raw_trail or []), *(raw_global or [])]
-    bundle.changes += [c for c in cloudtrail.transform(raw_trail or []) if start <= c.time <= end]
-    report = findings.collect(ctx, start=start, end=end, region=session.region, account_id=session.account_id)
-    bundle.findings = findings.relevant(report.findings, list(near), start, end)
-    bundle.finding_sources = report.sources
-    github_evidence.collect(ctx, bundle, github)  # opt-in: does nothing unless configured
+        resources = reads.discover(pool, bundle, region=session.region)
+        resources += topology.queue_resources(alarm, region=session.region, account_id=session.account_id)
+        resources += topology.role_resources(resources)
+        resources += topology.referenced_resources(resources, bundle.edges)
+        bundle.resources = resources
+        bundle.edges = topology.derive_edges(resources, bundle.edges)
 
-    # Logs last: one call per group, as many groups as the budget leaves, closest first.
-    room = max(0, CALL_BUDGET - ctx.call_log.count)
-    by_distance = sorted(log_groups(scoped).items(), key=lambda item: near.get(item[1], 9))
-    groups = dict(by_distance[: min(MAX_LOG_GROUPS, room)])
-    bundle.log_groups = groups
-    logs_client = ctx.client("logs")
-    for group in groups:
-        raw_logs = ctx.guarded(
-            logs.SOURCE, "logs", functools.partial(logs.get, logs_client, group=group, start=start, end=end)
+        graph, roots = engine.candidates(bundle)
+        near = graph.distances(roots, max_depth=CANDIDATE_DEPTH)
+        scoped = [r for r in resources if r.key in near]
+        # The scoped reads add scaling bounds and status checks, which neither the metric queries
+        # nor the concurrency lookups read: all three run at once.
+        scoped_reads = reads.ScopedReads.start(pool, scoped)
+        queries = metric_queries(scoped, alarm, roots[0] if roots else None)
+        metric_reads = pool.start(
+            functools.partial(reads.read_metrics, queries=queries, scoped=scoped, start=start, end=end)
         )
-        bundle.logs += logs.transform(group, raw_logs or [])
+        commits = (
+            pool.start(functools.partial(_deploy_commits, bundle=_github_view(bundle), config=github))
+            if github is not None
+            else None
+        )
+
+        scoped_reads.merge(bundle)
+        measured = metric_reads.join()
+        bundle.metrics = measured.series
+        reads.with_attributes(bundle, measured.concurrency)
+        window_reads.merge(bundle, near=list(near))
+        if commits is not None:  # opt-in: nothing at all unless configured
+            bundle.deploy_commits += commits.join()
+
+        # Logs last: one read per group, as many groups as the budget leaves, closest first. Every
+        # other read has finished, so the budget does not depend on timing.
+        room = max(0, CALL_BUDGET - ctx.call_log.count)
+        scoped = [r for r in bundle.resources if r.key in near]
+        by_distance = sorted(log_groups(scoped).items(), key=lambda item: near.get(item[1], 9))
+        bundle.log_groups = dict(by_distance[: min(MAX_LOG_GROUPS, room)])
+        reads.read_logs(pool, bundle)
     bundle.changes.sort(key=lambda c: c.time)
     bundle.gaps = list(ctx.gaps)
     bundle.aws_calls = ctx.call_log.count
     return bundle
 
 
-def _with_attributes(bundle: EvidenceBundle, extra: dict[str, dict[str, Any]]) -> None:
-    bundle.resources = [
-        r.model_copy(update={"attributes": {**r.attributes, **extra[r.key]}}) if r.key in extra else r
-        for r in bundle.resources
-    ]
+def _github_view(bundle: EvidenceBundle) -> EvidenceBundle:
+    """What GitHub evidence reads (the ECS deployments found so far), apart from the live bundle."""
+    return bundle.model_copy(update={"changes": list(bundle.changes), "deploy_commits": [], "gaps": []})
 
 
-def _scoped_reads(ctx: CollectContext, bundle: EvidenceBundle, scoped: list[Resource]) -> None:
-    """Reads only the candidates need: ECS scaling bounds, EC2 status checks."""
-    services = [r for r in scoped if r.kind == "ecs_service"]
-    if services:
-        raw = ctx.guarded(
-            autoscaling.SOURCE,
-            "application-autoscaling",
-            lambda: autoscaling.get(ctx.client("application-autoscaling")),
-        )
-        if raw is not None:
-            targets = autoscaling.transform(raw)
-            bounds = {s.key: b for s in services if (b := autoscaling.capacity_for(s, targets)) is not None}
-            _with_attributes(bundle, bounds)
-    instances = [r.key for r in scoped if r.kind == "ec2_instance"]
-    if instances:
-        raw_status: Any = ctx.guarded(ec2.SOURCE, "ec2", lambda: ec2.get_status(ctx.client("ec2"), instances))
-        if raw_status is not None:
-            status, events = ec2.transform_status(
-                raw_status, start=bundle.window_start, end=bundle.window_end
-            )
-            _with_attributes(bundle, status)
-            bundle.events += events
-
-
-def _concurrency_where_throttled(ctx: CollectContext, bundle: EvidenceBundle, scoped: list[Resource]) -> None:
-    """Reserved concurrency of the candidate functions that throttled lately (one call each)."""
-    since = bundle.window_end - THROTTLE_LOOKBACK
-    throttled = {
-        s.resource
-        for s in bundle.metrics
-        if s.metric == "Throttles" and any(v > 0 for t, v in s.points if t >= since)
-    }
-    names = {
-        str(r.attributes.get("function_name")): r.key
-        for r in scoped
-        if r.kind == "lambda_function" and r.key in throttled
-    }
-    if not names:
-        return
-    chosen = sorted(names)[:MAX_CONCURRENCY_LOOKUPS]
-    raw: Any = ctx.guarded(
-        lambda_functions.SOURCE,
-        "lambda",
-        lambda: lambda_functions.get_concurrency(ctx.client("lambda"), chosen),
-    )
-    if raw is not None:
-        _with_attributes(bundle, {names[n]: {"reserved_concurrency": v} for n, v in raw.items()})
+def _deploy_commits(
+    ctx: CollectContext, *, bundle: EvidenceBundle, config: github_evidence.GitHubConfig
+) -> list[DeployCommits]:
+    github_evidence.collect(ctx, bundle, config)  # its gaps go to ctx, the branch's
+    return bundle.deploy_commits

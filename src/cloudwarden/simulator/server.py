@@ -15,9 +15,12 @@ import tempfile
 import threading
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
+
+if TYPE_CHECKING:
+    from cloudwarden.simulator.patches.latency import LatencyProfile
 
 # One AMI instead of ~1,300 that each bring a snapshot that looks account-owned.
 _ONE_AMI = [
@@ -67,15 +70,27 @@ class SimulatorServer:
     """moto on 127.0.0.1 with CloudWarden's patches; `endpoint` is what clients point at."""
 
     def __init__(
-        self, host: str = "127.0.0.1", port: int = 0, tick_seconds: float = 5.0, *, enforce_iam: bool = False
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        tick_seconds: float = 5.0,
+        *,
+        enforce_iam: bool = False,
+        latency: LatencyProfile | None = None,
     ) -> None:
         """`enforce_iam`: authorize assumed-role sessions against their policies (patches/iam_enforcement.py).
 
-        moto's backends and its request handling are process-wide, so enforcement is too: it is
-        on from `start()` to `stop()` for every server in the process. Run an enforcing server
+        `latency`: answer with realistic per-API latency and rate limits (patches/latency.py);
+        without one, what CLOUDWARDEN_SIM_LATENCY asks for (off unless set).
+
+        moto's backends and its request handling are process-wide, so enforcement and latency are
+        too: on from `start()` to `stop()` for every server in the process. Run an enforcing server
         in a process of its own (`cloudwarden sim up --enforce-iam`, as the tests do).
         """
+        from cloudwarden.simulator.patches import latency as latency_patch
+
         self.enforce_iam = enforce_iam
+        self.latency = latency if latency is not None else latency_patch.from_environment()
         self.host = host
         self.port = port
         self.tick_seconds = tick_seconds
@@ -113,6 +128,10 @@ class SimulatorServer:
             from cloudwarden.simulator.patches import iam_enforcement
 
             iam_enforcement.enable()
+        if self.latency is not None:
+            from cloudwarden.simulator.patches import latency
+
+            latency.enable(self.latency)
 
         class QuietHandler(MotoRequestHandler):
             def log_request(self, *args: Any, **kwargs: Any) -> None:
@@ -136,6 +155,10 @@ class SimulatorServer:
             from cloudwarden.simulator.patches import iam_enforcement
 
             iam_enforcement.disable()
+        if self.latency is not None:
+            from cloudwarden.simulator.patches import latency
+
+            latency.disable()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()

@@ -45,6 +45,8 @@ PATCH_MODULES = (
     "cloudwarden.simulator.patches.ec2_status",
     "cloudwarden.simulator.patches.guardduty_findings",
     "cloudwarden.simulator.patches.sns_signing",
+    # Last, so that its wrapper is outermost: a throttled request reaches no other patch.
+    "cloudwarden.simulator.patches.latency",
 )
 
 
