@@ -7,24 +7,10 @@ relations to other resources, and its log groups.
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-
+from cloudwarden import specs
 from cloudwarden.evidence.kinds._spec import Dimensions, KindSpec, Metric, Reference, Relation
 
 __all__ = ["KINDS", "Dimensions", "KindSpec", "Metric", "Reference", "Relation"]
 
 
-def _load() -> dict[str, KindSpec]:
-    specs: dict[str, KindSpec] = {}
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
-        if info.name.startswith("_"):
-            continue
-        spec = importlib.import_module(f"{__name__}.{info.name}").SPEC
-        if not isinstance(spec, KindSpec) or spec.name != info.name:
-            raise TypeError(f"{__name__}.{info.name}.SPEC must be a KindSpec named {info.name!r}")
-        specs[spec.name] = spec
-    return specs
-
-
-KINDS: dict[str, KindSpec] = _load()
+KINDS: dict[str, KindSpec] = specs.load(__name__, __path__, KindSpec)
