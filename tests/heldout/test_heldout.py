@@ -17,7 +17,7 @@ from heldout import baseline, run, telemetry, topology
 ROOT = Path(__file__).resolve().parents[2]
 DIAGNOSIS = ROOT / "src" / "cloudwarden" / "diagnosis"
 BATCH = "batch1"
-BATCHES = ("batch1", "batch2")
+BATCHES = ("batch1", "batch2", "batch3")
 FAULT_KINDS = {"bad_deploy", "memory_leak", "cpu_saturation", "db_connection_exhaustion", "storage_full"}
 
 
@@ -63,6 +63,24 @@ def test_batch2_is_varied() -> None:
     # most incidents carry decoys
     with_decoys = [i for i in batch.values() if i.decoys.references() or i.decoys.changes]
     assert len(with_decoys) >= len(batch) * 0.7
+
+
+def test_batch3_is_varied() -> None:
+    batch = load_batch("batch3")
+    assert len(batch) >= 15
+    kinds = [i.kind for i in batch.values()]
+    assert kinds.count("no-fault") >= 3 and kinds.count("two-fault") >= 2
+    faults = {c.fault for i in batch.values() for c in i.causes}
+    assert len(faults) >= 12
+    assert len({c.resource.split(":")[0] for i in batch.values() for c in i.causes}) >= 6
+    with_decoys = [i for i in batch.values() if i.decoys.references() or i.decoys.changes]
+    assert len(with_decoys) >= len(batch) * 0.7
+    # saturation that no change event explains
+    assert any(
+        c.fault in {"cpu_saturation", "capacity_limit", "memory_leak"} and not i.fault.changes
+        for i in batch.values()
+        for c in i.causes
+    )
 
 
 def test_every_reference_alarm_and_metric_is_known(every_incident: dict[str, Incident]) -> None:
