@@ -108,6 +108,7 @@ def test_candidates_and_their_fault_pairs() -> None:
             (DB, "dependency_latency"),
             (DB, "config_change"),
             (SG, "network_block"),
+            (TG, "config_change"),
         ]
     )
 

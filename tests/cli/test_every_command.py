@@ -38,6 +38,8 @@ BAD_VALUES: dict[tuple[str, str], tuple[str, list[str]]] = {
     ("bench diagnose", "cases"): ("0", []),
     ("bench diagnose", "seed"): ("not-a-number", []),
     ("bench diagnose", "scenarios"): ("/nonexistent/scenarios", []),
+    ("bench diagnose", "account_size"): ("huge", []),
+    ("bench diagnose", "unrelated"): ("5", []),
     ("sim onboard", "policy"): ("AdministratorAccess", []),
     ("sim up", "port"): ("99999", []),
     ("sim up", "tick"): ("-1", []),

@@ -233,3 +233,39 @@ def test_an_ip_address_is_mentioned_only_as_a_whole() -> None:
     assert not mentions('10.20.1.45 - - "GET / HTTP/1.1" 200', "10.20.1.4")
     assert not mentions("from 110.20.1.4", "10.20.1.4")
     assert not mentions("10.20.1.4.5", "10.20.1.4")
+
+
+def test_a_busy_service_that_only_waits_on_a_failing_dependency_is_not_blamed_for_its_cpu() -> None:
+    bundle = _latency_case(cpu_after=95, max_capacity=12).model_copy(
+        update={
+            "log_groups": {"/ecs/web": WEB},
+            "logs": _errors("/ecs/web", "ERROR upstream call failed: connect ETIMEDOUT 10.0.3.7:5432"),
+        }
+    )
+    assert "cpu_saturation" not in {h.fault for h in diagnose(bundle).hypotheses}
+
+
+def test_a_cpu_rise_nothing_else_shows_is_no_root_cause() -> None:
+    """A host running a harmless job: its CPU rose, nothing calls it slow, nothing times out on it."""
+    host = Resource(key="i-0abc", kind="ec2_instance", name="i-0abc", attributes={})
+    bundle = _bundle(
+        _alarm("AWS/EC2", "CPUUtilization", {"InstanceId": "i-0abc"}),
+        [host],
+        metrics=[_series("i-0abc", "AWS/EC2", "CPUUtilization", 20, 97)],
+    )
+    assert diagnose(bundle).hypotheses == []
+
+
+def test_a_function_nothing_calls_is_nobody_s_slow_dependency() -> None:
+    fn = Resource(
+        key="arn:aws:lambda:us-east-1:1:function:batch",
+        kind="lambda_function",
+        name="batch",
+        attributes={"function_name": "batch"},
+    )
+    bundle = _bundle(
+        _alarm("AWS/Lambda", "Duration", {"FunctionName": "batch"}),
+        [fn],
+        metrics=[_series(fn.key, "AWS/Lambda", "Duration", 200, 9000)],
+    )
+    assert "dependency_latency" not in {h.fault for h in diagnose(bundle).hypotheses}

@@ -8,10 +8,12 @@ baselines all read them. A spec that is missing a piece, or that no scenario exe
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
 from cloudwarden.actions.catalog import REMEDIATIONS
+from cloudwarden.diagnosis import catalog
 from cloudwarden.diagnosis.faults import FAULTS
 from cloudwarden.diagnosis.narrate import template
 from cloudwarden.diagnosis.narrate.validate import FAULT_PATTERNS
@@ -95,3 +97,10 @@ def test_every_fault_applies_to_a_kind_something_can_find(name):
         k for k, spec in KINDS.items() if spec.referenced_as or spec.identifying_dimension
     }
     assert set(FAULTS[name].kinds) <= targets
+
+
+def test_the_fault_catalogue_page_is_the_specs():
+    page = Path(__file__).resolve().parents[2] / "docs" / "faults.md"
+    assert page.read_text() == catalog.markdown(), (
+        "regenerate: python -m cloudwarden.diagnosis.catalog > docs/faults.md"
+    )

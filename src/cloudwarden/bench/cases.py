@@ -125,7 +125,7 @@ def generate(scenarios: dict[str, Scenario], *, cases: int, seed: int, unrelated
 
 
 def _specs(extra_functions: int = 0) -> dict[tuple[str, str], telemetry.MetricSpec]:
-    return {(s.ref, s.metric): s for s in telemetry.metric_specs(extra_functions)}
+    return {(s.ref, s.metric): s for s in [*telemetry.metric_specs(extra_functions), *telemetry.late_specs()]}
 
 
 def _uniform(rng: random.Random, bounds: tuple[float, float]) -> float:

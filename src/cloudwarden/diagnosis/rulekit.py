@@ -8,6 +8,7 @@ corroborates it, the new errors of a resource's own code.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -112,6 +113,46 @@ def dependents_new_errors(ctx: Context, key: str, since: datetime) -> list[Findi
         and not (t.mentions - {key, *dependents})
     ]
     return [log_finding(t, 2.0 if i == 0 else 0.3, key) for i, t in enumerate(errors[:2])]
+
+
+# How ECS says a task of a service never started: its image could not be pulled, its container
+# could not be created, its secrets or logs could not be set up, or no capacity could take it.
+FAILED_START = re.compile(
+    r"CannotPullContainerError|CannotCreateContainerError|CannotStartContainerError"
+    r"|ResourceInitializationError|CannotInspectContainerError|unable to place a task"
+    r"|image .{0,40}not found|manifest unknown|pull access denied",
+    re.IGNORECASE,
+)
+
+
+def failed_task_starts(ctx: Context, key: str, since: datetime) -> list[Finding]:
+    """A service's tasks that failed to start since `since` (stopped with TaskFailedToStart or
+    a pull/placement error; "unable to place a task" service events), with how many are missing:
+    how a deployment that never ran shows, since a container that never starts logs nothing."""
+    failed = [
+        e
+        for e in ctx.events.get(key, [])
+        if e.time >= since
+        and (
+            (
+                e.kind == "task-stopped"
+                and (e.data.get("stop_code") == "TaskFailedToStart" or FAILED_START.search(e.message))
+            )
+            or (e.kind == "service-event" and FAILED_START.search(e.message))
+        )
+    ]
+    if not failed:
+        return []
+    failed.sort(key=lambda e: e.time)
+    attributes = ctx.graph.resources[key].attributes
+    desired, running = attributes.get("desired"), attributes.get("running")
+    short = (
+        f"; running {running} of {desired} desired"
+        if isinstance(desired, int) and isinstance(running, int) and running < desired
+        else ""
+    )
+    summary = f"{len(failed)} failed task starts or placements since the change{short}: {failed[0].message}"
+    return [Finding(3.0, "ecs", failed[0].time, key, summary[:400])]
 
 
 def target_groups_of(ctx: Context, key: str) -> list[str]:

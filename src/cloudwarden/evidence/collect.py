@@ -9,7 +9,6 @@ import functools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from cloudwarden.aws.arns import dimension_value
 from cloudwarden.aws.probe import DENIED_CODES
 from cloudwarden.diagnosis import engine, topology
 from cloudwarden.errors import NotFound, NothingToInvestigate, PermissionDenied
@@ -18,6 +17,7 @@ from cloudwarden.evidence import reads
 from cloudwarden.evidence.branches import branch_pool
 from cloudwarden.evidence.collectors import alarms, metrics
 from cloudwarden.evidence.context import CollectContext
+from cloudwarden.evidence.kinds import KINDS
 from cloudwarden.evidence.model import AlarmInfo, DeployCommits, EvidenceBundle, Resource
 
 MAX_LOG_GROUPS = 8
@@ -29,41 +29,6 @@ CALL_BUDGET = 30
 # Reads in flight at once in one investigation: the three that need only the window (CloudTrail
 # here and in the global region, findings) and the five discovery reads.
 MAX_WORKERS = 8
-
-# The metrics AWS publishes for each resource kind that the fault signatures read.
-METRICS_BY_KIND: dict[str, list[tuple[str, str, str]]] = {
-    "ecs_service": [("AWS/ECS", "CPUUtilization", "Average"), ("AWS/ECS", "MemoryUtilization", "Average")],
-    "rds_instance": [
-        ("AWS/RDS", "CPUUtilization", "Average"),
-        ("AWS/RDS", "DatabaseConnections", "Maximum"),
-        ("AWS/RDS", "FreeStorageSpace", "Minimum"),
-        ("AWS/RDS", "ReadLatency", "Average"),
-        ("AWS/RDS", "WriteLatency", "Average"),
-    ],
-    "lambda_function": [
-        ("AWS/Lambda", "Invocations", "Sum"),
-        ("AWS/Lambda", "Errors", "Sum"),
-        ("AWS/Lambda", "Throttles", "Sum"),
-        ("AWS/Lambda", "Duration", "Average"),
-        ("AWS/Lambda", "ConcurrentExecutions", "Maximum"),
-    ],
-    "target_group": [
-        ("AWS/ApplicationELB", "RequestCount", "Sum"),
-        ("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", "Sum"),
-        ("AWS/ApplicationELB", "TargetResponseTime", "Average"),
-    ],
-    "sqs_queue": [
-        ("AWS/SQS", "ApproximateAgeOfOldestMessage", "Maximum"),
-        ("AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum"),
-        ("AWS/SQS", "NumberOfMessagesDeleted", "Sum"),
-    ],
-    "ec2_instance": [
-        ("AWS/EC2", "CPUUtilization", "Average"),
-        ("AWS/EC2", "StatusCheckFailed", "Maximum"),
-        ("AWS/EC2", "StatusCheckFailed_System", "Maximum"),
-        ("AWS/EC2", "StatusCheckFailed_Instance", "Maximum"),
-    ],
-}
 
 
 class AlarmNotFound(NotFound):
@@ -130,34 +95,14 @@ def investigated_moment(
     return alarm.model_copy(update={"state_changed_at": last.at}), [note]
 
 
-def _dimensions(resource: Resource) -> tuple[tuple[str, str], ...]:
-    a = resource.attributes
-    if resource.kind == "ecs_service":
-        return (("ClusterName", str(a.get("cluster_name"))), ("ServiceName", resource.name))
-    if resource.kind == "rds_instance":
-        return (("DBInstanceIdentifier", str(a.get("identifier"))),)
-    if resource.kind == "lambda_function":
-        return (("FunctionName", str(a.get("function_name"))),)
-    if resource.kind == "sqs_queue":
-        return (("QueueName", str(a.get("queue_name"))),)
-    if resource.kind == "ec2_instance":
-        return (("InstanceId", resource.key),)
-    if resource.kind == "target_group":
-        balancers = a.get("load_balancers") or []
-        dims = [("TargetGroup", str(a.get("dimension")))]
-        if balancers:
-            dims.append(("LoadBalancer", dimension_value(str(balancers[0]))))
-        return tuple(dims)
-    return ()
-
-
 def metric_queries(
     resources: list[Resource], alarm: AlarmInfo, alarm_resource: str | None
 ) -> list[metrics.MetricQuery]:
     queries = [
-        metrics.MetricQuery(r.key, namespace, name, stat, _dimensions(r))
+        metrics.MetricQuery(r.key, m.namespace, m.name, m.stat, spec.dimensions(r))
         for r in resources
-        for namespace, name, stat in METRICS_BY_KIND.get(r.kind, [])
+        if (spec := KINDS.get(r.kind)) is not None and spec.dimensions is not None
+        for m in spec.metrics
     ]
     if alarm.namespace and alarm.metric and alarm.statistic:
         own = metrics.MetricQuery(
@@ -176,14 +121,11 @@ def metric_queries(
 
 
 def log_groups(resources: list[Resource]) -> dict[str, str]:
+    """Every log group of these resources (their kind's spec says which), to its resource."""
     groups: dict[str, str] = {}
     for resource in resources:
-        names = list(resource.attributes.get("log_groups") or [])
-        if resource.kind == "rds_instance":
-            names += [
-                f"/aws/rds/instance/{resource.attributes.get('identifier')}/{e}"
-                for e in resource.attributes.get("log_exports", [])
-            ]
+        spec = KINDS.get(resource.kind)
+        names = spec.log_groups(resource) if spec is not None and spec.log_groups is not None else []
         for name in names:
             groups.setdefault(str(name), resource.key)
     return groups

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from cloudwarden.aws.arns import dimension_value
 from cloudwarden.evidence.branches import Branch, BranchPool
 from cloudwarden.evidence.collectors import (
     autoscaling,
@@ -26,7 +27,7 @@ from cloudwarden.evidence.collectors import (
     rds,
 )
 from cloudwarden.evidence.context import CollectContext
-from cloudwarden.evidence.model import EvidenceBundle, MetricSeries, Resource
+from cloudwarden.evidence.model import AlarmInfo, EvidenceBundle, MetricSeries, Resource
 
 MAX_CONCURRENCY_LOOKUPS = 3
 THROTTLE_LOOKBACK = timedelta(minutes=15)
@@ -70,14 +71,43 @@ class WindowReads:
         bundle.finding_sources = report.sources
 
 
+def ecs_scope(alarm: AlarmInfo, raw_elb: dict[str, Any] | None) -> ecs.Scope:
+    """Where the alarm leads into ECS: its cluster and service, or the target groups it watches
+    (a load balancer's: those of its target groups, from the load balancer read)."""
+    dims = alarm.dimensions
+    groups = {dims["TargetGroup"]} if dims.get("TargetGroup") else set()
+    balancer = dims.get("LoadBalancer")
+    if balancer and not groups and raw_elb is not None:
+        groups = {
+            dimension_value(g["TargetGroupArn"])
+            for g in raw_elb["target_groups"]
+            if any(dimension_value(lb) == balancer for lb in g.get("LoadBalancerArns", []))
+        }
+    return ecs.Scope(
+        cluster=dims.get("ClusterName") or None,
+        service=dims.get("ServiceName") or None,
+        target_groups=frozenset(groups),
+    )
+
+
 def discover(pool: BranchPool, bundle: EvidenceBundle, *, region: str) -> list[Resource]:
-    """What the account runs (ECS, RDS, Lambda, EC2, ELB), with deployments and service events."""
+    """What the alarm's neighbourhood runs (ECS around the alarm; RDS, Lambda, EC2, ELB), with
+    deployments and service events.
+
+    ECS is read outward from the alarm (collectors/ecs.py): an alarm on a load balancer as a whole
+    first needs the load balancer read, to know which target groups lead to its services.
+    """
+    alarm = bundle.alarm
     rds_get = functools.partial(rds.get, start=bundle.window_start, end=bundle.window_end)
-    ecs_read = pool.read(ecs.SOURCE, "ecs", ecs.get)
+    elb_read = pool.read(elbv2.SOURCE, "elbv2", elbv2.get)
+    raw_elb_first: Any = None
+    if alarm.dimensions.get("LoadBalancer") and not alarm.dimensions.get("TargetGroup"):
+        raw_elb_first = elb_read.join()
+    ecs_get = functools.partial(ecs.get, scope=ecs_scope(alarm, raw_elb_first))
+    ecs_read = pool.read(ecs.SOURCE, "ecs", ecs_get)
     rds_read = pool.read(rds.SOURCE, "rds", rds_get)
     lambda_read = pool.read(lambda_functions.SOURCE, "lambda", lambda_functions.get)
     ec2_read = pool.read(ec2.SOURCE, "ec2", ec2.get)
-    elb_read = pool.read(elbv2.SOURCE, "elbv2", elbv2.get)
 
     resources: list[Resource] = []
     raw_ecs: Any = ecs_read.join()
@@ -124,9 +154,9 @@ class ScopedReads:
     def start(cls, pool: BranchPool, scoped: list[Resource]) -> ScopedReads:
         services = [r for r in scoped if r.kind == "ecs_service"]
         instances = [r.key for r in scoped if r.kind == "ec2_instance"]
-        scaling = (
-            pool.read(autoscaling.SOURCE, "application-autoscaling", autoscaling.get) if services else None
-        )
+        ids = [i for s in services if (i := autoscaling.resource_id(s)) is not None]
+        scaling_get = functools.partial(autoscaling.get, resource_ids=ids)
+        scaling = pool.read(autoscaling.SOURCE, "application-autoscaling", scaling_get) if ids else None
         status_get = functools.partial(ec2.get_status, instance_ids=instances)
         status = pool.read(ec2.SOURCE, "ec2", status_get) if instances else None
         return cls(services, scaling, status)

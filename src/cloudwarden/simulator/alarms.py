@@ -33,6 +33,18 @@ ALARMS: dict[str, tuple[str, str, str, str, str, str, float, int, int]] = {
         3,
         3,
     ),
+    # The load balancer's own 5xx (502/503 it answers itself when no target is healthy).
+    "alb_elb_5xx": (
+        "public-alb-elb-5xx-high",
+        "load_balancer:public",
+        "AWS/ApplicationELB",
+        "HTTPCode_ELB_5XX_Count",
+        "Sum",
+        "GreaterThanThreshold",
+        25,
+        3,
+        3,
+    ),
     "web_latency": (
         "storefront-latency-high",
         "target_group:web",

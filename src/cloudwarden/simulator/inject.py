@@ -41,6 +41,7 @@ def _combined(scenario: Scenario) -> Effects:
         logs=[*f.logs, *d.logs],
         changes=[*f.changes, *d.changes],
         stopped_tasks=[*f.stopped_tasks, *d.stopped_tasks],
+        service_events=[*f.service_events, *d.service_events],
         rds_events=[*f.rds_events, *d.rds_events],
         instance_status=[*f.instance_status, *d.instance_status],
     )
@@ -146,10 +147,36 @@ def _perform_change(sim: SimulatorClient, w: Workload, change: ChangeEffect, at:
             c("sqs").set_queue_attributes(QueueUrl=w.ids["queue_url"], Attributes={"Policy": policy})
         else:
             c("kms").put_key_policy(KeyId=w.ref(target), PolicyName="default", Policy=policy)
+    elif change.action == "modify_health_check":
+        # ModifyTargetGroup with health check settings (params: path, port, matcher, thresholds).
+        names = {
+            "path": "HealthCheckPath",
+            "port": "HealthCheckPort",
+            "interval": "HealthCheckIntervalSeconds",
+            "healthy_threshold": "HealthyThresholdCount",
+            "unhealthy_threshold": "UnhealthyThresholdCount",
+        }
+        settings: dict[str, Any] = {names[k]: v for k, v in params.items() if k in names}
+        if "port" in settings:
+            settings["HealthCheckPort"] = str(settings["HealthCheckPort"])
+        if "matcher" in params:
+            settings["Matcher"] = {"HttpCode": str(params["matcher"])}
+        c("elbv2").modify_target_group(TargetGroupArn=w.ref(target), **settings)
+    elif change.action == "disable_key":
+        c("kms").disable_key(KeyId=w.ref(target).rsplit("/", 1)[-1])
+    elif change.action == "schedule_key_deletion":
+        c("kms").schedule_key_deletion(
+            KeyId=w.ref(target).rsplit("/", 1)[-1], PendingWindowInDays=int(params.get("days", 7))
+        )
     elif change.action == "put_secret_value":
         c("secretsmanager").put_secret_value(
             SecretId=w.ref(target), SecretString=json.dumps({"password": params.get("password", "r" * 24)})
         )
+
+
+def _render(text: str | None, w: Workload, rng: random.Random, moment: datetime) -> str | None:
+    """A reason or message with the workload's names filled in ({account}, {region}, ...)."""
+    return telemetry.render_line(text, w, rng, moment) if text and "{" in text else text
 
 
 def _put_logs(
@@ -244,20 +271,39 @@ def inject(
                     "service": w.ids[f"service:{logical}"],
                     "task_definition": w.ids[f"task_definition:{logical}"],
                     "status": "STOPPED",
-                    "started_at": (moment - timedelta(minutes=rng.randint(20, 90))).isoformat(),
+                    "started_at": (moment - timedelta(minutes=rng.randint(20, 90))).isoformat()
+                    if stopped.started
+                    else None,
                     "stopped_at": moment.isoformat(),
                     "stop_code": stopped.stop_code,
-                    "stopped_reason": stopped.reason,
+                    "stopped_reason": _render(stopped.reason, w, rng, moment),
                     "containers": [
                         {
                             "name": w.ids[f"service:{logical}"],
                             "exit_code": stopped.exit_code,
-                            "reason": stopped.container_reason,
+                            "reason": _render(stopped.container_reason, w, rng, moment),
                         }
                     ],
                 },
             )
             moment += timedelta(minutes=stopped.every_minutes)
+    for service_event in effects.service_events:
+        logical = service_event.resource.split(":", 1)[1]
+        moment = onset + timedelta(minutes=service_event.start)
+        while moment < now:
+            sim.inject(
+                "ecs_service_event",
+                account_id=w.account_id,
+                payload={
+                    "cluster": w.ids["cluster"],
+                    "service": w.ids[f"service:{logical}"],
+                    "created_at": moment.isoformat(),
+                    "message": _render(service_event.message, w, rng, moment),
+                },
+            )
+            if service_event.every_minutes is None:
+                break
+            moment += timedelta(minutes=service_event.every_minutes)
     for event in effects.rds_events:
         sim.inject(
             "rds_event",

@@ -57,6 +57,9 @@ class ChangeEffect(Strict):
         "put_secret_value",
         "deny_in_queue_policy",
         "deny_in_key_policy",
+        "disable_key",
+        "schedule_key_deletion",
+        "modify_health_check",
     ]
     target: str
     actor: str = "arn:aws:iam::{account}:user/platform-admin"
@@ -71,6 +74,17 @@ class StoppedTasks(Strict):
     stop_code: str = "EssentialContainerExited"
     reason: str
     container_reason: str | None = None
+    started: bool = True  # False: the task never started (TaskFailedToStart: no image, no capacity)
+
+
+class ServiceEventEffect(Strict):
+    """An ECS service event ("unable to place a task", "unhealthy in target-group") from `start`
+    minutes after onset, repeated every `every_minutes` (as ECS repeats them) if given."""
+
+    resource: str
+    message: str
+    start: int = 0
+    every_minutes: int | None = Field(default=None, ge=1)
 
 
 class RdsEventEffect(Strict):
@@ -96,6 +110,7 @@ class Effects(Strict):
     logs: list[LogEffect] = Field(default_factory=list)
     changes: list[ChangeEffect] = Field(default_factory=list)
     stopped_tasks: list[StoppedTasks] = Field(default_factory=list)
+    service_events: list[ServiceEventEffect] = Field(default_factory=list)
     rds_events: list[RdsEventEffect] = Field(default_factory=list)
     instance_status: list[InstanceStatusEffect] = Field(default_factory=list)
 

@@ -106,6 +106,17 @@ def metric_specs(extra_functions: int = 0) -> list[MetricSpec]:
     ]
 
 
+def late_specs() -> list[MetricSpec]:
+    """Series added after the first scenarios were written: each draws its noise from its own
+    generator, so the shared one (and every older scenario's telemetry and logs) is unchanged."""
+    tg, lb = "target_group:web", "load_balancer:public"
+    return [
+        MetricSpec(tg, "AWS/ApplicationELB", "HealthyHostCount", 4, 0.0, 0.0, "Count", integer=True),
+        MetricSpec(tg, "AWS/ApplicationELB", "UnHealthyHostCount", 0, 0.0, 0.0, "Count", integer=True),
+        MetricSpec(lb, "AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count", 0.4, 0.3, 1.0, "Count", integer=True),
+    ]
+
+
 def _baseline(spec: MetricSpec, moment: datetime, rng: random.Random) -> float:
     hours = moment.hour + moment.minute / 60
     cycle = 1 + spec.diurnal * math.sin(2 * math.pi * (hours - 9) / 24)
@@ -137,22 +148,24 @@ def metric_data(
 ) -> dict[str, list[dict[str, Any]]]:
     """PutMetricData batches by namespace: 1-minute points from `start` to `end`."""
     specs = metric_specs(len(w.extras))
-    known = {(s.ref, s.metric) for s in specs}
+    late = late_specs()
+    known = {(s.ref, s.metric) for s in [*specs, *late]}
     for effect in effects:
         if (effect.resource, effect.metric) not in known:
             raise ValueError(f"effect on unknown metric {effect.resource} {effect.metric}")
     by_namespace: dict[str, list[dict[str, Any]]] = {}
     minutes = int((end - start).total_seconds() // 60)
-    for spec in specs:
+    for spec in [*specs, *late]:
         dims = dimensions(w, spec.ref)
         mine = [e for e in effects if e.resource == spec.ref and e.metric == spec.metric]
+        draw = random.Random(f"{spec.ref}/{spec.metric}") if spec in late else rng
         for i in range(minutes + 1):
             moment = start + timedelta(minutes=i)
-            baseline = _baseline(spec, moment, rng)
+            baseline = _baseline(spec, moment, draw)
             value = baseline
             after = (moment - onset).total_seconds() / 60
             for effect in mine:
-                value = _apply(effect, value, baseline, after, rng)
+                value = _apply(effect, value, baseline, after, draw)
             value = max(0.0, value if spec.ceiling is None else min(spec.ceiling, value))
             if spec.integer:
                 value = float(round(value))
@@ -175,6 +188,7 @@ def render_line(template: str, w: Workload, rng: random.Random, moment: datetime
         "db_endpoint": w.ids["db_endpoint"],
         "queue_url": w.ids["queue_url"],
         "payment_key": w.refs.get("kms_key:payments", ""),
+        "target_group": w.refs.get("target_group:web", ""),
         "function": FUNCTION,
         "reports_ip": w.ids.get("reports_ip", ""),
         "rid": "%08x-%04x-4%03x-a%03x-%012x" % tuple(rng.getrandbits(b) for b in (32, 16, 12, 12, 48)),  # noqa: UP031

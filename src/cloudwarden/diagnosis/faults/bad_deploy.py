@@ -1,4 +1,5 @@
-"""New code deployed to a service or function, and that resource's own errors began after it."""
+"""New code deployed to a service or function, and that resource's own errors began after it, or
+its new tasks never started (an image that cannot be pulled, tasks that cannot be placed)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from cloudwarden.diagnosis.context import Context
 from cloudwarden.diagnosis.rulekit import (
     Finding,
     change_finding,
+    failed_task_starts,
     is_new_revision,
     is_same_images,
     own_new_errors,
@@ -31,7 +33,10 @@ def rule(ctx: Context, key: str) -> list[Finding]:
     deploys = [c for c in ctx.suspect_changes(key, CHANGES) if is_new_code(c)]
     if not deploys:
         return []
-    own = own_new_errors(ctx, key, min(c.time for c in deploys))
+    since = min(c.time for c in deploys)
+    # A container that never starts logs nothing: the service's failed task starts after the
+    # deployment are its own errors then.
+    own = own_new_errors(ctx, key, since) + failed_task_starts(ctx, key, since)
     # Its target group's 5xx add to its own new errors; alone they are a symptom anything causes.
     return change_finding(key, deploys[0], own + target_group_errors(ctx, key) if own else [])
 
@@ -46,6 +51,11 @@ SPEC = FaultSpec(
     ),
     supports=(
         Sign("logs", "new errors in the resource's own logs after the deployment, naming no dependency"),
+        Sign(
+            "ecs",
+            "the service's tasks failing to start after the deployment (CannotPullContainerError, "
+            "unable to place a task), running below desired",
+        ),
         metric("target_group", "HTTPCode_Target_5XX_Count", 1, "its target group's 5xx rose"),
     ),
     claims=r"\bbad[\s_-]+(?:deploy(?:ment)?s?|releases?|rollouts?)\b"
@@ -53,6 +63,8 @@ SPEC = FaultSpec(
     next_steps=(
         "Roll the service back to the previous task definition revision.",
         "Compare the new revision's image and environment with the previous one.",
+        "If its tasks never started, check that the image tag exists in the registry and that the "
+        "execution role can pull it, or that the cluster has capacity for the new revision.",
         "Look at the commits between the two images for the code path in the new exceptions.",
     ),
     rule=rule,

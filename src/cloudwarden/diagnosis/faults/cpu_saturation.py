@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from cloudwarden.diagnosis.context import Context
 from cloudwarden.diagnosis.rulekit import (
+    DEPENDENCY_FAILURES,
     Finding,
     log_finding,
     metric_finding,
@@ -35,11 +36,26 @@ def rule(ctx: Context, key: str) -> list[Finding]:
     findings += metric_finding(ctx, key, "ReadLatency", 0.5)
     # Where the load comes from, and what it does to the callers.
     for tg in target_groups_of(ctx, key):
-        findings += metric_finding(ctx, tg, "RequestCount", 1.0) + metric_finding(
-            ctx, tg, "TargetResponseTime", 1.0
-        )
+        findings += metric_finding(ctx, tg, "RequestCount", 1.0, min_z=3.0)
+        findings += metric_finding(ctx, tg, "TargetResponseTime", 1.0, min_z=3.0)
     findings += [log_finding(t, 1.0, key) for t in ctx.surging("timeout") if key in t.mentions][:1]
+    if ctx.graph.resources[key].kind == "rds_instance":
+        return findings
+    # A service's or host's CPU also rises when it is only a victim (retrying a failing dependency)
+    # or runs a harmless job: it is a cause only when something shows the load or its effect.
+    if len(findings) == 1 or _waiting_on_dependencies(ctx, key):
+        return []
     return findings
+
+
+def _waiting_on_dependencies(ctx: Context, key: str) -> bool:
+    """Its own logs fail on what it depends on (timeouts, denials, exhausted pools): it is waiting
+    on something else, and its CPU is the symptom."""
+    return any(
+        t.group in ctx.groups_of(key) and t.categories & DEPENDENCY_FAILURES and t.is_error
+        for t in ctx.templates
+        if t.recent_count >= 5 and t.baseline_count * 10 < t.recent_count
+    )
 
 
 SPEC = FaultSpec(
@@ -48,8 +64,16 @@ SPEC = FaultSpec(
     kinds=("rds_instance", "ecs_service", "ec2_instance"),
     requires=(
         metric("rds_instance", "CPUUtilization", 1, "the database's CPU rose, weighed by how near 100%"),
-        metric("ecs_service", "CPUUtilization", 1, "the service's CPU rose (below its scaling maximum)"),
-        metric("ec2_instance", "CPUUtilization", 1, "the instance's CPU rose"),
+        metric(
+            "ecs_service",
+            "CPUUtilization",
+            1,
+            "the service's CPU rose (below its scaling maximum), with its "
+            "load or its effect shown and no failing dependency of its own",
+        ),
+        metric(
+            "ec2_instance", "CPUUtilization", 1, "the instance's CPU rose, with callers' timeouts naming it"
+        ),
     ),
     supports=(
         Sign("logs", "slow queries or statement timeouts, in its own or its callers' logs"),

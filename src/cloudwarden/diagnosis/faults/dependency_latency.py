@@ -11,14 +11,14 @@ LATENCY_METRICS = {"lambda_function": ("Duration",), "rds_instance": ("ReadLaten
 
 def rule(ctx: Context, key: str) -> list[Finding]:
     kind = ctx.graph.resources[key].kind
+    callers = ctx.graph.dependents(key)
     slow = [a for m in LATENCY_METRICS.get(kind, ()) if (a := ctx.metric(key, m, rising=True))]
-    if not slow:
-        return []
+    if not slow or not callers:
+        return []  # not slow, or nothing calls it: a dependency is slow only to its callers
     if kind == "rds_instance" and ctx.metric(key, "CPUUtilization", rising=True):
         return []  # a database slow because its CPU is saturated: cpu_saturation explains it
     best = max(slow, key=lambda a: abs(a.score))
     findings = [Finding(2.0, "metrics", best.onset, key, best.describe())]
-    callers = ctx.graph.dependents(key)
     caller_groups = set().union(*(ctx.groups_of(c) for c in callers))
     calls = [
         t

@@ -6,6 +6,7 @@ does not scale at all. Only ECS services' scalable targets are read (ServiceName
 
 from __future__ import annotations
 
+from itertools import islice
 from typing import Any
 
 from cloudwarden.aws.permissions import declare
@@ -20,10 +21,18 @@ PERMISSIONS = declare(
 ECS_DESIRED_COUNT = "ecs:service:DesiredCount"
 
 
-def get(client: Any) -> list[dict[str, Any]]:
-    """Every ECS scalable target (one call unless the account has more than 50)."""
+# DescribeScalableTargets takes at most 50 resource ids a call.
+MAX_RESOURCE_IDS = 50
+MAX_PAGES = 3
+
+
+def get(client: Any, resource_ids: list[str] | None = None) -> list[dict[str, Any]]:
+    """The ECS scalable targets of these resource ids (one call), or every one (bounded pages)."""
+    kwargs: dict[str, Any] = {"ServiceNamespace": "ecs"}
+    if resource_ids:
+        kwargs["ResourceIds"] = list(dict.fromkeys(resource_ids))[:MAX_RESOURCE_IDS]
     targets: list[dict[str, Any]] = []
-    for page in client.get_paginator("describe_scalable_targets").paginate(ServiceNamespace="ecs"):
+    for page in islice(client.get_paginator("describe_scalable_targets").paginate(**kwargs), MAX_PAGES):
         targets.extend(page.get("ScalableTargets", []))
     return targets
 

@@ -7,6 +7,7 @@ scheduled events (`get_status`/`transform_status`) are a scoped read for the can
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from itertools import islice
 from typing import Any
 
 from cloudwarden.aws.arns import security_group_key
@@ -22,14 +23,16 @@ PERMISSIONS = declare(
 # DescribeInstanceStatus takes at most 100 instance ids a call; more candidate instances than
 # that are not looked at (the caller scopes the read to the incident's candidates).
 MAX_STATUS_INSTANCES = 100
+# Pages read at most per listing: discovery is bounded whatever the account's size.
+MAX_PAGES = 3
 
 
 def get(client: Any) -> dict[str, Any]:
     groups: list[dict[str, Any]] = []
-    for page in client.get_paginator("describe_security_groups").paginate():
+    for page in islice(client.get_paginator("describe_security_groups").paginate(), MAX_PAGES):
         groups.extend(page.get("SecurityGroups", []))
     instances: list[dict[str, Any]] = []
-    for page in client.get_paginator("describe_instances").paginate():
+    for page in islice(client.get_paginator("describe_instances").paginate(), MAX_PAGES):
         for reservation in page.get("Reservations", []):
             instances.extend(reservation.get("Instances", []))
     return {"security_groups": groups, "instances": instances}

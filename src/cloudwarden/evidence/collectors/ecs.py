@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from cloudwarden.aws.permissions import declare
@@ -20,31 +21,106 @@ PERMISSIONS = declare(
     ),
     purpose="Read ECS services, deployments, task definitions, service events and stopped tasks",
 )
-MAX_SERVICES = 60
+# Discovery reads ECS outward from the alarm, never the whole account: the alarm's own cluster
+# (ClusterName) when it names one, else the clusters in ListClusters' order until one runs a
+# service the alarm reaches (behind its target groups, or named by it), at most MAX_CLUSTERS.
+# Task definitions are described only in that cluster, for at most MAX_DEFINED_SERVICES services
+# (those the alarm reaches first), and stopped tasks are listed only there. ECS_CALL_BUDGET caps
+# the calls whatever the account's size: what it leaves unread is left out, deterministically.
+MAX_CLUSTERS = 3
+MAX_SERVICES_PER_CLUSTER = 30
+MAX_DEFINED_SERVICES = 6
+MAX_STOPPED_TASKS = 100
+ECS_CALL_BUDGET = 12
+# Calls kept for the stopped tasks (ListTasks, DescribeTasks) when task definitions are described.
+STOPPED_TASK_CALLS = 2
 
 
-def get(client: Any) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Scope:
+    """Where the alarm leads into ECS: its cluster and service, or its target groups."""
+
+    cluster: str | None = None  # the alarm's ClusterName dimension
+    service: str | None = None  # its ServiceName dimension
+    # Target group dimension values ("targetgroup/<name>/<id>") the alarm watches or routes to.
+    target_groups: frozenset[str] = frozenset()
+
+    @property
+    def anchored(self) -> bool:
+        """Whether the alarm names something a service can be recognised by."""
+        return bool(self.service or self.target_groups)
+
+    def reaches(self, service: dict[str, Any]) -> bool:
+        if self.service and service.get("serviceName") == self.service:
+            return True
+        groups = [lb.get("targetGroupArn", "") for lb in service.get("loadBalancers", [])]
+        return any(str(g).endswith(f":{t}") for g in groups for t in self.target_groups)
+
+
+class _Budget:
+    def __init__(self, calls: int) -> None:
+        self.left = calls
+
+    def take(self, calls: int = 1) -> bool:
+        if self.left < calls:
+            return False
+        self.left -= calls
+        return True
+
+
+def _cluster_services(client: Any, cluster: str, budget: _Budget) -> list[dict[str, Any]]:
+    """The cluster's services (at most MAX_SERVICES_PER_CLUSTER), one ListServices page."""
+    if not budget.take():
+        return []
+    arns = client.list_services(cluster=cluster, maxResults=100).get("serviceArns", [])
     services: list[dict[str, Any]] = []
-    for cluster in client.list_clusters().get("clusterArns", []):
-        arns: list[str] = []
-        for page in client.get_paginator("list_services").paginate(cluster=cluster):
-            arns.extend(page.get("serviceArns", []))
-        for offset in range(0, min(len(arns), MAX_SERVICES), 10):
-            described = client.describe_services(cluster=cluster, services=arns[offset : offset + 10])
-            services.extend(described.get("services", []))
+    for offset in range(0, min(len(arns), MAX_SERVICES_PER_CLUSTER), 10):
+        if not budget.take():
+            break
+        described = client.describe_services(cluster=cluster, services=arns[offset : offset + 10])
+        services.extend(described.get("services", []))
+    return services
+
+
+def get(client: Any, scope: Scope | None = None) -> dict[str, Any]:
+    """The services around the alarm, their task definitions and their cluster's stopped tasks.
+
+    Without a scope (nothing in the alarm leads into ECS), the first cluster running services is
+    the alarm's. The number of calls depends only on the account, never on timing.
+    """
+    scope = scope or Scope()
+    budget = _Budget(ECS_CALL_BUDGET)
+    if scope.cluster:
+        clusters = [scope.cluster]
+    else:
+        budget.take()
+        clusters = list(client.list_clusters(maxResults=100).get("clusterArns", []))
+    # The alarm's cluster: the first one (of at most MAX_CLUSTERS) whose services the alarm reaches.
+    # Only its services are kept; the others scanned on the way do not lead to the alarm.
+    home: list[dict[str, Any]] = []
+    for cluster in clusters[:MAX_CLUSTERS]:
+        found = _cluster_services(client, cluster, budget)
+        if found and (scope.cluster or not scope.anchored or any(scope.reaches(s) for s in found)):
+            home = found
+            break
+    # The services the alarm reaches first, then their neighbours in the cluster.
+    chosen = sorted(home, key=lambda s: not scope.reaches(s))[:MAX_DEFINED_SERVICES]
     task_definitions: dict[str, dict[str, Any]] = {}
-    for service in services:
+    for service in chosen:
         wanted = {service["taskDefinition"]} | {d["taskDefinition"] for d in service.get("deployments", [])}
         for arn in sorted(wanted - task_definitions.keys()):
+            if budget.left <= STOPPED_TASK_CALLS or not budget.take():
+                break
             task_definitions[arn] = client.describe_task_definition(taskDefinition=arn)["taskDefinition"]
     stopped: list[dict[str, Any]] = []
-    for cluster in sorted({s["clusterArn"] for s in services}):
-        task_arns = client.list_tasks(cluster=cluster, desiredStatus="STOPPED").get("taskArns", [])
-        for offset in range(0, len(task_arns), 100):
-            stopped.extend(
-                client.describe_tasks(cluster=cluster, tasks=task_arns[offset : offset + 100])["tasks"]
-            )
-    return {"services": services, "task_definitions": task_definitions, "stopped_tasks": stopped}
+    if home and budget.take():
+        cluster = home[0]["clusterArn"]
+        task_arns = client.list_tasks(
+            cluster=cluster, desiredStatus="STOPPED", maxResults=MAX_STOPPED_TASKS
+        ).get("taskArns", [])
+        if task_arns and budget.take():
+            stopped = client.describe_tasks(cluster=cluster, tasks=task_arns[:MAX_STOPPED_TASKS])["tasks"]
+    return {"services": home, "task_definitions": task_definitions, "stopped_tasks": stopped}
 
 
 def _container_summary(task_definition: dict[str, Any]) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import islice
 from typing import Any
 
 from cloudwarden.aws.arns import dimension_value
@@ -14,14 +15,16 @@ PERMISSIONS = declare(
     ("elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeTargetGroups"),
     purpose="Read load balancers and target groups to map alarm dimensions to services",
 )
+# Pages read at most per listing: discovery is bounded whatever the account's size.
+MAX_PAGES = 3
 
 
 def get(client: Any) -> dict[str, Any]:
     balancers: list[dict[str, Any]] = []
-    for page in client.get_paginator("describe_load_balancers").paginate():
+    for page in islice(client.get_paginator("describe_load_balancers").paginate(), MAX_PAGES):
         balancers.extend(page.get("LoadBalancers", []))
     groups: list[dict[str, Any]] = []
-    for page in client.get_paginator("describe_target_groups").paginate():
+    for page in islice(client.get_paginator("describe_target_groups").paginate(), MAX_PAGES):
         groups.extend(page.get("TargetGroups", []))
     return {"load_balancers": balancers, "target_groups": groups}
 

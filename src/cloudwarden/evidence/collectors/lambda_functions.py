@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import islice
 from typing import Any
 
 from cloudwarden.aws.permissions import declare
@@ -13,14 +14,16 @@ PERMISSIONS = declare(
     ("lambda:ListFunctions", "lambda:GetFunctionConcurrency", "lambda:ListEventSourceMappings"),
     purpose="Read Lambda functions, reserved concurrency and event source mappings",
 )
+# Pages read at most per listing: discovery is bounded whatever the account's size.
+MAX_PAGES = 3
 
 
 def get(client: Any) -> dict[str, Any]:
     functions: list[dict[str, Any]] = []
-    for page in client.get_paginator("list_functions").paginate():
+    for page in islice(client.get_paginator("list_functions").paginate(), MAX_PAGES):
         functions.extend(page.get("Functions", []))
     mappings: list[dict[str, Any]] = []
-    for page in client.get_paginator("list_event_source_mappings").paginate():
+    for page in islice(client.get_paginator("list_event_source_mappings").paginate(), MAX_PAGES):
         mappings.extend(page.get("EventSourceMappings", []))
     return {"functions": functions, "mappings": mappings}
 

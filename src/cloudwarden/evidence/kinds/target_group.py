@@ -27,6 +27,10 @@ SPEC = KindSpec(
         Metric("AWS/ApplicationELB", "RequestCount", "Sum"),
         Metric("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", "Sum"),
         Metric("AWS/ApplicationELB", "TargetResponseTime", "Average"),
+        # Targets failing the group's health check; the load balancer answers 502/503 itself
+        # (HTTPCode_ELB_5XX_Count, its load balancer's) once none is left healthy.
+        Metric("AWS/ApplicationELB", "UnHealthyHostCount", "Maximum"),
+        Metric("AWS/ApplicationELB", "HealthyHostCount", "Minimum"),
     ),
     dimensions=_dimensions,
     # The load balancers that route to it (the group-to-service edge is the service's relation).
