@@ -75,21 +75,28 @@ def changes_found(ctx: Context, key: str, names: tuple[str, ...], weight: float)
     ]
 
 
+def is_new_error(t: LogTemplate, since: datetime | None = None) -> bool:
+    """An error template that appeared (at least 5 times, ten times its baseline) since `since`."""
+    return (
+        t.is_error
+        and t.recent_count >= 5
+        and t.baseline_count * 10 < t.recent_count
+        and (since is None or (t.first_recent is not None and t.first_recent >= since))
+    )
+
+
 def own_new_errors(ctx: Context, key: str, since: datetime) -> list[Finding]:
     """New errors in the resource's own logs since `since` that no dependency explains.
 
     A timeout naming the database points at the path to the database, not at the code (or the
     configuration) that changed.
     """
+    groups = ctx.groups_of(key)
     errors = [
         t
         for t in ctx.templates
-        if t.group in ctx.groups_of(key)
-        and t.is_error
-        and t.recent_count >= 5
-        and t.baseline_count * 10 < t.recent_count
-        and t.first_recent
-        and t.first_recent >= since
+        if t.group in groups
+        and is_new_error(t, since)
         and not (t.categories & DEPENDENCY_FAILURES)
         and not (t.mentions - {key})
     ]
@@ -104,13 +111,7 @@ def dependents_new_errors(ctx: Context, key: str, since: datetime) -> list[Findi
     errors = [
         t
         for t in ctx.templates
-        if t.group in groups
-        and t.is_error
-        and t.recent_count >= 5
-        and t.baseline_count * 10 < t.recent_count
-        and t.first_recent
-        and t.first_recent >= since
-        and not (t.mentions - {key, *dependents})
+        if t.group in groups and is_new_error(t, since) and not (t.mentions - {key, *dependents})
     ]
     return [log_finding(t, 2.0 if i == 0 else 0.3, key) for i, t in enumerate(errors[:2])]
 

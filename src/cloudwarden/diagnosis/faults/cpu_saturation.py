@@ -7,6 +7,7 @@ from cloudwarden.diagnosis.context import Context
 from cloudwarden.diagnosis.rulekit import (
     DEPENDENCY_FAILURES,
     Finding,
+    is_new_error,
     log_finding,
     metric_finding,
     target_groups_of,
@@ -51,10 +52,9 @@ def rule(ctx: Context, key: str) -> list[Finding]:
 def _waiting_on_dependencies(ctx: Context, key: str) -> bool:
     """Its own logs fail on what it depends on (timeouts, denials, exhausted pools): it is waiting
     on something else, and its CPU is the symptom."""
+    groups = ctx.groups_of(key)
     return any(
-        t.group in ctx.groups_of(key) and t.categories & DEPENDENCY_FAILURES and t.is_error
-        for t in ctx.templates
-        if t.recent_count >= 5 and t.baseline_count * 10 < t.recent_count
+        t.group in groups and t.categories & DEPENDENCY_FAILURES and is_new_error(t) for t in ctx.templates
     )
 
 
