@@ -96,7 +96,14 @@ def check_alarm(incident: Incident, *, server: SimulatorServer, seed: int = 11) 
     return sorted({x["alarm_name"] for x in played.transitions if x.get("new_state") == "ALARM"})
 
 
-def run_one(incident: Incident, *, server: SimulatorServer, settings: Settings, seed: int = 11) -> Row:
+def run_one(
+    incident: Incident,
+    *,
+    server: SimulatorServer,
+    settings: Settings,
+    seed: int = 11,
+    dump: Path | None = None,
+) -> Row:
     row = Row(name=incident.name, kind=incident.kind, alarm=incident.alarm, truth=[])
     started = time.perf_counter()
     sim = SimulatorClient(server.endpoint, region=settings.default_region)
@@ -197,6 +204,10 @@ def run_one(incident: Incident, *, server: SimulatorServer, settings: Settings, 
     ]
     for key, value in score(incident, played.truth, hypotheses).items():
         setattr(row, key, value)
+    if dump is not None:
+        dump.mkdir(parents=True, exist_ok=True)
+        (dump / f"{incident.name}.diagnosis.json").write_text(result.diagnosis.model_dump_json(indent=2))
+        (dump / f"{incident.name}.bundle.json").write_text(result.bundle.model_dump_json(indent=2))
     seen = {r.key for r in result.bundle.resources}
     row.truth_in_evidence = all(r in seen for r, _ in played.truth) if played.truth else None
     row.aws_calls = int(result.diagnosis.aws_calls)
@@ -280,6 +291,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", dest="json_path", default=None)
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument(
+        "--dump", default=None, help="write each incident's diagnosis and evidence bundle here"
+    )
+    parser.add_argument(
         "--check-alarms", action="store_true", help="only play each incident and list the alarms that fire"
     )
     args = parser.parse_args(argv)
@@ -317,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
             }
         )
         started = time.perf_counter()
-        rows = _with_simulator(names, incidents, settings, args.seed)
+        rows = _with_simulator(names, incidents, settings, args.seed, Path(args.dump) if args.dump else None)
         wall = round(time.perf_counter() - started, 1)
     summary = totals(rows)
     print(table(rows))
@@ -338,7 +352,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _with_simulator(
-    names: list[str], incidents: dict[str, Incident], settings: Settings, seed: int
+    names: list[str], incidents: dict[str, Incident], settings: Settings, seed: int, dump: Path | None = None
 ) -> list[Row]:
     """The simulator's endpoint must be in the settings before any session is made."""
     rows: list[Row] = []
@@ -349,7 +363,7 @@ def _with_simulator(
             incident = incidents[name]
             started = time.perf_counter()
             try:
-                row = run_one(incident, server=server, settings=configured, seed=seed)
+                row = run_one(incident, server=server, settings=configured, seed=seed, dump=dump)
             except Exception as exc:  # reported in the table, never dropped
                 row = Row(
                     name=name,

@@ -39,23 +39,31 @@ class Context:
     def groups_of(self, key: str) -> set[str]:
         return {g for g, owner in self.bundle.log_groups.items() if owner == key}
 
+    def recent_minutes(self) -> float:
+        return max((self.bundle.window_end - self.onset).total_seconds() / 60, 1)
+
+    def baseline_minutes(self) -> float:
+        return max((self.onset - self.bundle.window_start).total_seconds() / 60, 1)
+
     def surging(self, category: str, *, min_count: int = 3) -> list[LogTemplate]:
-        recent_minutes = max((self.bundle.window_end - self.onset).total_seconds() / 60, 1)
-        baseline_minutes = max((self.onset - self.bundle.window_start).total_seconds() / 60, 1)
+        recent, baseline = self.recent_minutes(), self.baseline_minutes()
         return [
             t
             for t in self.templates
-            if category in t.categories
-            and t.recent_count >= min_count
-            and t.surge(baseline_minutes, recent_minutes) >= 4
+            if category in t.categories and t.recent_count >= min_count and t.surge(baseline, recent) >= 4
         ]
 
     def suspect_changes(self, key: str, names: tuple[str, ...]) -> list[Change]:
         return [
             c
             for c in self.changes.get(key, [])
-            if c.name in names and self.onset - CHANGE_LEAD <= c.time <= self.onset + CHANGE_LAG
+            if c.name in names and self.onset - CHANGE_LEAD <= c.time <= self.latest_suspect_time()
         ]
+
+    def latest_suspect_time(self) -> datetime:
+        """A change up to the alarm can be a cause: when two faults overlap, the onset is the
+        first one's, and the second's change lands after it (responders act after the alarm)."""
+        return max(self.onset + CHANGE_LAG, self.alarm_time)
 
 
 def _matches(value: str, ids: set[str]) -> bool:

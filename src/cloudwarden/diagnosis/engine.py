@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cloudwarden.diagnosis import advice, context, signals, topology
+from cloudwarden.diagnosis import advice, context, impact, signals, topology
 from cloudwarden.diagnosis.faults import FAULTS
 from cloudwarden.diagnosis.model import WEAK_CONFIDENCE, AlarmSummary, Diagnosis, EvidenceRef, Hypothesis
 from cloudwarden.diagnosis.rulekit import Finding
@@ -15,6 +15,8 @@ PROXIMITY_BONUS = {0: 0.3, 1: 0.2, 2: 0.1}
 # Confidence of a hypothesis only one evidence source supports (findings of at least this weight).
 SINGLE_SOURCE_FACTOR = 0.6
 SUBSTANTIAL_WEIGHT = 1.0
+# Confidence when nothing near the alarm shows harm (a busy resource, not yet an incident).
+HARMLESS_FACTOR = 0.4
 
 
 def candidates(bundle: EvidenceBundle) -> tuple[topology.Graph, list[str]]:
@@ -54,10 +56,13 @@ def diagnose(bundle: EvidenceBundle) -> Diagnosis:
     # Confidence is the hypothesis's share of the top five's corroborated scores, damped when its
     # own score is weak: a single-source runner-up takes less of the share than a corroborated one.
     total = sum(s * _corroboration(f) for s, _, _, f in scored[:MAX_HYPOTHESES]) or 1.0
+    harmless = not impact.signs_of_harm(ctx)
+    damping = HARMLESS_FACTOR if harmless else 1.0
     hypotheses = []
     for rank, (score, key, fault, findings) in enumerate(scored[:MAX_HYPOTHESES], start=1):
         resource = graph.resources[key]
-        confidence = round(min(0.99, (score * _corroboration(findings) / total) * min(1.0, score / 6.0)), 2)
+        share = score * _corroboration(findings) / total
+        confidence = round(min(0.99, share * min(1.0, score / 6.0)) * damping, 2)
         hypotheses.append(
             Hypothesis(
                 rank=rank,
@@ -101,8 +106,8 @@ def diagnose(bundle: EvidenceBundle) -> Diagnosis:
             if s.state == "not_enabled"
         ],
         aws_calls=bundle.aws_calls,
-        summary=summarize(hypotheses, alarm.name, len(bundle.gaps)),
-        notes=list(bundle.notes),
+        summary=summarize(hypotheses, alarm.name, len(bundle.gaps), harmless=harmless),
+        notes=list(bundle.notes) + ([HARMLESS_NOTE] if harmless and hypotheses else []),
     )
 
 
@@ -132,7 +137,13 @@ def security_context(bundle: EvidenceBundle, key: str) -> list[EvidenceRef]:
     ]
 
 
-def summarize(hypotheses: list[Hypothesis], alarm_name: str, gaps: int) -> str:
+HARMLESS_NOTE = (
+    "Nothing near the alarm shows harm (no new errors, no rise in 5xx, latency, throttles or message "
+    "age, no failed task or check): confidence is lowered, since a busy resource is not yet a fault."
+)
+
+
+def summarize(hypotheses: list[Hypothesis], alarm_name: str, gaps: int, *, harmless: bool = False) -> str:
     if not hypotheses:
         text = f"{alarm_name}: no root cause stands out in the evidence collected."
     else:
@@ -146,6 +157,8 @@ def summarize(hypotheses: list[Hypothesis], alarm_name: str, gaps: int) -> str:
             text = f"{alarm_name}: most likely {cause}. Strongest evidence: {lead}"
         else:
             text = f"{alarm_name}: no root cause stands out in the evidence collected; the strongest lead is {cause}: {lead}"
+    if harmless and hypotheses:
+        text += " Nothing near the alarm shows errors, latency or failed work."
     if gaps:
         text += f" {gaps} evidence source(s) were unavailable; see evidence_unavailable."
     return text

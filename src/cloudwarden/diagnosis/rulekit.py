@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from cloudwarden.diagnosis.context import Context
@@ -38,6 +38,9 @@ DEPENDENCY_FAILURES = frozenset(
 # healthy deployment near the incident is the commonest decoy in a real account.
 CORROBORATED_CHANGE_WEIGHT = 2.0
 UNCORROBORATED_CHANGE_WEIGHT = 0.2
+# A change's own errors begin while it rolls out: errors first seen later than this after it
+# have another cause (a change's effect does not wait half an hour and then appear).
+CHANGE_EFFECT_WINDOW = timedelta(minutes=20)
 
 
 def log_finding(t: LogTemplate, weight: float, resource: str) -> Finding:
@@ -75,13 +78,41 @@ def changes_found(ctx: Context, key: str, names: tuple[str, ...], weight: float)
     ]
 
 
-def is_new_error(t: LogTemplate, since: datetime | None = None) -> bool:
-    """An error template that appeared (at least 5 times, ten times its baseline) since `since`."""
+def is_new_error(t: LogTemplate, since: datetime | None = None, until: datetime | None = None) -> bool:
+    """An error template that appeared (at least 5 times, ten times its baseline) since `since`,
+    first seen before `until`."""
     return (
         t.is_error
         and t.recent_count >= 5
         and t.baseline_count * 10 < t.recent_count
         and (since is None or (t.first_recent is not None and t.first_recent >= since))
+        and (until is None or (t.first_recent is not None and t.first_recent <= until))
+    )
+
+
+# A call out of the service: an address and port, a URL, a host name and port (not a source
+# file and line, such as http.go:94 or views.py:120).
+OUTBOUND = re.compile(
+    r"\b\d{1,3}(?:\.\d{1,3}){3}:\d{2,5}\b|\w://"
+    r"|\b[\w-]+(?:\.[\w-]+)*\.(?!(?:go|py|java|js|ts|rb|kt|scala|rs|php|cs|cpp|cc|c|h|ex|exs):)[a-z][\w-]*:\d{2,5}\b",
+    re.IGNORECASE,
+)
+
+
+def waiting_on_dependencies(ctx: Context, key: str) -> bool:
+    """Its own logs fail on what it depends on (timeouts naming another resource, denials,
+    exhausted pools): it is waiting on something else, and its busy CPU or its errors are
+    symptoms. A timeout naming no resource and no address may be its own requests timing out
+    (a 504 it served)."""
+    groups = ctx.groups_of(key)
+    return any(
+        t.group in groups
+        and is_new_error(t)
+        and (
+            t.categories & DEPENDENCY_FAILURES - {"timeout"}
+            or ("timeout" in t.categories and (t.mentions - {key} or OUTBOUND.search(t.example)))
+        )
+        for t in ctx.templates
     )
 
 
@@ -96,7 +127,7 @@ def own_new_errors(ctx: Context, key: str, since: datetime) -> list[Finding]:
         t
         for t in ctx.templates
         if t.group in groups
-        and is_new_error(t, since)
+        and is_new_error(t, since, since + CHANGE_EFFECT_WINDOW)
         and not (t.categories & DEPENDENCY_FAILURES)
         and not (t.mentions - {key})
     ]
@@ -111,7 +142,9 @@ def dependents_new_errors(ctx: Context, key: str, since: datetime) -> list[Findi
     errors = [
         t
         for t in ctx.templates
-        if t.group in groups and is_new_error(t, since) and not (t.mentions - {key, *dependents})
+        if t.group in groups
+        and is_new_error(t, since, since + CHANGE_EFFECT_WINDOW)
+        and not (t.mentions - {key, *dependents})
     ]
     return [log_finding(t, 2.0 if i == 0 else 0.3, key) for i, t in enumerate(errors[:2])]
 

@@ -93,7 +93,10 @@ _MASKS = [
     (re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?Z?(?: UTC)?"), "<time>"),
     (re.compile(r"\d{2}/\w{3}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}"), "<time>"),
     (re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}\b"), "<ip>"),
-    (re.compile(r"\b[0-9a-f]{7,}\b", re.I), "<hex>"),
+    (re.compile(r"\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{7,}\b", re.I), "<hex>"),
+    # Identifiers with a prefix or mixed characters (trp_4d20f95, req-7Hq2x9, ip-10-0-0-4): any
+    # longer token of letters and digits is a value, not part of the template.
+    (re.compile(r"(?<![\w-])(?=[\w-]*\d)(?=[\w-]*[A-Za-z_])[\w-]{6,}(?![\w-])"), "<id>"),
     (re.compile(r"[-+]?\d+(?:\.\d+)?"), "<n>"),
 ]
 # An error line, in the formats services write: plain levels (Python, Java, PostgreSQL "ERROR:",

@@ -43,10 +43,13 @@ _IPV4 = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
 
 
 def mentions(text: str, identifier: str) -> bool:
-    """Whether `text` names `identifier`; an IP address only as a whole (10.0.1.4 is not in 10.0.1.45)."""
+    """Whether `text` names `identifier` as a whole: an IP address not inside a longer one (10.0.1.4
+    is not in 10.0.1.45), a name not inside a longer name (`payments` is not in `payments-db`)."""
+    if identifier not in text:
+        return False
     if _IPV4.match(identifier):
         return re.search(rf"(?<![\d.]){re.escape(identifier)}(?![\d]|\.\d)", text) is not None
-    return identifier in text
+    return re.search(rf"(?<![\w-]){re.escape(identifier)}(?![\w-])", text) is not None
 
 
 def derive_edges(resources: list[Resource], given: list[Edge]) -> list[Edge]:

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from cloudwarden.diagnosis.context import Context
-from cloudwarden.diagnosis.rulekit import Finding, describe_change, metric_finding, param, target_groups_of
+from cloudwarden.diagnosis.rulekit import (
+    Finding,
+    describe_change,
+    metric_finding,
+    param,
+    target_groups_of,
+    waiting_on_dependencies,
+)
 from cloudwarden.diagnosis.spec import FaultSpec, Sign, metric
 
 # A service this busy is saturated rather than merely busier than usual.
@@ -35,6 +42,8 @@ def rule(ctx: Context, key: str) -> list[Finding]:
         load += metric_finding(ctx, tg, "RequestCount", 1.0)
     if not load:
         return []  # at its maximum but not saturated: not why the alarm fired
+    if waiting_on_dependencies(ctx, key) and not any(f.weight >= 2.0 for f in load):
+        return []  # not saturated, and failing on a dependency: the dependency is why
     scale_outs = [
         Finding(1.0, c.source, c.time, key, describe_change(c))
         for c in ctx.suspect_changes(key, CHANGES)

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from cloudwarden.diagnosis.context import Context
 from cloudwarden.diagnosis.rulekit import (
-    DEPENDENCY_FAILURES,
     Finding,
-    is_new_error,
     log_finding,
     metric_finding,
     target_groups_of,
     templates_about,
+    waiting_on_dependencies,
 )
 from cloudwarden.diagnosis.spec import FaultSpec, Sign, metric
 
@@ -44,18 +43,9 @@ def rule(ctx: Context, key: str) -> list[Finding]:
         return findings
     # A service's or host's CPU also rises when it is only a victim (retrying a failing dependency)
     # or runs a harmless job: it is a cause only when something shows the load or its effect.
-    if len(findings) == 1 or _waiting_on_dependencies(ctx, key):
+    if len(findings) == 1 or waiting_on_dependencies(ctx, key):
         return []
     return findings
-
-
-def _waiting_on_dependencies(ctx: Context, key: str) -> bool:
-    """Its own logs fail on what it depends on (timeouts, denials, exhausted pools): it is waiting
-    on something else, and its CPU is the symptom."""
-    groups = ctx.groups_of(key)
-    return any(
-        t.group in groups and t.categories & DEPENDENCY_FAILURES and is_new_error(t) for t in ctx.templates
-    )
 
 
 SPEC = FaultSpec(

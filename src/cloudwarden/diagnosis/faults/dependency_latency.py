@@ -12,6 +12,8 @@ LATENCY_METRICS = {"lambda_function": ("Duration",), "rds_instance": ("ReadLaten
 def rule(ctx: Context, key: str) -> list[Finding]:
     kind = ctx.graph.resources[key].kind
     callers = ctx.graph.dependents(key)
+    if kind == "ec2_instance":
+        return _slow_host(ctx, key, callers)
     slow = [a for m in LATENCY_METRICS.get(kind, ()) if (a := ctx.metric(key, m, rising=True))]
     if not slow or not callers:
         return []  # not slow, or nothing calls it: a dependency is slow only to its callers
@@ -33,14 +35,37 @@ def rule(ctx: Context, key: str) -> list[Finding]:
     return findings
 
 
+def _slow_host(ctx: Context, key: str, callers: list[str]) -> list[Finding]:
+    """A host publishes no latency: its callers' timeouts and slow calls naming it show it, with
+    their response time, when neither its CPU nor its status checks explain it (those are
+    cpu_saturation and instance_failure)."""
+    cpu = ctx.metric(key, "CPUUtilization", rising=True)
+    checks = [ctx.metric(key, m, rising=True) for m in ("StatusCheckFailed", "StatusCheckFailed_System")]
+    if not callers or (cpu is not None and cpu.recent >= 80) or any(checks):
+        return []
+    named = [t for c in ("slow_call", "timeout") for t in ctx.surging(c) if key in t.mentions]
+    if not named:
+        return []
+    findings = [log_finding(t, 2.0 if i == 0 else 0.2, key) for i, t in enumerate(named[:2])]
+    for caller in callers:
+        for tg in target_groups_of(ctx, caller):
+            findings += metric_finding(ctx, tg, "TargetResponseTime", 1.0)
+    return findings
+
+
 SPEC = FaultSpec(
     name="dependency_latency",
     label="a slow dependency",
-    kinds=("lambda_function", "rds_instance"),
+    kinds=("lambda_function", "rds_instance", "ec2_instance"),
     requires=(
         metric("lambda_function", "Duration", 1, "the function's duration rose"),
         metric("rds_instance", "ReadLatency", 1, "the database's read latency rose"),
         metric("rds_instance", "WriteLatency", 1, "the database's write latency rose"),
+        Sign(
+            "logs",
+            "timeouts or slow calls naming a host, in its callers' logs, while its CPU and status "
+            "checks are normal",
+        ),
     ),
     supports=(
         Sign("logs", "slow-call messages naming it, in its callers' logs"),

@@ -44,9 +44,11 @@ def _stopped_consumer(ctx: Context, key: str) -> list[Finding]:
     a = resource.attributes
     if resource.kind == "ecs_service" and a.get("desired") == 0 and a.get("running") == 0:
         stopped.append(Finding(1.5, "ecs", None, key, "the service runs 0 tasks (desired count 0)"))
-    cpu = ctx.metric(key, "CPUUtilization", rising=False)
-    if cpu is not None and cpu.recent < 0.25 * cpu.baseline:
-        stopped.append(Finding(1.0, "metrics", cpu.onset, key, cpu.describe()))
+    # Its own work fell to a quarter of usual: a service's CPU, a function's invocations.
+    for name in ("CPUUtilization", "Invocations"):
+        idle = ctx.metric(key, name, rising=False)
+        if idle is not None and idle.recent < 0.25 * idle.baseline:
+            stopped.append(Finding(1.0, "metrics", idle.onset, key, idle.describe()))
     if not stopped:
         return []
     findings = list(stopped)
@@ -71,6 +73,7 @@ SPEC = FaultSpec(
         Sign("cloudtrail", "the consumer was scaled to zero or its event source disabled or deleted"),
         Sign("ecs", "the consumer service runs no task"),
         metric("ecs_service", "CPUUtilization", -1, "the consumer's CPU fell to a quarter of usual"),
+        metric("lambda_function", "Invocations", -1, "the consumer's invocations fell to a quarter of usual"),
     ),
     supports=(
         metric("sqs_queue", "NumberOfMessagesDeleted", -1, "messages deleted from its queue fell"),

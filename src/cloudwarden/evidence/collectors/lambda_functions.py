@@ -37,6 +37,11 @@ def get_concurrency(client: Any, function_names: list[str]) -> dict[str, int | N
 
 
 def transform(raw: dict[str, Any]) -> tuple[list[Resource], list[Edge]]:
+    # A mapping's changes (UpdateEventSourceMapping, DeleteEventSourceMapping) name only its UUID.
+    mappings: dict[str, list[str]] = {}
+    for m in raw["mappings"]:
+        if m.get("FunctionArn") and m.get("UUID"):
+            mappings.setdefault(m["FunctionArn"], []).append(m["UUID"])
     resources = []
     for function in raw["functions"]:
         arn = function["FunctionArn"]
@@ -53,6 +58,7 @@ def transform(raw: dict[str, Any]) -> tuple[list[Resource], list[Edge]]:
                     "environment": (function.get("Environment") or {}).get("Variables", {}),
                     "security_groups": list(vpc.get("SecurityGroupIds", [])),
                     "log_groups": [f"/aws/lambda/{function['FunctionName']}"],
+                    "event_source_mappings": mappings.get(arn, []),
                 },
             )
         )

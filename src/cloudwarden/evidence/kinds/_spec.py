@@ -14,11 +14,17 @@ Dimensions = tuple[tuple[str, str], ...]
 
 @dataclass(frozen=True)
 class Metric:
-    """A CloudWatch metric AWS publishes for the kind, read with this statistic."""
+    """A CloudWatch metric AWS publishes for the kind, read with this statistic.
+
+    `harm`: +1 when its rise shows that users or work are hurt (5xx, latency, errors, throttles,
+    aged messages, failed checks), -1 when its fall does (healthy hosts); 0 for load and
+    utilisation, which a busy but healthy resource shows too.
+    """
 
     namespace: str
     name: str
     stat: str
+    harm: int = 0
 
 
 @dataclass(frozen=True)

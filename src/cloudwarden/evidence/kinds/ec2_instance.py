@@ -10,9 +10,9 @@ SPEC = KindSpec(
     identifiers=("private_ip", "private_dns"),
     metrics=(
         Metric("AWS/EC2", "CPUUtilization", "Average"),
-        Metric("AWS/EC2", "StatusCheckFailed", "Maximum"),
-        Metric("AWS/EC2", "StatusCheckFailed_System", "Maximum"),
-        Metric("AWS/EC2", "StatusCheckFailed_Instance", "Maximum"),
+        Metric("AWS/EC2", "StatusCheckFailed", "Maximum", harm=1),
+        Metric("AWS/EC2", "StatusCheckFailed_System", "Maximum", harm=1),
+        Metric("AWS/EC2", "StatusCheckFailed_Instance", "Maximum", harm=1),
     ),
     dimensions=lambda r: (("InstanceId", r.key),),
     identifying_dimension="InstanceId",

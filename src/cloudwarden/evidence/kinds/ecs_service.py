@@ -36,5 +36,7 @@ SPEC = KindSpec(
         Relation("target_groups", "target-group", "target_group", reverse=True),
     ),
     references=("environment", "secrets"),
+    # Services call each other by name (service discovery: http://payments.internal:8080).
+    referenced_as="env-reference",
     log_groups=lambda r: [str(g) for g in r.attributes.get("log_groups") or []],
 )

@@ -7,12 +7,13 @@ from cloudwarden.evidence.kinds._spec import KindSpec, Metric, Relation
 SPEC = KindSpec(
     name="lambda_function",
     label="Lambda function",
-    identifiers=("function_name",),
+    # Its event source mappings' UUIDs: the only name a mapping's changes give.
+    identifiers=("function_name", "event_source_mappings"),
     metrics=(
         Metric("AWS/Lambda", "Invocations", "Sum"),
-        Metric("AWS/Lambda", "Errors", "Sum"),
-        Metric("AWS/Lambda", "Throttles", "Sum"),
-        Metric("AWS/Lambda", "Duration", "Average"),
+        Metric("AWS/Lambda", "Errors", "Sum", harm=1),
+        Metric("AWS/Lambda", "Throttles", "Sum", harm=1),
+        Metric("AWS/Lambda", "Duration", "Average", harm=1),
         Metric("AWS/Lambda", "ConcurrentExecutions", "Maximum"),
     ),
     dimensions=lambda r: (("FunctionName", str(r.attributes.get("function_name"))),),

@@ -28,7 +28,7 @@ SPEC = KindSpec(
     label="SQS queue",
     identifiers=("queue_name",),
     metrics=(
-        Metric("AWS/SQS", "ApproximateAgeOfOldestMessage", "Maximum"),
+        Metric("AWS/SQS", "ApproximateAgeOfOldestMessage", "Maximum", harm=1),
         Metric("AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum"),
         Metric("AWS/SQS", "NumberOfMessagesDeleted", "Sum"),
         Metric("AWS/SQS", "NumberOfMessagesSent", "Sum"),

@@ -25,12 +25,12 @@ SPEC = KindSpec(
     identifiers=("dimension",),
     metrics=(
         Metric("AWS/ApplicationELB", "RequestCount", "Sum"),
-        Metric("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", "Sum"),
-        Metric("AWS/ApplicationELB", "TargetResponseTime", "Average"),
+        Metric("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", "Sum", harm=1),
+        Metric("AWS/ApplicationELB", "TargetResponseTime", "Average", harm=1),
         # Targets failing the group's health check; the load balancer answers 502/503 itself
         # (HTTPCode_ELB_5XX_Count, its load balancer's) once none is left healthy.
-        Metric("AWS/ApplicationELB", "UnHealthyHostCount", "Maximum"),
-        Metric("AWS/ApplicationELB", "HealthyHostCount", "Minimum"),
+        Metric("AWS/ApplicationELB", "UnHealthyHostCount", "Maximum", harm=1),
+        Metric("AWS/ApplicationELB", "HealthyHostCount", "Minimum", harm=-1),
     ),
     dimensions=_dimensions,
     # The load balancers that route to it (the group-to-service edge is the service's relation).
