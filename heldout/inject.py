@@ -227,6 +227,12 @@ def perform_change(sim: SimulatorClient, t: Topology, change: ChangeEffect, at: 
         c("ssm").put_parameter(Name=p["name"], Value=str(p["value"]), Type="String", Overwrite=True)
     elif action == "modify_target_group":
         c("elbv2").modify_target_group(TargetGroupArn=t.ref(target), **p["settings"])
+    elif action == "disable_key":
+        c("kms").disable_key(KeyId=t.ids[f"key_id:{_logical(target)}"])
+    elif action == "schedule_key_deletion":
+        c("kms").schedule_key_deletion(
+            KeyId=t.ids[f"key_id:{_logical(target)}"], PendingWindowInDays=int(p.get("days", 7))
+        )
     else:  # pragma: no cover - the model's Literal forbids it
         raise ValueError(f"unknown action {action}")
 

@@ -28,6 +28,7 @@ FaultType = Literal[
     "secret_rotation_failure",
     "capacity_limit",
     "instance_failure",
+    "key_unusable",
 ]
 INCIDENTS_DIR = Path(__file__).parent / "incidents"
 
@@ -84,6 +85,8 @@ Action = Literal[
     "set_queue_attributes",
     "put_parameter",
     "modify_target_group",
+    "disable_key",
+    "schedule_key_deletion",
 ]
 
 

@@ -139,6 +139,26 @@ SPECS: list[Spec] = [
     *_vm("tiles", 22, 8.4e6),
 ]
 HEALTHY_HOSTS = {"gateway": 6, "quoter": 4, "matcher": 4}
+# Added for batch4. Drawn from their own random stream, so the series above (and every earlier
+# incident's noise and log lines) are exactly what they were before these were added.
+EXTRA_SPECS: list[Spec] = [
+    *(
+        Spec(
+            f"target_group:{k}",
+            "AWS/ApplicationELB",
+            "UnHealthyHostCount",
+            0,
+            0.0,
+            0.0,
+            "Count",
+            integer=True,
+        )
+        for k in ("gateway", "quoter", "matcher")
+    ),
+    Spec("sqs_queue:receipts", "AWS/SQS", "NumberOfMessagesReceived", 150, 0.4, 0.08, "Count", integer=True),
+    Spec("sqs_queue:payouts", "AWS/SQS", "NumberOfMessagesReceived", 47, 0.4, 0.08, "Count", integer=True),
+]
+EXTRA_SEED = "heldout-extra-series"
 
 
 # logical alarm -> (name, resource, namespace, metric, statistic, comparison, threshold, periods, to alarm)
@@ -257,7 +277,7 @@ def _apply(effect: MetricEffect, value: float, baseline: float, after: float, rn
 
 
 def known_metrics() -> set[tuple[str, str]]:
-    return {(s.ref, s.metric) for s in SPECS}
+    return {(s.ref, s.metric) for s in [*SPECS, *EXTRA_SPECS]}
 
 
 def metric_data(
@@ -275,28 +295,30 @@ def metric_data(
             raise ValueError(f"effect on unknown metric {effect.resource} {effect.metric}")
     out: dict[str, list[dict[str, Any]]] = {}
     minutes = int((end - start).total_seconds() // 60)
-    for spec in SPECS:
-        dims = dimensions(t, spec.ref)
-        mine = [e for e in effects if e.resource == spec.ref and e.metric == spec.metric]
-        for i in range(minutes + 1):
-            moment = start + timedelta(minutes=i)
-            baseline = _baseline(spec, moment, rng)
-            value = baseline
-            after = (moment - onset).total_seconds() / 60
-            for effect in mine:
-                value = _apply(effect, value, baseline, after, rng)
-            value = max(0.0, value if spec.ceiling is None else min(spec.ceiling, value))
-            if spec.integer:
-                value = float(round(value))
-            out.setdefault(spec.namespace, []).append(
-                {
-                    "MetricName": spec.metric,
-                    "Dimensions": dims,
-                    "Timestamp": moment,
-                    "Value": value,
-                    "Unit": spec.unit,
-                }
-            )
+    extra_rng = random.Random(EXTRA_SEED)
+    for specs, draw in ((SPECS, rng), (EXTRA_SPECS, extra_rng)):
+        for spec in specs:
+            dims = dimensions(t, spec.ref)
+            mine = [e for e in effects if e.resource == spec.ref and e.metric == spec.metric]
+            for i in range(minutes + 1):
+                moment = start + timedelta(minutes=i)
+                baseline = _baseline(spec, moment, draw)
+                value = baseline
+                after = (moment - onset).total_seconds() / 60
+                for effect in mine:
+                    value = _apply(effect, value, baseline, after, draw)
+                value = max(0.0, value if spec.ceiling is None else min(spec.ceiling, value))
+                if spec.integer:
+                    value = float(round(value))
+                out.setdefault(spec.namespace, []).append(
+                    {
+                        "MetricName": spec.metric,
+                        "Dimensions": dims,
+                        "Timestamp": moment,
+                        "Value": value,
+                        "Unit": spec.unit,
+                    }
+                )
     return out
 
 
@@ -316,6 +338,8 @@ def render(template: str, t: Topology, rng: random.Random, moment: datetime) -> 
         "router_ip": t.ids["ip:router"],
         "tiles_ip": t.ids["ip:tiles"],
         "receipts_url": t.ids["queue_url:receipts"],
+        "payout_key_arn": t.refs.get("kms_key:payouts", ""),
+        "payout_key_id": t.ids.get("key_id:payouts", ""),
         "payouts_url": t.ids["queue_url:payouts"],
         "rid": "%08x-%04x-4%03x-b%03x-%012x" % tuple(rng.getrandbits(b) for b in (32, 16, 12, 12, 48)),  # noqa: UP031
         "trace": _hex(rng, 32),

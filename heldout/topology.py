@@ -13,6 +13,7 @@ created with real boto3 calls recorded in CloudTrail two days before the inciden
     fare-quoter -> RDS PostgreSQL vc-ledger-pg, Lambda vc-surge-pricer
     SQS vc-receipt-jobs -> Lambda vc-receipt-mailer (-> vc-trips-mysql, SES)
     SQS vc-payout-requests -> Lambda vc-payout-batcher (-> vc-ledger-pg)
+    vc-payout-batcher -> KMS key alias/vc-payout-files (payout statements, added for batch4)
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ QUEUES = {"receipts": "vc-receipt-jobs", "payouts": "vc-payout-requests"}
 DATABASES = {"mysql": "vc-trips-mysql", "pg": "vc-ledger-pg"}
 SECRETS = {"mysql": "velocab/prod/trips-mysql/app", "pg": "velocab/prod/ledger-pg/app"}  # names, not values
 INSTANCES = {"router": "vc-osrm-router-a", "tiles": "vc-tileserver-1"}
+# customer-managed KMS keys: logical -> (alias, description); added for batch4
+KMS_KEYS = {"payouts": ("alias/vc-payout-files", "Velocab payout statement files (S3 SSE-KMS)")}
 TARGET_GROUPS = {"gateway": "vc-rider-gw-tg", "quoter": "vc-fare-quoter-tg", "matcher": "vc-trip-matcher-tg"}
 MYSQL_PARAMS = "vc-trips-mysql80"
 PG_PARAMS = "vc-ledger-pg15"
@@ -97,6 +100,18 @@ POLICIES: dict[str, tuple[str, str, list[dict[str, Any]]]] = {
         "vc-rider-gateway-events-put",
         "vc-rider-gateway-task",
         [{"Effect": "Allow", "Action": ["events:PutEvents", "lambda:InvokeFunction"], "Resource": "*"}],
+    ),
+    # added for batch4: a leftover grant for an export bucket nothing writes to any more
+    "gateway_legacy_exports": (
+        "vc-rider-gateway-legacy-exports",
+        "vc-rider-gateway-task",
+        [
+            {
+                "Effect": "Allow",
+                "Action": ["s3:PutObject"],
+                "Resource": "arn:aws:s3:::velocab-legacy-exports/*",
+            }
+        ],
     ),
 }
 ROLE_SERVICES = {
@@ -153,6 +168,7 @@ def logical_refs() -> list[str]:
     refs += ["load_balancer:edge"]
     refs += [f"iam_role:{name}" for name in ROLE_SERVICES]
     refs += [f"security_group:{name}" for name in SECURITY_GROUPS]
+    refs += [f"kms_key:{k}" for k in KMS_KEYS]
     return refs
 
 
@@ -349,6 +365,13 @@ def deploy(sim: SimulatorClient, *, now: datetime, account_id: str = ACCOUNT_ID)
             f"/aws/rds/instance/{DATABASES[logical]}/{export}" for export in exports
         ]
 
+    kms = c("kms")
+    for logical, (alias, description) in KMS_KEYS.items():
+        key = kms.create_key(Description=description)["KeyMetadata"]
+        kms.create_alias(AliasName=alias, TargetKeyId=key["KeyId"])
+        t.refs[f"kms_key:{logical}"] = key["Arn"]
+        t.ids[f"key_id:{logical}"] = key["KeyId"]
+
     lam, logs = c("lambda"), c("logs")
     function_env = {
         "mailer": {
@@ -356,7 +379,11 @@ def deploy(sim: SimulatorClient, *, now: datetime, account_id: str = ACCOUNT_ID)
             "DB_SECRET_ARN": t.refs["secret:mysql"],
             "SES_CONFIGURATION_SET": "velocab-receipts",
         },
-        "batcher": {"LEDGER_HOST": t.ids["endpoint:pg"], "LEDGER_SECRET_ARN": t.refs["secret:pg"]},
+        "batcher": {
+            "LEDGER_HOST": t.ids["endpoint:pg"],
+            "LEDGER_SECRET_ARN": t.refs["secret:pg"],
+            "PAYOUT_FILE_KEY_ARN": t.refs["kms_key:payouts"],
+        },
         "pricer": {
             "SURGE_MODEL_URL": "https://surge-model.internal.velocab.example/v2/predict",
             "CACHE_TTL_S": "20",
