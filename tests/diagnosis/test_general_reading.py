@@ -8,9 +8,9 @@ from datetime import timedelta
 
 from cloudwarden.diagnosis.context import build
 from cloudwarden.diagnosis.engine import HARMLESS_NOTE, candidates, diagnose
-from cloudwarden.diagnosis.signals import template_of
+from cloudwarden.diagnosis.signals import is_error, template_of
 from cloudwarden.diagnosis.topology import derive_edges, mentions
-from cloudwarden.evidence.collectors import lambda_functions
+from cloudwarden.evidence.collectors import ecs, lambda_functions
 from cloudwarden.evidence.model import AlarmInfo, Change, EvidenceBundle, LogLine, MetricSeries, Resource
 from tests.diagnosis.builders import (
     ALARM_AT,
@@ -29,11 +29,11 @@ DB = "arn:aws:rds:us-east-1:1:db:orders"
 
 
 def test_identifiers_with_a_prefix_do_not_split_one_message_into_many_templates() -> None:
-    a = 'ts=2026-12-04T10:00:01Z level=error msg="route failed" trip=trp_4d20f9512352 driver=drv_be89ca56'
-    b = 'ts=2026-12-04T10:00:02Z level=error msg="route failed" trip=trp_ffb1afb9 driver=drv_0a1b2c3d4e'
+    a = 'ts=2026-12-04T10:00:01Z level=error msg="order failed" order=ord_4d20f9512352 user=usr_be89ca56'
+    b = 'ts=2026-12-04T10:00:02Z level=error msg="order failed" order=ord_ffb1afb9 user=usr_0a1b2c3d4e'
     assert template_of(a) == template_of(b)
     # Words and plain numbers keep their own placeholders.
-    assert "route failed" in template_of(a)
+    assert "order failed" in template_of(a)
     assert template_of("Rows_examined: 1234567") == template_of("Rows_examined: 12")
 
 
@@ -55,20 +55,22 @@ def _service(name: str, **environment: str) -> Resource:
 
 
 def test_a_service_named_in_another_service_s_environment_is_its_dependency() -> None:
-    matcher = _service("trip-matcher", LOCATOR_URL="http://driver-locator.dispatch.local:9090")
-    locator = _service("driver-locator")
-    unrelated = _service("locator")  # a longer name that contains it is not a reference to it
-    edges = derive_edges([matcher, locator, unrelated], [])
-    assert [(e.source, e.target, e.relation) for e in edges] == [(matcher.key, locator.key, "env-reference")]
+    checkout = _service("checkout", INVENTORY_URL="http://inventory.shop.local:9090")
+    inventory = _service("inventory")
+    unrelated = _service("inventory-v2")  # a longer name that contains it is not a reference to it
+    edges = derive_edges([checkout, inventory, unrelated], [])
+    assert [(e.source, e.target, e.relation) for e in edges] == [
+        (checkout.key, inventory.key, "env-reference")
+    ]
 
 
 def test_a_change_to_an_event_source_mapping_is_a_change_to_its_function() -> None:
-    fn = "arn:aws:lambda:us-east-1:1:function:payouts"
-    queue = "arn:aws:sqs:us-east-1:1:payout-requests"
+    fn = "arn:aws:lambda:us-east-1:1:function:settlements"
+    queue = "arn:aws:sqs:us-east-1:1:settlement-requests"
     uuid = "52693bd4-d6c6-497d-b781-2b850f6f3020"
     resources, edges = lambda_functions.transform(
         {
-            "functions": [{"FunctionArn": fn, "FunctionName": "payouts"}],
+            "functions": [{"FunctionArn": fn, "FunctionName": "settlements"}],
             "mappings": [{"UUID": uuid, "FunctionArn": fn, "EventSourceArn": queue, "State": "Disabled"}],
         }
     )
@@ -89,13 +91,13 @@ def test_a_change_to_an_event_source_mapping_is_a_change_to_its_function() -> No
         namespace="AWS/SQS",
         metric="ApproximateAgeOfOldestMessage",
         statistic="Maximum",
-        dimensions={"QueueName": "payout-requests"},
+        dimensions={"QueueName": "settlement-requests"},
         threshold=600,
         comparison="GreaterThanThreshold",
         period=60,
     )
     queue_resource = Resource(
-        key=queue, kind="sqs_queue", name="payout-requests", attributes={"name": "payout-requests"}
+        key=queue, kind="sqs_queue", name="settlement-requests", attributes={"name": "settlement-requests"}
     )
     bundle = EvidenceBundle(
         account_id="1",
@@ -184,8 +186,17 @@ def _database_cpu_bundle(*, harmed: bool) -> EvidenceBundle:
         period=60,
     )
     metrics = [_metric(DB, "AWS/RDS", "CPUUtilization", 25, 90)]
-    if harmed:
-        metrics.append(_metric(DB, "AWS/RDS", "ReadLatency", 2, 60))
+    group = "/aws/rds/instance/orders/postgresql"
+    # Harm: the database cancels its callers' statements (a new error, in its own log).
+    cancelled = [
+        LogLine(
+            group=group,
+            stream="s",
+            time=ONSET + timedelta(seconds=30 * i),
+            message="2026-11-23 11:55:00 UTC::app@orders:[4242]:ERROR:  canceling statement due to statement timeout",
+        )
+        for i in range(12)
+    ]
     return EvidenceBundle(
         account_id="1",
         region="us-east-1",
@@ -194,6 +205,8 @@ def _database_cpu_bundle(*, harmed: bool) -> EvidenceBundle:
         window_end=ALARM_AT + timedelta(minutes=1),
         resources=[db],
         metrics=metrics,
+        log_groups={group: DB},
+        logs=cancelled if harmed else [],
     )
 
 
@@ -204,3 +217,81 @@ def test_a_busy_database_nothing_is_hurt_by_is_said_to_be_busy_not_broken() -> N
     assert busy.hypotheses[0].confidence < 0.4 and HARMLESS_NOTE in busy.notes
     assert "Nothing near the alarm shows errors" in busy.summary
     assert hurt.hypotheses[0].confidence >= 0.6 and HARMLESS_NOTE not in hurt.notes
+
+
+def test_a_line_that_states_an_informational_level_is_not_an_error() -> None:
+    assert not is_error("2026-12-04T10:20:00Z [info     ] worker booted  [gunicorn.error] pid=12772")
+    assert not is_error(
+        "ts=x level=info caller=server.go:31 method=POST path=/v1/orders status=201 took=80ms"
+    )
+    # ... unless it reports a failed response or carries a traceback.
+    assert is_error("ts=x level=info caller=server.go:31 method=POST path=/v1/orders status=504 took=8003ms")
+    assert is_error('{"message":"Completed 500 INTERNAL_SERVER_ERROR in 301 ms","level":"INFO"}')
+    assert is_error('{"level":50,"msg":"upstream failed"}') and is_error("ERROR NullPointerException")
+
+
+def test_the_onset_is_the_first_new_error_when_the_metrics_move_later() -> None:
+    # The deploy's exceptions begin 8 minutes before the 5xx metric moves enough to count: the
+    # onset is theirs, so they are new after it and corroborate the deploy.
+    early = [
+        LogLine(
+            group="/ecs/web",
+            stream="s",
+            time=ONSET - timedelta(minutes=8, seconds=-20 * i),
+            message="ERROR AttributeError: 'NoneType' object has no attribute 'discount'",
+        )
+        for i in range(40)
+    ]
+    bundle = make_bundle(
+        FIVE_XX,
+        changes=[make_deploy(ONSET - timedelta(minutes=9))],
+        logs=early,
+        metrics=[make_series(TG, "HTTPCode_Target_5XX_Count", 2, 90)],
+    )
+    graph, roots = candidates(bundle)
+    assert build(bundle, graph, roots).onset <= ONSET - timedelta(minutes=7)
+    assert score_of(diagnose(bundle), WEB, "bad_deploy") >= 5
+
+
+def test_a_recent_deployment_s_previous_revision_says_what_it_changed() -> None:
+    assert ecs.previous_revision("arn:aws:ecs:us-east-1:1:task-definition/web:9") == (
+        "arn:aws:ecs:us-east-1:1:task-definition/web:8"
+    )
+    assert ecs.previous_revision("arn:aws:ecs:us-east-1:1:task-definition/web:1") is None
+    new, old = (
+        "arn:aws:ecs:us-east-1:1:task-definition/web:9",
+        "arn:aws:ecs:us-east-1:1:task-definition/web:8",
+    )
+    image = "1.dkr.ecr.us-east-1.amazonaws.com/web:v9"
+
+    def definition(arn: str, url: str) -> dict[str, object]:
+        return {
+            "taskDefinitionArn": arn,
+            "containerDefinitions": [
+                {"name": "web", "image": image, "environment": [{"name": "UPSTREAM_URL", "value": url}]}
+            ],
+        }
+
+    raw = {
+        "services": [
+            {
+                "serviceArn": WEB,
+                "serviceName": "web",
+                "clusterArn": "arn:aws:ecs:us-east-1:1:cluster/c",
+                "taskDefinition": new,
+                "deployments": [
+                    {"id": "ecs-svc/1", "taskDefinition": new, "createdAt": ONSET, "status": "PRIMARY"}
+                ],
+            }
+        ],
+        "task_definitions": {
+            new: definition(new, "http://b.internal"),
+            old: definition(old, "http://a.internal"),
+        },
+        "previous": {WEB: old},
+        "stopped_tasks": [],
+    }
+    _, changes, _ = ecs.transform(raw)
+    deployment = changes[0].parameters
+    assert deployment["previous_task_definition"] == old
+    assert deployment["images"] == deployment["previous_images"] == [image]  # only the environment changed

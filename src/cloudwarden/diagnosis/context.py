@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from cloudwarden.diagnosis.signals import Anomaly, LogTemplate, anomaly, mine_templates
+from cloudwarden.diagnosis.signals import Anomaly, LogTemplate, anomaly, is_error, mine_templates, template_of
 from cloudwarden.diagnosis.topology import Graph, identifiers
-from cloudwarden.evidence.model import Change, EvidenceBundle, ServiceEvent
+from cloudwarden.evidence.model import Change, EvidenceBundle, LogLine, ServiceEvent
 
 # A change counts as a suspect if it landed up to this long before the onset, or just after.
 CHANGE_LEAD = timedelta(minutes=60)
@@ -70,9 +71,39 @@ def _matches(value: str, ids: set[str]) -> bool:
     return value in ids or any(value.endswith(("/" + i, ":" + i)) for i in ids if len(i) >= 6)
 
 
-def estimate_onset(anomalies: list[Anomaly], alarm_time: datetime, alarm_period_minutes: int) -> datetime:
-    """The earliest sustained deviation among strong anomalies near the alarm's own signal."""
-    onsets = [a.onset for a in anomalies if a.onset is not None and abs(a.score) >= 6]
+# An error message seen this many times near the alarm, and never before, marks the onset too.
+NEW_ERROR_LINES = 5
+
+
+def first_new_errors(
+    lines: list[LogLine], groups: set[str], since: datetime, until: datetime
+) -> list[datetime]:
+    """When each error message that is new near the alarm first appeared, in these log groups:
+    a bad deploy's exceptions begin with it, often minutes before any metric moves enough."""
+    first: dict[tuple[str, str], datetime] = {}
+    counts: dict[tuple[str, str], int] = {}
+    before: set[tuple[str, str]] = set()
+    for line in lines:
+        if line.group not in groups or line.time > until or not is_error(line.message):
+            continue
+        key = (line.group, template_of(line.message))
+        if line.time < since:
+            before.add(key)
+            continue
+        counts[key] = counts.get(key, 0) + 1
+        first[key] = min(first.get(key, line.time), line.time)
+    return [t for key, t in first.items() if key not in before and counts[key] >= NEW_ERROR_LINES]
+
+
+def estimate_onset(
+    anomalies: list[Anomaly],
+    alarm_time: datetime,
+    alarm_period_minutes: int,
+    new_errors: Sequence[datetime] = (),
+) -> datetime:
+    """The earliest sustained deviation among strong anomalies near the alarm's own signal, or
+    the first line of an error message new near it, whichever came first."""
+    onsets = [a.onset for a in anomalies if a.onset is not None and abs(a.score) >= 6] + list(new_errors)
     floor = alarm_time - timedelta(minutes=55)
     onsets = [o for o in onsets if o >= floor]
     if onsets:
@@ -90,7 +121,11 @@ def build(bundle: EvidenceBundle, graph: Graph, roots: list[str]) -> Context:
             anomalies.setdefault(series.resource, []).append(found)
     # Onset from the anomalies of the alarmed resources and their close neighbours.
     near = [a for key, items in anomalies.items() if distances.get(key, 9) <= 2 for a in items]
-    onset = estimate_onset(near, alarm_time, max(1, (bundle.alarm.period or 60) // 60) * 3)
+    near_groups = {g for g, owner in bundle.log_groups.items() if distances.get(owner, 9) <= 1}
+    new_errors = first_new_errors(
+        bundle.logs, near_groups, alarm_time - timedelta(minutes=55), alarm_time + timedelta(minutes=1)
+    )
+    onset = estimate_onset(near, alarm_time, max(1, (bundle.alarm.period or 60) // 60) * 3, new_errors)
     ids = {key: identifiers(r) for key, r in graph.resources.items()}
     templates = mine_templates(bundle.logs, split=onset, end=bundle.window_end, identifiers=ids)
     changes: dict[str, list[Change]] = {}

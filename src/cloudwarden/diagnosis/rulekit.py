@@ -91,7 +91,7 @@ def is_new_error(t: LogTemplate, since: datetime | None = None, until: datetime 
 
 
 # A call out of the service: an address and port, a URL, a host name and port (not a source
-# file and line, such as http.go:94 or views.py:120).
+# file and line, such as main.go:42 or app.py:7).
 OUTBOUND = re.compile(
     r"\b\d{1,3}(?:\.\d{1,3}){3}:\d{2,5}\b|\w://"
     r"|\b[\w-]+(?:\.[\w-]+)*\.(?!(?:go|py|java|js|ts|rb|kt|scala|rs|php|cs|cpp|cc|c|h|ex|exs):)[a-z][\w-]*:\d{2,5}\b",
@@ -100,8 +100,8 @@ OUTBOUND = re.compile(
 
 
 def waiting_on_dependencies(ctx: Context, key: str) -> bool:
-    """Its own logs fail on what it depends on (timeouts naming another resource, denials,
-    exhausted pools): it is waiting on something else, and its busy CPU or its errors are
+    """Its own logs fail on what it depends on (errors naming another resource, denials,
+    exhausted pools, timeouts calling out): it is waiting on something else, and its busy CPU or its errors are
     symptoms. A timeout naming no resource and no address may be its own requests timing out
     (a 504 it served)."""
     groups = ctx.groups_of(key)
@@ -110,14 +110,16 @@ def waiting_on_dependencies(ctx: Context, key: str) -> bool:
         and is_new_error(t)
         and (
             t.categories & DEPENDENCY_FAILURES - {"timeout"}
-            or ("timeout" in t.categories and (t.mentions - {key} or OUTBOUND.search(t.example)))
+            or t.mentions - {key}
+            or ("timeout" in t.categories and OUTBOUND.search(t.example))
         )
         for t in ctx.templates
     )
 
 
 def own_new_errors(ctx: Context, key: str, since: datetime) -> list[Finding]:
-    """New errors in the resource's own logs since `since` that no dependency explains.
+    """New errors in the resource's own logs since `since` (first seen within
+    CHANGE_EFFECT_WINDOW of it) that no dependency explains.
 
     A timeout naming the database points at the path to the database, not at the code (or the
     configuration) that changed.
@@ -131,7 +133,10 @@ def own_new_errors(ctx: Context, key: str, since: datetime) -> list[Finding]:
         and not (t.categories & DEPENDENCY_FAILURES)
         and not (t.mentions - {key})
     ]
-    return [log_finding(t, 3.0 if i == 0 else 0.3, key) for i, t in enumerate(errors[:3])]
+    # When its logs also fail on a dependency, its generic errors (a 500, a rolled-back
+    # transaction) are as likely that dependency's doing: they weigh a third.
+    lead = 1.0 if errors and waiting_on_dependencies(ctx, key) else 3.0
+    return [log_finding(t, lead if i == 0 else 0.3, key) for i, t in enumerate(errors[:3])]
 
 
 def dependents_new_errors(ctx: Context, key: str, since: datetime) -> list[Finding]:

@@ -40,14 +40,13 @@ class Anomaly:
 def _robust_scale(values: list[float], center: float) -> float:
     mad = statistics.median([abs(v - center) for v in values]) * 1.4826
     stdev = statistics.pstdev(values) if len(values) > 1 else 0.0
-    # A floor keeps near-constant series (zero throttles) from turning one event into z=1000.
-    return max(
-        mad,
-        0.5 * stdev,
-        0.02 * abs(center),
-        1e-3 if abs(center) < 1 else 0.0,
-        0.5 if abs(center) < 5 else 0.0,
-    )
+    if all(float(v).is_integer() for v in values):
+        # Counts: a floor keeps near-constant series (zero throttles) from turning one event
+        # into z=1000.
+        return max(mad, 0.5 * stdev, 0.02 * abs(center), 0.5 if abs(center) < 5 else 0.0)
+    # Measurements (a latency in seconds, a utilisation): small values are not small counts, so
+    # the floor is relative to the level.
+    return max(mad, 0.5 * stdev, 0.05 * abs(center), 1e-9)
 
 
 def anomaly(series: MetricSeries, *, alarm_time: datetime, end: datetime | None = None) -> Anomaly | None:
@@ -152,11 +151,37 @@ CATEGORIES: dict[str, re.Pattern[str]] = {
         re.I,
     ),
     "slow_query": re.compile(
-        r"duration: \d{4,}(\.\d+)? ms|slow (database )?query|statement timeout|canceling statement"
+        # PostgreSQL's lower-case "duration:" (Lambda's REPORT line says "Duration:").
+        r"(?-i:duration: \d{4,}(\.\d+)? ms)|slow (database )?query|statement timeout|canceling statement"
         r"|Query_time: (?:\d{2,}|[2-9])|Lock wait timeout exceeded",
         re.I,
     ),
 }
+
+
+# A line that states its own level as informational (structlog's "[info     ]", logfmt
+# level=info, JSON "level":"info" or a pino/bunyan 30, "INFO" as a Python or Java level): the
+# word "error" in it is a logger's name (gunicorn.error) or a field, not an error, unless it
+# carries a traceback or reports a 5xx response.
+_INFO_LEVEL = re.compile(
+    r"\[(?:info|debug|trace)\s*\]"
+    r"|\b(?:level|lvl|severity)=(?:info|debug|trace|notice)\b"
+    r"|\"(?:level|severity|lvl|log\.level)\":\s*\"(?:info|debug|trace|notice)\""
+    r"|\"level\":\s*(?:10|20|30)\b"
+    r"|(?:^|\s|\]|:)(?-i:INFO|DEBUG|TRACE)(?::|\s)",
+    re.I,
+)
+_STRONG_ERROR = re.compile(r"Traceback|^panic:|goroutine \d+ \[running\]|\n\s+at \S+\(", re.M)
+_SERVER_ERROR = re.compile(r"(?:status(?:Code)?[\"=:\s]+|Completed |HTTP/\d(?:\.\d)?\"? )5\d\d\b", re.I)
+
+
+def is_error(message: str) -> bool:
+    """Whether a log line reports an error, in the formats services write."""
+    if _STRONG_ERROR.search(message):
+        return True
+    if _INFO_LEVEL.search(message[:200]):
+        return bool(_SERVER_ERROR.search(message))
+    return bool(_ERROR.search(message))
 
 
 def template_of(message: str) -> str:
@@ -202,7 +227,7 @@ def mine_templates(
         entry = templates.get(key)
         if entry is None:
             entry = LogTemplate(group=line.group, template=key[1], example=line.message)
-            entry.is_error = bool(_ERROR.search(line.message))
+            entry.is_error = is_error(line.message)
             entry.categories = {name for name, pattern in CATEGORIES.items() if pattern.search(line.message)}
             entry.mentions = {
                 k for k, ids in identifiers.items() if any(mentions(line.message, i) for i in ids)

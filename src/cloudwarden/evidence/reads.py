@@ -103,7 +103,7 @@ def discover(pool: BranchPool, bundle: EvidenceBundle, *, region: str) -> list[R
     raw_elb_first: Any = None
     if alarm.dimensions.get("LoadBalancer") and not alarm.dimensions.get("TargetGroup"):
         raw_elb_first = elb_read.join()
-    ecs_get = functools.partial(ecs.get, scope=ecs_scope(alarm, raw_elb_first))
+    ecs_get = functools.partial(ecs.get, scope=ecs_scope(alarm, raw_elb_first), since=bundle.window_start)
     ecs_read = pool.read(ecs.SOURCE, "ecs", ecs_get)
     rds_read = pool.read(rds.SOURCE, "rds", rds_get)
     lambda_read = pool.read(lambda_functions.SOURCE, "lambda", lambda_functions.get)

@@ -3,6 +3,9 @@ its new tasks never started (an image that cannot be pulled, tasks that cannot b
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
 from cloudwarden.diagnosis.context import Context
 from cloudwarden.diagnosis.rulekit import (
     Finding,
@@ -19,10 +22,19 @@ from cloudwarden.evidence.model import Change
 CHANGES = ("Deployment", "UpdateService", "CreateService", "RegisterTaskDefinition", "UpdateFunctionCode")
 
 
-def is_new_code(change: Change) -> bool:
-    """A deployment of different code, not a scale-out, a no-op or a configuration-only change."""
+# CloudTrail's UpdateService and RegisterTaskDefinition and ECS's own deployment record of the
+# same rollout land within this much of each other.
+SAME_ROLLOUT = timedelta(minutes=5)
+
+
+def is_new_code(change: Change, config_only: Sequence[datetime] = ()) -> bool:
+    """A deployment of different code, not a scale-out, a no-op or a configuration-only change
+    (`config_only`: when ECS recorded deployments of a new revision with the same images; the
+    CloudTrail calls of those rollouts are not new code either)."""
     if change.name == "Deployment":
         return is_new_revision(change) and not is_same_images(change)
+    if any(abs(change.time - t) <= SAME_ROLLOUT for t in config_only):
+        return False
     if change.name == "UpdateService":
         p = change.parameters
         return bool(p.get("taskDefinition") or p.get("forceNewDeployment"))
@@ -30,7 +42,11 @@ def is_new_code(change: Change) -> bool:
 
 
 def rule(ctx: Context, key: str) -> list[Finding]:
-    deploys = [c for c in ctx.suspect_changes(key, CHANGES) if is_new_code(c)]
+    suspects = ctx.suspect_changes(key, CHANGES)
+    config_only = [
+        c.time for c in suspects if c.name == "Deployment" and is_new_revision(c) and is_same_images(c)
+    ]
+    deploys = [c for c in suspects if is_new_code(c, config_only)]
     if not deploys:
         return []
     since = min(c.time for c in deploys)

@@ -22,9 +22,12 @@ def rule(ctx: Context, key: str) -> list[Finding]:
     best = max(slow, key=lambda a: abs(a.score))
     findings = [Finding(2.0, "metrics", best.onset, key, best.describe())]
     caller_groups = set().union(*(ctx.groups_of(c) for c in callers))
+    # Callers say so: slow calls (and, of a database, slow queries) naming it or in their logs.
+    categories = ("slow_call", "slow_query") if kind == "rds_instance" else ("slow_call",)
     calls = [
         t
-        for t in ctx.surging("slow_call")
+        for c in categories
+        for t in ctx.surging(c)
         if key in t.mentions or (t.group in caller_groups and not (t.mentions - {key}))
     ]
     findings += [log_finding(t, 2.0 if i == 0 else 0.2, key) for i, t in enumerate(calls[:2])]
@@ -68,7 +71,7 @@ SPEC = FaultSpec(
         ),
     ),
     supports=(
-        Sign("logs", "slow-call messages naming it, in its callers' logs"),
+        Sign("logs", "slow-call messages (of a database: slow queries) naming it, in its callers' logs"),
         metric("lambda_function", "ConcurrentExecutions", 1, "its concurrent executions rose"),
         metric("target_group", "TargetResponseTime", 1, "its callers' response time rose"),
     ),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cloudwarden.diagnosis.context import Context
-from cloudwarden.diagnosis.rulekit import Finding, describe_change, metric_finding, param
+from cloudwarden.diagnosis.rulekit import Finding, describe_change, is_new_error, metric_finding, param
 from cloudwarden.diagnosis.spec import FaultSpec, Sign, metric
 
 CHANGES = ("UpdateService", "UpdateEventSourceMapping", "DeleteEventSourceMapping")
@@ -20,7 +20,16 @@ def _flooded(ctx: Context, key: str) -> list[Finding]:
     )
     if not growing or ctx.metric(key, "NumberOfMessagesDeleted", rising=False) is not None:
         return []  # no backlog, or its consumers slowed down: the consumer is the cause
+    if any(_failing(ctx, consumer) for consumer in ctx.graph.dependents(key)):
+        return []  # its consumers fail (errors, timeouts): the backlog is their symptom
     return growing + metric_finding(ctx, key, "NumberOfMessagesSent", 1.5)
+
+
+def _failing(ctx: Context, key: str) -> bool:
+    groups = ctx.groups_of(key)
+    return ctx.metric(key, "Errors", rising=True) is not None or any(
+        t.group in groups and is_new_error(t) for t in ctx.templates
+    )
 
 
 def _stopped_consumer(ctx: Context, key: str) -> list[Finding]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from cloudwarden.aws.permissions import declare
@@ -82,11 +83,20 @@ def _cluster_services(client: Any, cluster: str, budget: _Budget) -> list[dict[s
     return services
 
 
-def get(client: Any, scope: Scope | None = None) -> dict[str, Any]:
+def previous_revision(arn: str) -> str | None:
+    """The task definition revision before this one (family:N-1), if there is one."""
+    head, _, number = arn.rpartition(":")
+    return f"{head}:{int(number) - 1}" if number.isdigit() and int(number) > 1 else None
+
+
+def get(client: Any, scope: Scope | None = None, since: datetime | None = None) -> dict[str, Any]:
     """The services around the alarm, their task definitions and their cluster's stopped tasks.
 
     Without a scope (nothing in the alarm leads into ECS), the first cluster running services is
-    the alarm's. The number of calls depends only on the account, never on timing.
+    the alarm's. A service deployed since `since` whose old deployment is gone (ECS keeps only the
+    PRIMARY one once a rollout completes) also has its previous revision described: what the
+    deployment changed (images, or only the environment) is the first thing an SRE asks. The
+    number of calls depends only on the account, never on timing.
     """
     scope = scope or Scope()
     budget = _Budget(ECS_CALL_BUDGET)
@@ -106,8 +116,14 @@ def get(client: Any, scope: Scope | None = None) -> dict[str, Any]:
     # The services the alarm reaches first, then their neighbours in the cluster.
     chosen = sorted(home, key=lambda s: not scope.reaches(s))[:MAX_DEFINED_SERVICES]
     task_definitions: dict[str, dict[str, Any]] = {}
+    previous: dict[str, str] = {}
     for service in chosen:
         wanted = {service["taskDefinition"]} | {d["taskDefinition"] for d in service.get("deployments", [])}
+        deployments = service.get("deployments", [])
+        before = previous_revision(service["taskDefinition"])
+        if since is not None and len(deployments) == 1 and before and deployments[0]["createdAt"] >= since:
+            previous[service["serviceArn"]] = before
+            wanted.add(before)
         for arn in sorted(wanted - task_definitions.keys()):
             if budget.left <= STOPPED_TASK_CALLS or not budget.take():
                 break
@@ -120,7 +136,12 @@ def get(client: Any, scope: Scope | None = None) -> dict[str, Any]:
         ).get("taskArns", [])
         if task_arns and budget.take():
             stopped = client.describe_tasks(cluster=cluster, tasks=task_arns[:MAX_STOPPED_TASKS])["tasks"]
-    return {"services": home, "task_definitions": task_definitions, "stopped_tasks": stopped}
+    return {
+        "services": home,
+        "task_definitions": task_definitions,
+        "previous": {k: v for k, v in previous.items() if v in task_definitions},
+        "stopped_tasks": stopped,
+    }
 
 
 def _container_summary(task_definition: dict[str, Any]) -> dict[str, Any]:
@@ -174,7 +195,13 @@ def transform(raw: dict[str, Any]) -> tuple[list[Resource], list[Change], list[S
         )
         service_by_group[(service["clusterArn"], f"service:{service['serviceName']}")] = key
         deployments = sorted(service.get("deployments", []), key=lambda d: d["createdAt"])
-        for previous, deployment in zip([None, *deployments[:-1]], deployments, strict=False):
+        # The first deployment's predecessor: gone from ECS, described by revision when recent.
+        first = raw.get("previous", {}).get(key)
+        before: list[dict[str, Any] | None] = [
+            {"taskDefinition": first} if first else None,
+            *deployments[:-1],
+        ]
+        for previous, deployment in zip(before, deployments, strict=False):
             new_td = task_definitions.get(deployment["taskDefinition"], {})
             old_td = task_definitions.get(previous["taskDefinition"], {}) if previous else {}
             changes.append(

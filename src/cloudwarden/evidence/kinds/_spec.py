@@ -16,9 +16,10 @@ Dimensions = tuple[tuple[str, str], ...]
 class Metric:
     """A CloudWatch metric AWS publishes for the kind, read with this statistic.
 
-    `harm`: +1 when its rise shows that users or work are hurt (5xx, latency, errors, throttles,
-    aged messages, failed checks), -1 when its fall does (healthy hosts); 0 for load and
-    utilisation, which a busy but healthy resource shows too.
+    `harm`: +1 when its rise shows that users or work are hurt (5xx, the latency users see,
+    errors, throttles, aged messages, failed checks), -1 when its fall does (healthy hosts); 0
+    for load, utilisation and internal latency (a database's, a function's), which a busy but
+    healthy resource shows too until its callers feel it.
     """
 
     namespace: str

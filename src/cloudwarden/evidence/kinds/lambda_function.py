@@ -13,7 +13,7 @@ SPEC = KindSpec(
         Metric("AWS/Lambda", "Invocations", "Sum"),
         Metric("AWS/Lambda", "Errors", "Sum", harm=1),
         Metric("AWS/Lambda", "Throttles", "Sum", harm=1),
-        Metric("AWS/Lambda", "Duration", "Average", harm=1),
+        Metric("AWS/Lambda", "Duration", "Average"),
         Metric("AWS/Lambda", "ConcurrentExecutions", "Maximum"),
     ),
     dimensions=lambda r: (("FunctionName", str(r.attributes.get("function_name"))),),
