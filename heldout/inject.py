@@ -233,8 +233,29 @@ def perform_change(sim: SimulatorClient, t: Topology, change: ChangeEffect, at: 
         c("kms").schedule_key_deletion(
             KeyId=t.ids[f"key_id:{_logical(target)}"], PendingWindowInDays=int(p.get("days", 7))
         )
+    elif action == "put_key_policy":  # added for batch5: a key policy rewritten (resource-based)
+        document = json.dumps({"Version": "2012-10-17", "Statement": p["statements"]})
+        c("kms").put_key_policy(
+            KeyId=t.ids[f"key_id:{_logical(target)}"],
+            PolicyName="default",
+            Policy=document.replace("{account}", t.account_id),
+        )
+    elif action == "put_role_policy":  # added for batch5: an inline policy put on a role
+        document = json.dumps({"Version": "2012-10-17", "Statement": p["statements"]})
+        c("iam", region="us-east-1").put_role_policy(
+            RoleName=_logical(target),
+            PolicyName=str(p["name"]),
+            PolicyDocument=document.replace("{account}", t.account_id),
+        )
     else:  # pragma: no cover - the model's Literal forbids it
         raise ValueError(f"unknown action {action}")
+
+
+def _arns(t: Topology, text: str) -> str:
+    """Target group ARNs in ECS messages: {tg_gateway}, {tg_quoter}, {tg_matcher} (added for batch5)."""
+    for logical in ("gateway", "quoter", "matcher"):
+        text = text.replace(f"{{tg_{logical}}}", t.refs.get(f"target_group:{logical}", ""))
+    return text
 
 
 def _routine_activity(
@@ -345,7 +366,7 @@ def play(
                 "status": "STOPPED",
                 "stopped_at": moment.isoformat(),
                 "stop_code": stopped.stop_code,
-                "stopped_reason": stopped.reason,
+                "stopped_reason": _arns(t, stopped.reason),
                 "containers": [
                     {
                         "name": t.ids[f"service:{logical}"],
@@ -366,7 +387,9 @@ def play(
                 "cluster": t.ids["cluster"],
                 "service": t.ids[f"service:{_logical(event.resource)}"],
                 "created_at": (onset + timedelta(minutes=event.at)).isoformat(),
-                "message": event.message.format(service=t.ids[f"service:{_logical(event.resource)}"]),
+                "message": _arns(t, event.message).format(
+                    service=t.ids[f"service:{_logical(event.resource)}"]
+                ),
             },
         )
     for rds_event in effects.rds_events:

@@ -87,6 +87,8 @@ Action = Literal[
     "modify_target_group",
     "disable_key",
     "schedule_key_deletion",
+    "put_key_policy",
+    "put_role_policy",
 ]
 
 

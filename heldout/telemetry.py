@@ -366,6 +366,11 @@ def render(template: str, t: Topology, rng: random.Random, moment: datetime) -> 
         "iso6": moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
         "java_ts": moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+00:00",
         "clf_ts": moment.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+        # added for batch5 (no random draws, so earlier incidents render exactly as before)
+        "mysql_secret_arn": t.refs.get("secret:mysql", ""),
+        "pg_secret_arn": t.refs.get("secret:pg", ""),
+        "receipts_arn": t.refs.get("sqs_queue:receipts", ""),
+        "payouts_arn": t.refs.get("sqs_queue:payouts", ""),
     }
     return _PLACEHOLDER.sub(
         lambda m: str(values[m.group(1)]) if m.group(1) in values else m.group(0), template

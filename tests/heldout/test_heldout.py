@@ -17,7 +17,7 @@ from heldout import baseline, run, telemetry, topology
 ROOT = Path(__file__).resolve().parents[2]
 DIAGNOSIS = ROOT / "src" / "cloudwarden" / "diagnosis"
 BATCH = "batch1"
-BATCHES = ("batch1", "batch2", "batch3", "batch4")
+BATCHES = ("batch1", "batch2", "batch3", "batch4", "batch5")
 FAULT_KINDS = {"bad_deploy", "memory_leak", "cpu_saturation", "db_connection_exhaustion", "storage_full"}
 
 
@@ -106,6 +106,36 @@ def test_batch4_is_varied() -> None:
     assert any(c.resource.startswith("kms_key:") for i in batch.values() for c in i.causes)
 
 
+def test_batch5_is_varied() -> None:
+    batch = load_batch("batch5")
+    assert len(batch) >= 18
+    kinds = [i.kind for i in batch.values()]
+    assert kinds.count("single") >= 13 and kinds.count("two-fault") >= 2 and kinds.count("no-fault") >= 3
+    single = [i for i in batch.values() if i.kind == "single"]
+    assert len({i.causes[0].fault for i in single}) >= 11
+    assert len({i.causes[0].resource.split(":")[0] for i in single}) >= 6
+    # the root is often not the alarmed resource
+    alarmed = {name: telemetry.ALARMS[i.alarm][1] for name, i in batch.items()}
+    behind = [i for i in single if i.causes[0].resource != alarmed[i.name]]
+    assert len(behind) >= len(single) // 2
+    with_decoys = [i for i in batch.values() if i.decoys.references() or i.decoys.changes]
+    assert len(with_decoys) >= len(batch) * 0.7
+    # saturation that no change event explains; a resource-based policy that refuses calls
+    assert any(
+        c.fault in {"cpu_saturation", "capacity_limit", "memory_leak"} and not i.fault.changes
+        for i in batch.values()
+        for c in i.causes
+    )
+    assert any(
+        c.fault == "permission_denied" and c.resource.split(":")[0] in {"sqs_queue", "kms_key", "secret"}
+        for i in batch.values()
+        for c in i.causes
+    )
+    # the change actions added for this batch are played
+    actions = {c.action for i in batch.values() for c in [*i.fault.changes, *i.decoys.changes]}
+    assert {"put_key_policy", "put_role_policy"} <= actions
+
+
 def test_every_reference_alarm_and_metric_is_known(every_incident: dict[str, Incident]) -> None:
     refs, metrics = set(topology.logical_refs()), telemetry.known_metrics()
     for incident in every_incident.values():
@@ -147,6 +177,7 @@ def test_truths_exist_in_the_deployed_account(
     shown |= {r["Arn"] for r in sim.client("iam", region="us-east-1").list_roles()["Roles"]}
     shown |= {s["ARN"] for s in sim.client("secretsmanager").list_secrets()["SecretList"]}
     shown |= {k["KeyArn"] for k in sim.client("kms").list_keys()["Keys"]}
+    shown |= {g["TargetGroupArn"] for g in sim.client("elbv2").describe_target_groups()["TargetGroups"]}
     for url in sim.client("sqs").list_queues()["QueueUrls"]:
         shown.add(
             sim.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
