@@ -14,7 +14,7 @@ from cloudwarden import runtime
 from cloudwarden.accounts import flows as account_flows
 from cloudwarden.alerts.intake import sns
 from cloudwarden.alerts.intake.http_server import SnsIntakeServer
-from cloudwarden.aws import probe as aws_probe
+from cloudwarden.aws.probe import ProbeResult
 from cloudwarden.aws.session import SessionBroker, base_session
 from cloudwarden.aws.template import READ_ROLE_NAME
 from cloudwarden.config import Settings
@@ -48,7 +48,7 @@ class DemoRun:
     incident_id: str
     diagnosis: Diagnosis
     bundle: EvidenceBundle
-    probe: list[aws_probe.ProbeResult]
+    probe: list[ProbeResult]
     aws_calls_by_action: dict[str, int]
     time_to_diagnosis_ms: int
     intake_errors: list[str] = field(default_factory=list)

@@ -34,6 +34,7 @@ from cloudwarden.aws import template
 from cloudwarden.aws.session import AssumedSession, SessionBroker
 from cloudwarden.config import Settings
 from cloudwarden.errors import CloudWardenError
+from cloudwarden.evidence import registry as evidence_registry
 from cloudwarden.incidents import flows
 from cloudwarden.simulator import account as sim_account
 from cloudwarden.simulator.client import SimulatorClient
@@ -156,7 +157,7 @@ def incident(onboarded: Enforced) -> Enforced:
 
 
 def _probe_actions(session: AssumedSession) -> set[str]:
-    return {r.action for r in aws_probe.probe(session)}
+    return {r.action for r in evidence_registry.probe(session)}
 
 
 def _named_denied(told: list[str]) -> set[str]:
@@ -191,7 +192,7 @@ def test_each_read_the_probe_makes_is_named_when_removed(onboarded: Enforced) ->
     assert set(probed) <= set(reads)
     for action in probed:
         onboarded.grant_reads([a for a in reads if a != action])
-        unusable = [(r.action, r.detail) for r in aws_probe.probe(session) if not r.usable]
+        unusable = [(r.action, r.detail) for r in evidence_registry.probe(session) if not r.usable]
         assert unusable == [(action, f"denied: {action}")], f"{action} removed from the policy"
 
 

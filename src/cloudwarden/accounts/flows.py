@@ -14,9 +14,10 @@ from sqlalchemy.orm import Session
 
 from cloudwarden.accounts import service
 from cloudwarden.audit import service as audit
-from cloudwarden.aws import probe as aws_probe
+from cloudwarden.aws.probe import ProbeResult
 from cloudwarden.aws.session import AccountDisconnected, AssumedSession, SessionBroker
 from cloudwarden.errors import CloudWardenError, Unreachable
+from cloudwarden.evidence import registry as evidence_registry
 from cloudwarden.store import models, retention
 from cloudwarden.store import service as store
 
@@ -59,7 +60,7 @@ class Connection:
 
     account: models.Account
     session: AssumedSession | None = None
-    probe: list[aws_probe.ProbeResult] = field(default_factory=list)
+    probe: list[ProbeResult] = field(default_factory=list)
     error: CloudWardenError | None = None
 
     def raise_for_error(self) -> AssumedSession:
@@ -80,7 +81,7 @@ def connect(*, db: Session, broker: SessionBroker, account: models.Account, prob
         session = broker.session(
             role_arn=account.role_arn, external_id=account.external_id, region=account.regions[0]
         )
-        results = aws_probe.probe(session) if probe else []
+        results = evidence_registry.probe(session) if probe else []
     except AccountDisconnected as exc:
         broker.forget(account.role_arn)
         store.mark_disconnected(db=db, account=account, reason=exc.message)

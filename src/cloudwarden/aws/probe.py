@@ -1,13 +1,16 @@
 """After AssumeRole: which evidence sources can this role actually read?
 
-One cheap read per source. A denied call names the exact IAM action; a "not found" answer
-proves the permission exists.
+The mechanism only: `run` makes each `Probe` (one cheap read) on a client of its service and
+reports, per probe, whether the source is usable. A denied call names the exact IAM action; a
+"not found" answer proves the permission exists. Which probes there are is declared by the
+evidence collectors (`cloudwarden.evidence.collector`), which this package must not import:
+`cloudwarden.evidence.registry.probe` runs theirs.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -25,6 +28,22 @@ ALLOWED_ERRORS = {"ResourceNotFoundException"}
 
 
 @dataclass(frozen=True)
+class Probe:
+    """One cheap read that shows whether the role may use an evidence source.
+
+    `source` is the name the result is reported under ("alarms", "ec2-status"), `service` the
+    boto3 service name of the client it runs on ("cloudwatch", "elbv2"), `action` the IAM action
+    the call exercises ("cloudwatch:DescribeAlarms"), named in the result when it is denied, and
+    `call` makes that call on the client (computing anything time-dependent when called).
+    """
+
+    source: str
+    service: str
+    action: str
+    call: Callable[[Any], object]
+
+
+@dataclass(frozen=True)
 class ProbeResult:
     source: str
     action: str
@@ -32,75 +51,18 @@ class ProbeResult:
     detail: str
 
 
-def _checks() -> list[tuple[str, str, str, Any]]:
-    now = datetime.now(UTC)
-    return [
-        ("alarms", "cloudwatch", "cloudwatch:DescribeAlarms", lambda c: c.describe_alarms(MaxRecords=1)),
-        (
-            "alarm-history",
-            "cloudwatch",
-            "cloudwatch:DescribeAlarmHistory",
-            lambda c: c.describe_alarm_history(HistoryItemType="StateUpdate", MaxRecords=1),
-        ),
-        (
-            "metrics",
-            "cloudwatch",
-            "cloudwatch:GetMetricData",
-            lambda c: c.get_metric_data(
-                MetricDataQueries=[
-                    {
-                        "Id": "probe",
-                        "MetricStat": {
-                            "Metric": {"Namespace": "AWS/EC2", "MetricName": "CPUUtilization"},
-                            "Period": 300,
-                            "Stat": "Average",
-                        },
-                    }
-                ],
-                StartTime=now - timedelta(minutes=10),
-                EndTime=now,
-            ),
-        ),
-        (
-            "logs",
-            "logs",
-            "logs:FilterLogEvents",
-            lambda c: c.filter_log_events(logGroupName="/cloudwarden/permission-probe", limit=1),
-        ),
-        ("cloudtrail", "cloudtrail", "cloudtrail:LookupEvents", lambda c: c.lookup_events(MaxResults=1)),
-        ("ecs", "ecs", "ecs:ListClusters", lambda c: c.list_clusters(maxResults=1)),
-        ("rds", "rds", "rds:DescribeDBInstances", lambda c: c.describe_db_instances(MaxRecords=20)),
-        ("ec2", "ec2", "ec2:DescribeSecurityGroups", lambda c: c.describe_security_groups(MaxResults=5)),
-        (
-            "ec2-status",
-            "ec2",
-            "ec2:DescribeInstanceStatus",
-            lambda c: c.describe_instance_status(MaxResults=5),
-        ),
-        (
-            "elbv2",
-            "elbv2",
-            "elasticloadbalancing:DescribeTargetGroups",
-            lambda c: c.describe_target_groups(PageSize=1),
-        ),
-        ("lambda", "lambda", "lambda:ListFunctions", lambda c: c.list_functions(MaxItems=1)),
-        ("findings", "guardduty", "guardduty:ListDetectors", lambda c: c.list_detectors(MaxResults=1)),
-        (
-            "autoscaling",
-            "application-autoscaling",
-            "application-autoscaling:DescribeScalableTargets",
-            lambda c: c.describe_scalable_targets(ServiceNamespace="ecs", MaxResults=1),
-        ),
-    ]
-
-
-def probe(session: AssumedSession, call_log: CallLog | None = None) -> list[ProbeResult]:
+def run(
+    session: AssumedSession, checks: Iterable[Probe], call_log: CallLog | None = None
+) -> list[ProbeResult]:
+    """Make each check in order, one client per service; one result per check, in the same order."""
     results = []
     clients: dict[str, Any] = {}
-    for source, service, action, call in _checks():
-        client = clients.setdefault(service, session.client(service, call_log=call_log))
+    for check in checks:
+        source, action = check.source, check.action
+        if check.service not in clients:
+            clients[check.service] = session.client(check.service, call_log=call_log)
         try:
-            call(client)
+            check.call(clients[check.service])
             results.append(ProbeResult(source, action, True, "ok"))
         except ClientError as exc:
             code = str(exc.response.get("Error", {}).get("Code", ""))

@@ -148,7 +148,7 @@ def collect(
     """
     session = ctx.session
     cw = ctx.client("cloudwatch")
-    raw_alarms = ctx.guarded(alarms.SOURCE, "cloudwatch", lambda: alarms.get_alarms(cw, [alarm_name]))
+    raw_alarms = ctx.guarded(alarms.SOURCE, "cloudwatch", lambda: alarms.get(cw, [alarm_name]))
     if raw_alarms is None:
         gap = ctx.gaps[-1]
         if gap.code in DENIED_CODES:  # the alarm may well exist: the role may not read it
@@ -157,7 +157,7 @@ def collect(
                 hint="deploy the generated policy (cloudwarden iam-template), which grants cloudwatch:DescribeAlarms",
             )
         raise AlarmNotFound(f"cannot read alarm {alarm_name!r}: {gap.describe()}")
-    infos = [alarms.transform_alarm(a) for a in raw_alarms]
+    infos = [alarms.transform(a) for a in raw_alarms]
     found = next((a for a in infos if a.name == alarm_name), None)
     if found is None:
         raise AlarmNotFound(

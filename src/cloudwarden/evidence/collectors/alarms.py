@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from cloudwarden.aws.permissions import declare
+from cloudwarden.evidence.collector import Probe
 from cloudwarden.evidence.model import AlarmInfo
 
 SOURCE = "alarms"
@@ -21,6 +22,15 @@ PERMISSIONS = declare(
     ("cloudwatch:DescribeAlarms", "cloudwatch:DescribeAlarmHistory"),
     purpose="Read the alarm that fired (its metric, dimensions, threshold and state change) and, when "
     "it is no longer in ALARM, when it last went into ALARM",
+)
+PROBES: tuple[Probe, ...] = (
+    Probe("alarms", "cloudwatch", "cloudwatch:DescribeAlarms", lambda c: c.describe_alarms(MaxRecords=1)),
+    Probe(
+        "alarm-history",
+        "cloudwatch",
+        "cloudwatch:DescribeAlarmHistory",
+        lambda c: c.describe_alarm_history(HistoryItemType="StateUpdate", MaxRecords=1),
+    ),
 )
 
 
@@ -31,7 +41,7 @@ class Transition:
     new: str
 
 
-def get_alarms(client: Any, names: list[str] | None = None) -> list[dict[str, Any]]:
+def get(client: Any, names: list[str] | None = None) -> list[dict[str, Any]]:
     """Metric alarms, by name when `names` are given (one call), else all of them (paginated)."""
     alarms: list[dict[str, Any]] = []
     kwargs: dict[str, Any] = {"AlarmTypes": ["MetricAlarm"]}
@@ -67,7 +77,7 @@ def transform_transitions(items: list[dict[str, Any]]) -> list[Transition]:
     return sorted(transitions, key=lambda t: t.at, reverse=True)
 
 
-def transform_alarm(raw: dict[str, Any]) -> AlarmInfo:
+def transform(raw: dict[str, Any]) -> AlarmInfo:
     return AlarmInfo(
         name=raw["AlarmName"],
         arn=raw["AlarmArn"],

@@ -10,6 +10,7 @@ from itertools import islice
 from typing import Any
 
 from cloudwarden.aws.permissions import declare
+from cloudwarden.evidence.collector import Probe
 from cloudwarden.evidence.model import Resource
 
 SOURCE = "autoscaling"
@@ -17,6 +18,14 @@ PERMISSIONS = declare(
     "evidence.autoscaling",
     ("application-autoscaling:DescribeScalableTargets",),
     purpose="Read ECS services' scaling bounds (minimum and maximum tasks) and suspended scaling",
+)
+PROBES: tuple[Probe, ...] = (
+    Probe(
+        "autoscaling",
+        "application-autoscaling",
+        "application-autoscaling:DescribeScalableTargets",
+        lambda c: c.describe_scalable_targets(ServiceNamespace="ecs", MaxResults=1),
+    ),
 )
 ECS_DESIRED_COUNT = "ecs:service:DesiredCount"
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from cloudwarden.aws.permissions import declare
+from cloudwarden.evidence.collector import Probe
 from cloudwarden.evidence.model import Change
 
 SOURCE = "cloudtrail"
@@ -15,6 +16,9 @@ PERMISSIONS = declare(
     "evidence.cloudtrail",
     ("cloudtrail:LookupEvents",),
     purpose="Read the changes (write events) made to the account before the incident",
+)
+PROBES: tuple[Probe, ...] = (
+    Probe("cloudtrail", "cloudtrail", "cloudtrail:LookupEvents", lambda c: c.lookup_events(MaxResults=1)),
 )
 # CloudTrail names many Lambda writes with the API version: PutFunctionConcurrency20171031.
 _API_VERSION_SUFFIX = re.compile(r"20\d{6}(v\d+)?$")

@@ -12,6 +12,7 @@ from typing import Any
 
 from cloudwarden.aws.arns import security_group_key
 from cloudwarden.aws.permissions import declare
+from cloudwarden.evidence.collector import Probe
 from cloudwarden.evidence.model import Resource, ServiceEvent
 
 SOURCE = "ec2"
@@ -19,6 +20,12 @@ PERMISSIONS = declare(
     "evidence.ec2",
     ("ec2:DescribeSecurityGroups", "ec2:DescribeInstances", "ec2:DescribeInstanceStatus"),
     purpose="Read security groups and their rules, EC2 instances, their status checks and scheduled events",
+)
+PROBES: tuple[Probe, ...] = (
+    Probe("ec2", "ec2", "ec2:DescribeSecurityGroups", lambda c: c.describe_security_groups(MaxResults=5)),
+    Probe(
+        "ec2-status", "ec2", "ec2:DescribeInstanceStatus", lambda c: c.describe_instance_status(MaxResults=5)
+    ),
 )
 # DescribeInstanceStatus takes at most 100 instance ids a call; more candidate instances than
 # that are not looked at (the caller scopes the read to the incident's candidates).

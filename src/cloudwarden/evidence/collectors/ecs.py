@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from cloudwarden.aws.permissions import declare
+from cloudwarden.evidence.collector import Probe
 from cloudwarden.evidence.model import Change, Resource, ServiceEvent
 
 SOURCE = "ecs"
@@ -21,6 +22,9 @@ PERMISSIONS = declare(
         "ecs:DescribeTasks",
     ),
     purpose="Read ECS services, deployments, task definitions, service events and stopped tasks",
+)
+PROBES: tuple[Probe, ...] = (
+    Probe("ecs", "ecs", "ecs:ListClusters", lambda c: c.list_clusters(maxResults=1)),
 )
 # Discovery reads ECS outward from the alarm, never the whole account: the alarm's own cluster
 # (ClusterName) when it names one, else the clusters in ListClusters' order until one runs a

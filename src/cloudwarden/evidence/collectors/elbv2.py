@@ -7,6 +7,7 @@ from typing import Any
 
 from cloudwarden.aws.arns import dimension_value
 from cloudwarden.aws.permissions import declare
+from cloudwarden.evidence.collector import Probe
 from cloudwarden.evidence.model import Resource
 
 SOURCE = "elbv2"
@@ -14,6 +15,14 @@ PERMISSIONS = declare(
     "evidence.elbv2",
     ("elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeTargetGroups"),
     purpose="Read load balancers and target groups to map alarm dimensions to services",
+)
+PROBES: tuple[Probe, ...] = (
+    Probe(
+        "elbv2",
+        "elbv2",
+        "elasticloadbalancing:DescribeTargetGroups",
+        lambda c: c.describe_target_groups(PageSize=1),
+    ),
 )
 # Pages read at most per listing: discovery is bounded whatever the account's size.
 MAX_PAGES = 3

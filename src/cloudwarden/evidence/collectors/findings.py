@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict
 
 from cloudwarden.aws.arns import security_group_key
 from cloudwarden.aws.permissions import declare
+from cloudwarden.evidence.collector import Probe
 
 if TYPE_CHECKING:
     from cloudwarden.evidence.context import CollectContext
@@ -37,6 +38,11 @@ PERMISSIONS = declare(
         "inspector2:ListFindings",
     ),
     purpose="Read the security findings (Security Hub, GuardDuty, Inspector) about an incident's resources",
+)
+# One probe (GuardDuty's detectors): the services are read independently during an investigation,
+# and a denied or disabled one is reported there, per service.
+PROBES: tuple[Probe, ...] = (
+    Probe("findings", "guardduty", "guardduty:ListDetectors", lambda c: c.list_detectors(MaxResults=1)),
 )
 # Pages per service: a busy account has thousands of findings; the newest in the window matter.
 MAX_PAGES = 3
@@ -214,6 +220,14 @@ GETTERS: dict[FindingSource, Callable[..., dict[str, Any]]] = {
 }
 
 
+def get(client: Any, source: FindingSource, *, start: datetime, end: datetime) -> dict[str, Any]:
+    """One service's findings active in [start, end]; `client` is that service's (boto3 name = source).
+
+    What `transform` takes: the findings read, whether more remain, or why the service is off.
+    """
+    return GETTERS[source](client, start=start, end=end)
+
+
 def resource_key(raw_id: str, *, region: str, account_id: str) -> str:
     """A resource id as a finding gives it, keyed as CloudWarden's collectors key resources."""
     if raw_id.startswith("sg-"):
@@ -358,7 +372,7 @@ def _rank(finding: SecurityFinding) -> tuple[float, float]:
 
 
 def _read(ctx: CollectContext, source: FindingSource, *, start: datetime, end: datetime) -> Any:
-    return GETTERS[source](ctx.client(source), start=start, end=end)  # boto3's name is the source's
+    return get(ctx.client(source), source, start=start, end=end)  # boto3's name is the source's
 
 
 def collect(

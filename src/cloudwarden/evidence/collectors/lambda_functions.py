@@ -6,6 +6,7 @@ from itertools import islice
 from typing import Any
 
 from cloudwarden.aws.permissions import declare
+from cloudwarden.evidence.collector import Probe
 from cloudwarden.evidence.model import Edge, Resource
 
 SOURCE = "lambda"
@@ -13,6 +14,9 @@ PERMISSIONS = declare(
     "evidence.lambda",
     ("lambda:ListFunctions", "lambda:GetFunctionConcurrency", "lambda:ListEventSourceMappings"),
     purpose="Read Lambda functions, reserved concurrency and event source mappings",
+)
+PROBES: tuple[Probe, ...] = (
+    Probe("lambda", "lambda", "lambda:ListFunctions", lambda c: c.list_functions(MaxItems=1)),
 )
 # Pages read at most per listing: discovery is bounded whatever the account's size.
 MAX_PAGES = 3

@@ -10,11 +10,20 @@ from datetime import datetime
 from typing import Any
 
 from cloudwarden.aws.permissions import declare
+from cloudwarden.evidence.collector import Probe
 from cloudwarden.evidence.model import LogLine
 
 SOURCE = "logs"
 PERMISSIONS = declare(
     "evidence.logs", ("logs:FilterLogEvents",), purpose="Read application log lines in the incident window"
+)
+PROBES: tuple[Probe, ...] = (
+    Probe(
+        "logs",
+        "logs",
+        "logs:FilterLogEvents",
+        lambda c: c.filter_log_events(logGroupName="/cloudwarden/permission-probe", limit=1),
+    ),
 )
 MAX_PAGES_PER_GROUP = 3
 PAGE_LIMIT = 10_000

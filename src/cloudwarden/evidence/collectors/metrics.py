@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cloudwarden.aws.permissions import declare
+from cloudwarden.evidence.collector import Probe
 from cloudwarden.evidence.model import MetricSeries
 
 SOURCE = "metrics"
@@ -15,6 +16,29 @@ PERMISSIONS = declare(
     ("cloudwatch:GetMetricData",),
     purpose="Read 1-minute metric series of the candidate resources",
 )
+
+
+def _probe(client: Any) -> object:
+    """One 5-minute CPU datapoint query over the last 10 minutes (the window is taken when called)."""
+    now = datetime.now(UTC)
+    return client.get_metric_data(
+        MetricDataQueries=[
+            {
+                "Id": "probe",
+                "MetricStat": {
+                    "Metric": {"Namespace": "AWS/EC2", "MetricName": "CPUUtilization"},
+                    "Period": 300,
+                    "Stat": "Average",
+                },
+            }
+        ],
+        StartTime=now - timedelta(minutes=10),
+        EndTime=now,
+    )
+
+
+PROBES: tuple[Probe, ...] = (Probe("metrics", "cloudwatch", "cloudwatch:GetMetricData", _probe),)
+
 MAX_QUERIES_PER_CALL = 500
 
 

@@ -7,6 +7,7 @@ from itertools import islice
 from typing import Any
 
 from cloudwarden.aws.permissions import declare
+from cloudwarden.evidence.collector import Probe
 from cloudwarden.evidence.model import Resource, ServiceEvent
 
 SOURCE = "rds"
@@ -14,6 +15,9 @@ PERMISSIONS = declare(
     "evidence.rds",
     ("rds:DescribeDBInstances", "rds:DescribeEvents"),
     purpose="Read DB instances and the events RDS recorded for them",
+)
+PROBES: tuple[Probe, ...] = (
+    Probe("rds", "rds", "rds:DescribeDBInstances", lambda c: c.describe_db_instances(MaxRecords=20)),
 )
 # Pages read at most per listing: discovery is bounded whatever the account's size.
 MAX_PAGES = 3
