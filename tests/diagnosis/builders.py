@@ -37,18 +37,25 @@ def make_series(key: str, metric: str, before: float, after: float) -> MetricSer
     )
 
 
-def make_alarm(metric: str, dimensions: dict[str, str]) -> AlarmInfo:
+def make_alarm(
+    metric: str,
+    dimensions: dict[str, str],
+    *,
+    namespace: str = "AWS/ApplicationELB",
+    statistic: str = "Sum",
+    threshold: float = 50,
+) -> AlarmInfo:
     return AlarmInfo(
         name="alarm",
         arn="arn:aws:cloudwatch:us-east-1:1:alarm:alarm",
         state="ALARM",
         state_reason="",
         state_changed_at=ALARM_AT,
-        namespace="AWS/ApplicationELB",
+        namespace=namespace,
         metric=metric,
-        statistic="Sum",
+        statistic=statistic,
         dimensions=dimensions,
-        threshold=50,
+        threshold=threshold,
         comparison="GreaterThanThreshold",
         period=60,
     )

@@ -11,7 +11,7 @@ from cloudwarden.diagnosis.engine import HARMLESS_NOTE, candidates, diagnose
 from cloudwarden.diagnosis.signals import is_error, template_of
 from cloudwarden.diagnosis.topology import derive_edges, mentions
 from cloudwarden.evidence.collectors import ecs, lambda_functions
-from cloudwarden.evidence.model import AlarmInfo, Change, EvidenceBundle, LogLine, MetricSeries, Resource
+from cloudwarden.evidence.model import Change, EvidenceBundle, LogLine, MetricSeries, Resource
 from tests.diagnosis.builders import (
     ALARM_AT,
     FIVE_XX,
@@ -19,6 +19,7 @@ from tests.diagnosis.builders import (
     START,
     TG,
     WEB,
+    make_alarm,
     make_bundle,
     make_deploy,
     make_series,
@@ -82,19 +83,12 @@ def test_a_change_to_an_event_source_mapping_is_a_change_to_its_function() -> No
         resources=[uuid],
         parameters={"uUID": uuid, "enabled": False},
     )
-    age = AlarmInfo(
-        name="age",
-        arn="arn:aws:cloudwatch:us-east-1:1:alarm:age",
-        state="ALARM",
-        state_reason="",
-        state_changed_at=ALARM_AT,
+    age = make_alarm(
+        "ApproximateAgeOfOldestMessage",
+        {"QueueName": "settlement-requests"},
         namespace="AWS/SQS",
-        metric="ApproximateAgeOfOldestMessage",
         statistic="Maximum",
-        dimensions={"QueueName": "settlement-requests"},
         threshold=600,
-        comparison="GreaterThanThreshold",
-        period=60,
     )
     queue_resource = Resource(
         key=queue, kind="sqs_queue", name="settlement-requests", attributes={"name": "settlement-requests"}
@@ -171,19 +165,12 @@ def test_a_deploy_between_the_first_fault_s_onset_and_the_alarm_is_still_a_suspe
 
 def _database_cpu_bundle(*, harmed: bool) -> EvidenceBundle:
     db = Resource(key=DB, kind="rds_instance", name="orders", attributes={"identifier": "orders"})
-    cpu = AlarmInfo(
-        name="orders-cpu",
-        arn="arn:aws:cloudwatch:us-east-1:1:alarm:orders-cpu",
-        state="ALARM",
-        state_reason="",
-        state_changed_at=ALARM_AT,
+    cpu = make_alarm(
+        "CPUUtilization",
+        {"DBInstanceIdentifier": "orders"},
         namespace="AWS/RDS",
-        metric="CPUUtilization",
         statistic="Average",
-        dimensions={"DBInstanceIdentifier": "orders"},
         threshold=80,
-        comparison="GreaterThanThreshold",
-        period=60,
     )
     metrics = [_metric(DB, "AWS/RDS", "CPUUtilization", 25, 90)]
     group = "/aws/rds/instance/orders/postgresql"

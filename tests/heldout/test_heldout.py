@@ -83,49 +83,39 @@ def test_batch3_is_varied() -> None:
     )
 
 
-def test_batch4_is_varied() -> None:
-    batch = load_batch("batch4")
-    assert len(batch) >= 16
+def _varied(name: str, *, size: int, single: int, faults: int) -> dict[str, Incident]:
+    """A batch's size and mix: single-, two- and no-fault incidents, faults and kinds covered,
+    roots behind the alarmed resource, decoys, and saturation that no change event explains."""
+    batch = load_batch(name)
+    assert len(batch) >= size
     kinds = [i.kind for i in batch.values()]
-    assert kinds.count("single") >= 11 and kinds.count("two-fault") >= 2 and kinds.count("no-fault") >= 3
-    single = [i for i in batch.values() if i.kind == "single"]
-    assert len({i.causes[0].fault for i in single}) >= 10
-    assert len({i.causes[0].resource.split(":")[0] for i in single}) >= 6
+    assert kinds.count("single") >= single and kinds.count("two-fault") >= 2 and kinds.count("no-fault") >= 3
+    singles = [i for i in batch.values() if i.kind == "single"]
+    assert len({i.causes[0].fault for i in singles}) >= faults
+    assert len({i.causes[0].resource.split(":")[0] for i in singles}) >= 6
     # the root is often not the alarmed resource
-    alarmed = {name: telemetry.ALARMS[i.alarm][1] for name, i in batch.items()}
-    behind = [i for i in single if i.causes[0].resource != alarmed[i.name]]
-    assert len(behind) >= len(single) // 2
+    alarmed = {n: telemetry.ALARMS[i.alarm][1] for n, i in batch.items()}
+    behind = [i for i in singles if i.causes[0].resource != alarmed[i.name]]
+    assert len(behind) >= len(singles) // 2
     with_decoys = [i for i in batch.values() if i.decoys.references() or i.decoys.changes]
     assert len(with_decoys) >= len(batch) * 0.7
-    # saturation that no change event explains, and a truth on a key (a kind added for this batch)
     assert any(
         c.fault in {"cpu_saturation", "capacity_limit", "memory_leak"} and not i.fault.changes
         for i in batch.values()
         for c in i.causes
     )
+    return batch
+
+
+def test_batch4_is_varied() -> None:
+    batch = _varied("batch4", size=16, single=11, faults=10)
+    # a truth on a key (a kind added for this batch)
     assert any(c.resource.startswith("kms_key:") for i in batch.values() for c in i.causes)
 
 
 def test_batch5_is_varied() -> None:
-    batch = load_batch("batch5")
-    assert len(batch) >= 18
-    kinds = [i.kind for i in batch.values()]
-    assert kinds.count("single") >= 13 and kinds.count("two-fault") >= 2 and kinds.count("no-fault") >= 3
-    single = [i for i in batch.values() if i.kind == "single"]
-    assert len({i.causes[0].fault for i in single}) >= 11
-    assert len({i.causes[0].resource.split(":")[0] for i in single}) >= 6
-    # the root is often not the alarmed resource
-    alarmed = {name: telemetry.ALARMS[i.alarm][1] for name, i in batch.items()}
-    behind = [i for i in single if i.causes[0].resource != alarmed[i.name]]
-    assert len(behind) >= len(single) // 2
-    with_decoys = [i for i in batch.values() if i.decoys.references() or i.decoys.changes]
-    assert len(with_decoys) >= len(batch) * 0.7
-    # saturation that no change event explains; a resource-based policy that refuses calls
-    assert any(
-        c.fault in {"cpu_saturation", "capacity_limit", "memory_leak"} and not i.fault.changes
-        for i in batch.values()
-        for c in i.causes
-    )
+    batch = _varied("batch5", size=18, single=13, faults=11)
+    # a resource-based policy that refuses calls
     assert any(
         c.fault == "permission_denied" and c.resource.split(":")[0] in {"sqs_queue", "kms_key", "secret"}
         for i in batch.values()
