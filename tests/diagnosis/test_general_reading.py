@@ -282,3 +282,26 @@ def test_a_recent_deployment_s_previous_revision_says_what_it_changed() -> None:
     deployment = changes[0].parameters
     assert deployment["previous_task_definition"] == old
     assert deployment["images"] == deployment["previous_images"] == [image]  # only the environment changed
+
+
+def test_a_deploy_s_lead_evidence_is_the_exception_not_the_access_line_reporting_it() -> None:
+    def lines(message: str) -> list[LogLine]:
+        return [
+            LogLine(group="/ecs/web", stream="s", time=ONSET + timedelta(seconds=20 * i), message=message)
+            for i in range(12)
+        ]
+
+    access = lines("INFO [2026-11-23 11:51:00] method=POST path=/api/checkout status=500 duration_ms=212")
+    exception = lines(
+        'ERROR unhandled exception\nTraceback (most recent call last):\n  File "pricing.py", line 41\n'
+        "AttributeError: 'NoneType' object has no attribute 'discount'"
+    )
+    bundle = make_bundle(
+        FIVE_XX,
+        changes=[make_deploy(ONSET - timedelta(minutes=2))],
+        logs=access + exception,  # the access line first in time order
+        metrics=[make_series(TG, "HTTPCode_Target_5XX_Count", 2, 90)],
+    )
+    top = diagnose(bundle).hypotheses[0]
+    assert top.fault == "bad_deploy"
+    assert "AttributeError" in top.evidence[0].summary

@@ -117,6 +117,10 @@ def waiting_on_dependencies(ctx: Context, key: str) -> bool:
     )
 
 
+# An exception, a traceback or a panic: the code's own account of what failed.
+EXCEPTION = re.compile(r"Traceback|Exception\b|\w+Error\b|^panic:", re.MULTILINE)
+
+
 def own_new_errors(ctx: Context, key: str, since: datetime) -> list[Finding]:
     """New errors in the resource's own logs since `since` (first seen within
     CHANGE_EFFECT_WINDOW of it) that no dependency explains.
@@ -133,6 +137,8 @@ def own_new_errors(ctx: Context, key: str, since: datetime) -> list[Finding]:
         and not (t.categories & DEPENDENCY_FAILURES)
         and not (t.mentions - {key})
     ]
+    # The exception first (what an engineer reads), then the access lines that report it.
+    errors.sort(key=lambda t: not EXCEPTION.search(t.example))
     # When its logs also fail on a dependency, its generic errors (a 500, a rolled-back
     # transaction) are as likely that dependency's doing: they weigh a third.
     lead = 1.0 if errors and waiting_on_dependencies(ctx, key) else 3.0
