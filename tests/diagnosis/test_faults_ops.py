@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from cloudwarden.diagnosis.engine import diagnose
 from cloudwarden.diagnosis.topology import derive_edges, mentions, referenced_resources
 from cloudwarden.evidence.model import AlarmInfo, Change, EvidenceBundle, LogLine, MetricSeries, Resource
+from tests.diagnosis.builders import ALARM_AT, ONSET, START, make_alarm
 
-ALARM_AT = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
-ONSET = ALARM_AT - timedelta(minutes=10)
-START = ALARM_AT - timedelta(hours=3)
 WEB = "arn:aws:ecs:us-east-1:1:service/c/web"
 WORKER = "arn:aws:ecs:us-east-1:1:service/c/worker"
 QUEUE = "arn:aws:sqs:us-east-1:1:jobs"
@@ -30,20 +28,7 @@ def _series(key: str, namespace: str, metric: str, before: float, after: float) 
 
 
 def _alarm(namespace: str, metric: str, dimensions: dict[str, str]) -> AlarmInfo:
-    return AlarmInfo(
-        name="alarm",
-        arn="arn:aws:cloudwatch:us-east-1:1:alarm:alarm",
-        state="ALARM",
-        state_reason="",
-        state_changed_at=ALARM_AT,
-        namespace=namespace,
-        metric=metric,
-        statistic="Average",
-        dimensions=dimensions,
-        threshold=1,
-        comparison="GreaterThanThreshold",
-        period=60,
-    )
+    return make_alarm(metric, dimensions, namespace=namespace, statistic="Average", threshold=1)
 
 
 def _bundle(alarm: AlarmInfo, resources: list[Resource], **fields: Any) -> EvidenceBundle:
