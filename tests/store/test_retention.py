@@ -58,6 +58,13 @@ def test_the_documented_policy() -> None:
         "RefreshToken": RetentionClass.EXPIRED_CREDENTIALS,
         "ApiToken": RetentionClass.EXPIRED_CREDENTIALS,
         "AuditEntry": RetentionClass.AUDIT_LOG,
+        "Alert": RetentionClass.FINDINGS_AND_EVENTS,
+        "ChannelRecord": RetentionClass.WORKSPACE_DATA,
+        "OutboxMessage": RetentionClass.DIAGNOSES,
+        "WhatsAppWindow": RetentionClass.FINDINGS_AND_EVENTS,
+        "ActionProposal": RetentionClass.DIAGNOSES,
+        "Consent": RetentionClass.DIAGNOSES,
+        "InvestigationJob": RetentionClass.FINDINGS_AND_EVENTS,
     }
     assert {
         RetentionClass.METRIC_DATAPOINTS: timedelta(days=30),

@@ -20,6 +20,15 @@ from sqlalchemy.orm import Session
 
 from cloudwarden.audit import service as audit
 from cloudwarden.store import rls, service
+from cloudwarden.store.alerting import (
+    ActionProposal,
+    Alert,
+    ChannelRecord,
+    Consent,
+    InvestigationJob,
+    OutboxMessage,
+    WhatsAppWindow,
+)
 from cloudwarden.store.db import (
     alembic_config,
     current_revision,
@@ -57,6 +66,13 @@ WORKSPACE_OWNED = {
     "api_tokens": "workspace_id",
     "data_keys": "workspace_id",
     "audit_entries": "workspace_id",
+    "alerts": "workspace_id",
+    "channels": "workspace_id",
+    "outbox_messages": "workspace_id",
+    "whatsapp_windows": "workspace_id",
+    "action_proposals": "workspace_id",
+    "consents": "workspace_id",
+    "investigation_jobs": "workspace_id",
 }
 RLS_REVISION = "0004_row_level_security"
 
@@ -179,7 +195,68 @@ def _tenant(db: Session, slug: str) -> Tenant:
         duration_ms=10,
     )
     audit.record(db, workspace_id=ws, action="account.create", actor=user.email, at=at("2026-12-04T09:00:00"))
+    _alert_loop_rows(db, ws, account_id=account.id, incident_id=incident.id, user_id=user.id)
     return Tenant(workspace_id=ws, user_id=user.id, account_id=account.id, token_id=token_id)
+
+
+def _alert_loop_rows(db: Session, ws: str, *, account_id: str, incident_id: str, user_id: str) -> None:
+    """One row of each alert-loop table (migration 0006) in the workspace."""
+    when = at("2025-11-20T10:00:00")
+    channel = ChannelRecord(workspace_id=ws, name="phones", kind="whatsapp", settings={})
+    proposal = ActionProposal(
+        workspace_id=ws,
+        incident_id=incident_id,
+        account_id=account_id,
+        action="restart_ecs_service",
+        resource="arn:aws:ecs:us-east-1:1:service/c/s",
+        params={},
+    )
+    db.add_all([channel, proposal])
+    db.flush()
+    db.add_all(
+        [
+            Alert(
+                workspace_id=ws,
+                account_id=account_id,
+                source="sns",
+                delivery_id=str(uuid.uuid4()),
+                alarm_name="api-5xx",
+                alarm_arn="arn:aws:cloudwatch:us-east-1:1:alarm:api-5xx",
+                region="us-east-1",
+                new_state="ALARM",
+                state_changed_at=when,
+                incident_id=incident_id,
+            ),
+            OutboxMessage(
+                workspace_id=ws,
+                channel_id=channel.id,
+                incident_id=incident_id,
+                dedup_key=str(uuid.uuid4()),
+                kind="diagnosis",
+                recipient="447700900123",
+                payload={},
+            ),
+            InvestigationJob(
+                workspace_id=ws, account_id=account_id, alarm_name="api-5xx", lookback_minutes=60, actor="x"
+            ),
+            WhatsAppWindow(
+                workspace_id=ws, channel_id=channel.id, number="447700900123", last_inbound_at=when
+            ),
+            Consent(
+                workspace_id=ws,
+                proposal_id=proposal.id,
+                approver_id=user_id,
+                approver="a@example.com",
+                via="api",
+                action=proposal.action,
+                resource=proposal.resource,
+                params_digest="0" * 64,
+                secret_digest="1" * 64,
+                issued_at=when,
+                expires_at=when,
+            ),
+        ]
+    )
 
 
 @pytest.fixture

@@ -78,6 +78,8 @@ class Account(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Per evidence source: {"usable": bool, "denied": [actions]} from the last permission probe.
     last_probe: Mapped[dict[str, Any] | None] = mapped_column(json_document(nullable_as_sql_null=True))
+    # The separate role for approved remediations (the stack's EnableActions); None: actions off.
+    actions_role_arn: Mapped[str | None] = mapped_column(String(ARN_LENGTH))
 
     incidents: Mapped[list[Incident]] = relationship(
         back_populates="account", cascade="all, delete-orphan", passive_deletes=True
@@ -104,8 +106,11 @@ class Incident(Base):
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime())  # the alarm's StateChangeTime
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     notification: Mapped[dict[str, Any]] = mapped_column(json_document())
-    # Identifies one delivery (e.g. the SNS MessageId): a re-delivery is the same incident.
+    # Identifies the alarm transition (store/service.transition_key): the same transition arriving
+    # by SNS, EventBridge and the poller is one incident.
     dedup_key: Mapped[str] = mapped_column(String(1024), unique=True)
+    # When the alarm went back to OK (an alert of that transition arrived, or the watch saw it).
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     account: Mapped[Account] = relationship(back_populates="incidents")
     evidence: Mapped[list[EvidenceRecord]] = relationship(
@@ -209,4 +214,5 @@ event.listen(Base, "before_update", _refuse_overlong_strings, propagate=True)
 
 # The service's tables live in their own module; importing it here registers them on Base with
 # the rest, wherever the models are loaded (migrations, retention, tests).
+from cloudwarden.store import alerting as _alerting  # noqa: E402, F401
 from cloudwarden.store import tenancy as _tenancy  # noqa: E402, F401

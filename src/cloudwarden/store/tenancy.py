@@ -65,6 +65,8 @@ class Workspace(Base):
     name: Mapped[str] = mapped_column(String(255))
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     require_2fa: Mapped[bool] = mapped_column(Boolean(), default=False)
+    # SHA-256 of the secret EventBridge API destinations send in X-CloudWarden-Intake-Secret.
+    intake_secret_hash: Mapped[str | None] = mapped_column(String(DIGEST_LENGTH))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
@@ -78,6 +80,8 @@ class User(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=_new_id)
     email: Mapped[str] = mapped_column(String(EMAIL_LENGTH), unique=True)  # stored lower-cased
     display_name: Mapped[str] = mapped_column(String(255))
+    # E.164 without "+": WhatsApp replies from this number act as this person (approvals).
+    phone: Mapped[str | None] = mapped_column(String(32), index=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     # An envelope token (crypto/envelope.py), bound to this row and field; None until enrolled.
     totp_secret: Mapped[str | None] = mapped_column(Text)
