@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
-SCENARIO ?= bad_deploy
+SCENARIO ?= memory_leak
 PYTEST_ARGS ?= -n 2
 
 .PHONY: demo test bench lint typecheck install clean

@@ -107,6 +107,27 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(
         default=None, description="Redis for rate limits shared by every server process; memory when unset"
     )
+    # The durable work queue (cloudwarden worker / beat); unset: `serve` runs the tasks in-process
+    broker_url: str | None = Field(
+        default=None,
+        description="Celery broker: redis://, rediss:// or amqp:// (RabbitMQ); unset: tasks run inside "
+        "`cloudwarden serve`",
+    )
+    result_backend_url: str | None = Field(
+        default=None, description="Celery result backend (redis://); defaults to the broker when it is Redis"
+    )
+    task_queue: str = Field(
+        default="cloudwarden",
+        pattern=r"^[A-Za-z0-9_.:-]{1,64}$",
+        description="The broker queue tasks go to and workers consume (separate deployments sharing a broker)",
+    )
+    poll_interval_seconds: int = Field(
+        default=60, ge=10, le=3600, description="How often the alarm poller reads every account's alarms"
+    )
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="The address people and AWS reach this service at (links in messages, intake URLs)",
+    )
     # The service's own secrets (identity/config.py checks them; never logged: SecretStr)
     jwt_secret: SecretStr | None = Field(
         default=None, description="Key that signs access tokens (at least 32 bytes, random)"
@@ -199,6 +220,23 @@ class Settings(BaseSettings):
         if urlsplit(value.strip()).scheme not in ("redis", "rediss", "unix"):
             raise ValueError("must be a redis://, rediss:// or unix:// URL, e.g. redis://127.0.0.1:6379/0")
         return value.strip()
+
+    @field_validator("broker_url", "result_backend_url")
+    @classmethod
+    def _broker_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if urlsplit(value.strip()).scheme not in ("redis", "rediss", "amqp", "amqps", "pyamqp"):
+            raise ValueError("must be a redis://, rediss:// or amqp:// URL, e.g. redis://127.0.0.1:6379/1")
+        return value.strip()
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http(s) URL, e.g. https://cloudwarden.example.com")
+        return value.strip().rstrip("/")
 
     @field_validator("api_host")
     @classmethod

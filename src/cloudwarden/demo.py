@@ -10,16 +10,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from cloudwarden import demo_loop as loop
 from cloudwarden import runtime
 from cloudwarden.accounts import flows as account_flows
-from cloudwarden.alerts.intake import sns
-from cloudwarden.alerts.intake.http_server import SnsIntakeServer
 from cloudwarden.aws.probe import ProbeResult
 from cloudwarden.aws.session import SessionBroker, base_session
 from cloudwarden.aws.template import READ_ROLE_NAME
 from cloudwarden.config import Settings
 from cloudwarden.diagnosis.model import Diagnosis
-from cloudwarden.errors import UsageError
+from cloudwarden.embedded import EmbeddedService
+from cloudwarden.errors import CloudWardenError, UsageError
 from cloudwarden.evidence.github import TOKEN_OPT_IN
 from cloudwarden.evidence.model import EvidenceBundle
 from cloudwarden.incidents import flows as incident_flows
@@ -28,12 +31,14 @@ from cloudwarden.simulator import github as sim_github
 from cloudwarden.simulator.client import SimulatorClient
 from cloudwarden.simulator.onboarding import deploy_onboarding_stack
 from cloudwarden.simulator.server import SimulatorServer
+from cloudwarden.store import models
 from cloudwarden.store import service as store
 
 StepReporter = Callable[[str], contextlib.AbstractContextManager[Any]]
 # Adds to the simulated account right after the workload is deployed: (simulator, the run's now).
 AccountExtension = Callable[[SimulatorClient, datetime], None]
 ALARM_WAIT_SECONDS = 15
+INVESTIGATION_WAIT_SECONDS = 120
 # The demo's accounts carry this name. The demo retires an earlier demo account of its own in the
 # store it is given (the benchmark reuses one throwaway store), and refuses to touch any other.
 DEMO_ACCOUNT_NAME = "demo (simulated)"
@@ -51,7 +56,8 @@ class DemoRun:
     probe: list[ProbeResult]
     aws_calls_by_action: dict[str, int]
     time_to_diagnosis_ms: int
-    intake_errors: list[str] = field(default_factory=list)
+    deliveries: list[dict[str, str]] = field(default_factory=list)  # channel, recipient, kind, status
+    remediation: dict[str, Any] | None = None  # action, consent, executed, recovered
 
     def truth(self) -> dict[str, Any]:
         return {
@@ -78,8 +84,14 @@ def run_demo(
     chosen: scenario.Scenario | None = None,
     github: bool = False,
     beside_workload: AccountExtension | None = None,
+    deliver: bool = False,
 ) -> DemoRun:
     """Run the journey for the shipped scenario `scenario_name`, or for `chosen` (a variant).
+
+    CloudWarden runs in this process as the service (`embedded.py`): the alarm reaches its SNS
+    intake, the investigation runs as a task. `deliver`: the rest of the on-call loop too (a
+    WhatsApp channel on the local stand-in, the diagnosis delivered, the proposed remediation
+    approved by a button reply, executed through the actions role, the recovery reported).
 
     `github`: the customer also opts in to GitHub evidence (a token secret, the template's
     GitHubTokenSecretArn parameter, CloudWarden's GitHub settings), against the simulator's
@@ -102,6 +114,7 @@ def run_demo(
             seed,
             github,
             beside_workload,
+            deliver,
         )
     finally:
         if own_server:
@@ -116,6 +129,7 @@ def _run(
     seed: int,
     github: bool = False,
     beside_workload: AccountExtension | None = None,
+    deliver: bool = False,
 ) -> DemoRun:
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     with step("Deploying the customer's workload (ECS, RDS, Lambda, ALB, SQS, alarms)"):
@@ -154,10 +168,24 @@ def _run(
             opt_in[TOKEN_OPT_IN.parameter] = secret_arn
     with step("Deploying the onboarding CloudFormation stack, as the customer would"):
         outputs = deploy_onboarding_stack(
-            sim, principal_arn=settings.principal_arn, external_id=external_id, opt_in=opt_in
+            sim,
+            principal_arn=settings.principal_arn,
+            external_id=external_id,
+            opt_in=opt_in,
+            enable_actions=deliver,
         )
         if outputs.read_role_arn != role_arn:
             raise RuntimeError(f"stack created {outputs.read_role_arn}, expected {role_arn}")
+        if outputs.actions_role_arn is not None:  # EnableActions: approved remediations may run
+            with factory.begin() as db:
+                account_flows.set_actions_role(
+                    db=db,
+                    actor="demo",
+                    account=store.require_account(
+                        db=db, workspace_id=runtime.LOCAL_WORKSPACE_ID, account_id=account_id
+                    ),
+                    actions_role_arn=outputs.actions_role_arn,
+                )
     broker = SessionBroker(settings)
     with step("Connecting: AssumeRole with the ExternalId, then probing permissions"):
         with factory.begin() as db:
@@ -173,74 +201,88 @@ def _run(
         probe = connection.probe
 
     expected = alarms.alarm_name(chosen.alarm)
-    received = threading.Event()
-    incidents: dict[str, tuple[str, float]] = {}  # alarm name -> (incident id, arrival time)
+    investigated: dict[str, tuple[incident_flows.Investigation, float]] = {}  # incident id -> (it, when)
+    failures: dict[str, CloudWardenError] = {}
+    done = threading.Condition()
 
-    def on_alarm(message: sns.SnsMessage, alarm: sns.AlarmNotification) -> None:
-        if alarm.NewStateValue != "ALARM":
-            return
-        arrival = time.perf_counter()
-        with factory.begin() as db:
-            incident, _ = store.record_incident(
-                db=db,
-                workspace_id=runtime.LOCAL_WORKSPACE_ID,
-                account_id=account_id,
-                alarm_name=alarm.AlarmName,
-                alarm_arn=alarm.AlarmArn or "",
-                region=sim.region,
-                opened_at=runtime.aware(alarm.StateChangeTime),
-                notification=alarm.model_dump(mode="json"),
-                dedup_key=message.message_id,
-            )
-            incidents.setdefault(alarm.AlarmName, (incident.id, arrival))
-        if alarm.AlarmName == expected:
-            received.set()
+    def observe(event: str, details: dict[str, Any]) -> None:
+        with done:
+            if event == "investigated":
+                investigated[details["incident_id"]] = (details["investigation"], time.time())
+            elif event == "investigation_failed":
+                failures[details["incident_id"]] = details["error"]
+            done.notify_all()
 
-    intake = SnsIntakeServer(on_alarm=on_alarm, fetch_cert=sns.simulator_cert_fetcher(sim.endpoint)).start()
-    try:
-        with step("Routing the alarms to CloudWarden's SNS topic and subscribing the intake"):
+    service_settings = _github_settings(settings, sim, opt_in.get(TOKEN_OPT_IN.parameter))
+    with EmbeddedService(service_settings, factory=factory) as service:
+        service.context.observers.append(observe)
+        phone = loop.prepare(service, factory=factory, sim=sim) if deliver else None
+        with step("Routing the alarms to CloudWarden's SNS topic and subscribing the service's intake"):
             alarms.create_alarms(sim, w, topic_arns=[outputs.alerts_topic_arn], at=now - timedelta(days=1))
             own = base_session(settings, sim.region).client("sns", endpoint_url=settings.aws_endpoint())
-            own.subscribe(TopicArn=outputs.alerts_topic_arn, Protocol="http", Endpoint=intake.url)
+            own.subscribe(
+                TopicArn=outputs.alerts_topic_arn,
+                Protocol="http",
+                Endpoint=f"{service.url}/api/v1/intake/workspaces/{runtime.LOCAL_WORKSPACE_ID}/sns",
+            )
         with step(f"Injecting scenario {chosen.name}: {chosen.title}"):
             injection = inject.inject(sim, w, chosen, now=now, seed=seed)
-        with step("Waiting for the alarm notification through SNS"):
-            if not received.wait(ALARM_WAIT_SECONDS):
-                raise RuntimeError(
-                    f"alarm {injection.alarm_name} did not arrive through SNS within {ALARM_WAIT_SECONDS}s"
-                    + (f"; intake errors: {intake.errors}" if intake.errors else "")
-                )
-        with step("Investigating: collecting evidence and ranking root causes"), factory.begin() as db:
-            outcome = incident_flows.investigate(
-                db=db,
-                actor="demo",
-                broker=broker,
-                account=store.require_account(
-                    db=db, workspace_id=runtime.LOCAL_WORKSPACE_ID, account_id=account_id
-                ),
-                alarm_name=injection.alarm_name,
-                lookback_minutes=settings.lookback_minutes,
-                incident_id=incidents[expected][0],
-                source="sns",
-                github=_github_settings(settings, sim, opt_in.get(TOKEN_OPT_IN.parameter)).github_config(),
-            )
-        result = outcome.raise_for_error()
-        stored_at = time.perf_counter()
-    finally:
-        intake.stop()
+        with step("The alarm reaches CloudWarden through SNS; investigating (evidence, ranked causes)"):
+            incident_id = _wait_for_incident(factory, account_id, expected)
+            with done:
+                if not done.wait_for(
+                    lambda: incident_id in investigated or incident_id in failures,
+                    timeout=INVESTIGATION_WAIT_SECONDS,
+                ):
+                    raise RuntimeError(
+                        f"the investigation of {expected} did not finish in {INVESTIGATION_WAIT_SECONDS}s"
+                    )
+            if incident_id in failures:
+                raise failures[incident_id]
+            result, stored_at = investigated[incident_id]
+            arrival = _arrival(factory, incident_id)
+        remediation = (
+            loop.run(service, factory=factory, sim=sim, incident_id=incident_id, phone=phone, step=step)
+            if phone
+            else None
+        )
     return DemoRun(
         scenario=chosen,
         injection=injection,
         account_id=account_id,
         role_arn=role_arn,
-        incident_id=incidents[expected][0],
+        incident_id=incident_id,
         diagnosis=result.diagnosis,
         bundle=result.bundle,
         probe=probe,
         aws_calls_by_action=dict(result.call_log.by_action()),
-        time_to_diagnosis_ms=int((stored_at - incidents[expected][1]) * 1000),
-        intake_errors=list(intake.errors),
+        time_to_diagnosis_ms=max(0, int((stored_at - arrival) * 1000)),
+        deliveries=remediation.deliveries if remediation else [],
+        remediation=remediation.summary if remediation else None,
     )
+
+
+def _wait_for_incident(factory: sessionmaker[Session], account_id: str, alarm_name: str) -> str:
+    """The incident the alarm's SNS notification opened in the service."""
+    deadline = time.monotonic() + ALARM_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        with factory.begin() as db:
+            found = db.scalars(
+                select(models.Incident.id).where(
+                    models.Incident.account_id == account_id, models.Incident.alarm_name == alarm_name
+                )
+            ).first()
+        if found:
+            return found
+        time.sleep(0.05)
+    raise RuntimeError(f"alarm {alarm_name} did not arrive through SNS within {ALARM_WAIT_SECONDS}s")
+
+
+def _arrival(factory: sessionmaker[Session], incident_id: str) -> float:
+    with factory.begin() as db:
+        incident = db.get(models.Incident, incident_id)
+        assert incident is not None
+        return incident.received_at.timestamp()
 
 
 def _github_settings(settings: Settings, sim: SimulatorClient, secret_arn: str | None) -> Settings:

@@ -10,7 +10,7 @@ import urllib.request
 import pytest
 
 from cloudwarden.alerts.intake import sns
-from cloudwarden.alerts.intake.http_server import SnsIntakeServer
+from tests.alerts.sns_capture_server import SnsIntakeServer
 from cloudwarden.simulator.client import SimulatorClient
 
 ALARM = {

@@ -48,8 +48,17 @@ BAD_VALUES: dict[tuple[str, str], tuple[str, list[str]]] = {
     ("sim inject", "seed"): ("not-a-number", ["bad_deploy"]),
     ("serve", "host"): ("not a host", []),
     ("serve", "port"): ("0", []),
+    ("serve", "workers"): ("0", []),
     ("admin bootstrap", "email"): ("notanemail", ["--name", "Ana", "--password-stdin"]),
     ("admin bootstrap", "name"): (LONG, ["--email", "ana@example.com", "--password-stdin"]),
+    ("channels add", "name"): (
+        LONG,
+        ["--config", '{"kind": "sns", "topic_arn": "arn:aws:sns:us-east-1:123456789012:t"}'],
+    ),
+    ("channels add", "config"): ('{"kind": "pager"}', ["--name", "x"]),
+    ("channels remove", "channel_id"): ("no-such-channel", []),
+    ("worker", "concurrency"): ("0", []),
+    ("worker", "queues"): ("two words", []),
 }
 
 

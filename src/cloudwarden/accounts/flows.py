@@ -158,3 +158,40 @@ def remove(*, db: Session, account: models.Account, actor: str) -> dict[str, int
         details={"deleted": {table: n for table, n in counts.items() if n}},
     )
     return counts
+
+
+def set_actions_role(
+    *, db: Session, account: models.Account, actor: str, actions_role_arn: str | None
+) -> models.Account:
+    """Record the stack's actions role (EnableActions=true), or None to turn actions off.
+
+    It must be a role in the account's own AWS account: an approved action runs with it, and only
+    with it (never with the read role).
+    """
+    from cloudwarden.errors import UsageError
+
+    if actions_role_arn is not None:
+        arn = service.parse_role_arn(actions_role_arn)
+        read = service.parse_role_arn(account.role_arn)
+        if arn.account_id != read.account_id:
+            raise UsageError(
+                f"the actions role is in AWS account {arn.account_id}, the account's read role in "
+                f"{read.account_id}: both come from the same onboarding stack"
+            )
+        if arn.value == read.value:
+            raise UsageError(
+                "the actions role must not be the read-only role",
+                hint="use the stack's ActionsRoleArn output",
+            )
+        actions_role_arn = arn.value
+    account.actions_role_arn = actions_role_arn
+    audit.record(
+        db,
+        workspace_id=account.workspace_id,
+        action="account.actions_role",
+        actor=actor,
+        target_type="account",
+        target_id=account.id,
+        details={"actions_role_arn": actions_role_arn},
+    )
+    return account

@@ -103,6 +103,7 @@ def describe(account: models.Account) -> dict[str, Any]:
         "created_at": account.created_at,
         "connected_at": account.connected_at,
         "last_probe": account.last_probe,
+        "actions_role_arn": account.actions_role_arn,
         "deploy_command": deploy_command(account),
     }
 

@@ -1,7 +1,11 @@
-"""The remediations CloudWarden may propose, with the write permissions each needs.
+"""The remediations CloudWarden may propose: name, title, the resource kind each acts on and the
+IAM actions each needs.
 
-Only the declarations live here for now: they shape the optional actions role in the onboarding
-template. Executing an action (behind single-use consent) is a later capability.
+The declarations generate the optional actions role of the onboarding template (EnableActions):
+each remediation's write and the reads its preconditions and verification make, nothing else
+(`tests/actions/test_remediation_specs.py` records every call an action makes: exactly these).
+`specs.py` makes each one executable; the diagnosis proposes them by name (`diagnosis/advice.py`).
+Nothing here imports boto3: the diagnosis reads these names and titles.
 """
 
 from __future__ import annotations
@@ -15,37 +19,45 @@ from cloudwarden.aws.permissions import PermissionDeclaration, declare
 class Remediation:
     name: str
     title: str
+    kind: str  # the resource kind it acts on (evidence/kinds)
     permission: PermissionDeclaration
 
 
 RESTART_ECS_SERVICE = Remediation(
-    "restart_ecs_service",
-    "Restart the ECS service (force a new deployment)",
-    declare(
+    name="restart_ecs_service",
+    title="Restart the ECS service (force a new deployment)",
+    kind="ecs_service",
+    permission=declare(
         "action.restart_ecs_service",
-        ("ecs:UpdateService",),
+        ("ecs:UpdateService", "ecs:DescribeServices"),
         kind="write",
-        purpose="Force a new deployment of one ECS service",
+        purpose="Force a new deployment of one ECS service; check its state before and its rollout after",
     ),
 )
 REBOOT_RDS_INSTANCE = Remediation(
-    "reboot_rds_instance",
-    "Reboot the RDS instance",
-    declare(
+    name="reboot_rds_instance",
+    title="Reboot the RDS instance",
+    kind="rds_instance",
+    permission=declare(
         "action.reboot_rds_instance",
-        ("rds:RebootDBInstance",),
+        ("rds:RebootDBInstance", "rds:DescribeDBInstances"),
         kind="write",
-        purpose="Reboot one RDS DB instance",
+        purpose="Reboot one RDS DB instance; check it is available before and after",
     ),
 )
 SET_LAMBDA_CONCURRENCY = Remediation(
-    "set_lambda_concurrency",
-    "Set the Lambda function's reserved concurrency",
-    declare(
+    name="set_lambda_concurrency",
+    title="Set the Lambda function's reserved concurrency",
+    kind="lambda_function",
+    permission=declare(
         "action.set_lambda_concurrency",
-        ("lambda:PutFunctionConcurrency",),
+        (
+            "lambda:PutFunctionConcurrency",
+            "lambda:GetFunctionConfiguration",
+            "lambda:GetFunctionConcurrency",
+        ),
         kind="write",
-        purpose="Set reserved concurrency of one Lambda function",
+        purpose="Set the reserved concurrency of one Lambda function; read its state and value first",
     ),
 )
 

@@ -23,12 +23,25 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import ASGIApp
 
 from cloudwarden import runtime
-from cloudwarden.api import background, deps, errors, health, maintenance, ratelimit, security
-from cloudwarden.api.routers import accounts, audit, auth, incidents, investigations, me, workspaces
+from cloudwarden.api import deps, errors, health, ratelimit, security
+from cloudwarden.api.routers import (
+    accounts,
+    actions,
+    audit,
+    auth,
+    channels,
+    incidents,
+    intake,
+    investigations,
+    me,
+    workspaces,
+)
 from cloudwarden.config import Settings, get_settings
 from cloudwarden.identity import config as identity_config
 from cloudwarden.store import db as store_db
-from cloudwarden.store import retention, rls
+from cloudwarden.store import rls
+from cloudwarden.worker import context as worker_context
+from cloudwarden.worker import runtime as worker_runtime
 
 API_PREFIX = "/api/v1"
 OPENAPI_URL = f"{API_PREFIX}/openapi.json"
@@ -41,6 +54,8 @@ V1_ROUTERS: tuple[APIRouter, ...] = (
     incidents.router,
     investigations.router,
     audit.router,
+    channels.router,
+    actions.router,
 )
 DESCRIPTION = """\
 CloudWarden's API. Every non-2xx response is `{"error": {"code", "message", "hint"?, "details"?, \
@@ -96,17 +111,17 @@ def create_app(
         rls.assume_app_role(engine, settings.database_app_role)
     factory = store_db.session_factory(engine) if engine is not owner_engine else owner_factory
 
+    work = worker_runtime.for_service(
+        settings, owner_factory=owner_factory, app_factory=factory, keys=checked_identity.keys
+    )
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        purge = maintenance.PurgeSchedule(
-            owner_factory,
-            interval_seconds=settings.purge_interval_hours * 3600,
-            ages=retention.configured_ages(audit_retention_days=settings.audit_retention_days),
-        )
-        _app.state.purge = purge.start()
+        worker_context.install(work.context)
+        work.start()  # embedded: the task threads and the in-process beat; with a broker, nothing
         yield
-        purge.stop()
-        background.shutdown(_app)  # the investigations still running finish first
+        work.stop()  # the tasks still running finish first
+        worker_context.uninstall(work.context)
         if engine is not owner_engine:
             engine.dispose()
         if owns_store:
@@ -130,6 +145,7 @@ def create_app(
     app.state.identity = checked_identity
     app.state.rate_limiter = ratelimit.limiter_from_settings(settings)
     app.state.engine = engine
+    app.state.work = work
     scripts = ScriptDirectory.from_config(store_db.alembic_config())
     app.state.head_revision = store_db.head_revision()
     app.state.known_revisions = frozenset(revision.revision for revision in scripts.walk_revisions())
@@ -137,6 +153,8 @@ def create_app(
     app.include_router(health.router)
     for router in V1_ROUTERS:
         mount_v1(app, router)
+    # Intake and webhooks take what AWS and Meta send (SNS posts text/plain): no JSON-only rule.
+    app.include_router(intake.router, prefix=API_PREFIX)
     return app
 
 

@@ -21,7 +21,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException
 
-from cloudwarden.store.db import session_scope
+from cloudwarden.store.db import session_scope, write_transaction
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -38,6 +38,10 @@ def engine(request: Request) -> Engine:
 
 def get_db(request: Request) -> Iterator[Session]:
     with session_scope(session_factory(request)) as session:
+        if request.method in _BODY_METHODS:
+            # SQLite: a request that writes takes the writer's turn first, so it waits for a running
+            # task's transaction instead of failing on a snapshot that went stale meanwhile.
+            write_transaction(session)
         yield session
 
 

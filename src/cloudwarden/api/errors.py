@@ -22,6 +22,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from cloudwarden.actions.consent import ConsentRefused
+from cloudwarden.actions.flows import ActionsNotEnabled
+from cloudwarden.actions.specs import ActionRefused
+from cloudwarden.alerts.errors import IntakeRefused, InvalidAlert, InvalidSignature
 from cloudwarden.api.ratelimit import RateLimited
 from cloudwarden.api.schemas import ErrorBody, ErrorResponse, FieldError
 from cloudwarden.auth.errors import InvalidToken, MissingScope
@@ -49,17 +53,33 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "malformed_json": (400, "the request body is not valid JSON"),
     "bad_request": (400, "the request could not be read"),
     "cors_rejected": (400, "a CORS preflight from an origin, method or header that is not allowed"),
+    "invalid_alert": (400, "an intake delivery that is malformed, not an alarm notification, or too old"),
     "invalid_token": (401, "a missing, expired or invalid credential"),
     "invalid_credentials": (401, "sign-in refused: the email, password or code is wrong (never says which)"),
     "two_factor_code_required": (401, "the password was right; send the 2FA code (or a backup code) too"),
     "missing_scope": (403, "the API token's scopes do not grant what the request needs"),
     "forbidden": (403, "your role in the workspace does not allow this (or an API token cannot do it)"),
+    "invalid_signature": (
+        403,
+        "an intake or webhook delivery whose signature, certificate or secret is wrong",
+    ),
+    "intake_refused": (403, "a signed alert from an AWS account or topic not connected to the workspace"),
+    "consent_refused": (
+        403,
+        "a consent that is unknown, used, expired, someone else's or for other parameters",
+    ),
     "two_factor_required": (403, "the workspace requires 2FA and you have not enrolled"),
     "not_found": (404, "no endpoint at this path, or the named thing does not exist"),
     "method_not_allowed": (405, "the endpoint exists but not with this method (see the Allow header)"),
     "not_connected": (409, "the AWS account's role cannot be assumed: revoked, deleted or not deployed"),
     "permission_denied": (409, "the AWS account's role may not make a read the request cannot do without"),
     "nothing_to_investigate": (409, "the alarm is not, and was not recently, in ALARM"),
+    "action_refused": (409, "the action's resource is missing or in a state where it makes no sense"),
+    "invalid_action": (
+        400,
+        "an action CloudWarden cannot run, or parameters it refuses (the field is named)",
+    ),
+    "actions_not_enabled": (409, "the account was onboarded without EnableActions: no actions role"),
     "conflict": (409, "it exists already: an email with an account, a slug in use, a member"),
     "body_too_large": (413, "the request body is larger than CLOUDWARDEN_MAX_BODY_BYTES"),
     "unsupported_media_type": (415, "a request body that is not application/json"),
@@ -100,6 +120,12 @@ _STATUS_BY_CLASS: dict[type[CloudWardenError], int] = {
     TwoFactorRequired: 403,
     Conflict: 409,
     RateLimited: 429,
+    InvalidAlert: 400,
+    InvalidSignature: 403,
+    IntakeRefused: 403,
+    ConsentRefused: 403,
+    ActionsNotEnabled: 409,
+    ActionRefused: 409,
 }
 # Starlette's HTTPException statuses with codes of their own (others are "http_error").
 _CODE_BY_STATUS: dict[int, str] = {

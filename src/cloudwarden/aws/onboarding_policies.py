@@ -175,9 +175,14 @@ def build_policies(
     if policy_mode != "least-privilege" and policy_mode not in MANAGED_POLICY_ARNS:
         raise ValueError(f"unknown policy mode {policy_mode!r}")
     reads, writes = _concrete_actions(read_actions, "read"), _concrete_actions(write_actions, "write")
+    # The actions role may repeat a read its preconditions need (ecs:DescribeServices); a write
+    # declared as a read would put it in the read-only role.
     overlap = {a.lower() for a in reads} & {a.lower() for a in writes}
-    if overlap:
-        raise ValueError(f"declared as both read and write: {sorted(overlap)}")
+    writes_in_read = sorted(
+        a for a in overlap if not a.split(":", 1)[1].startswith(("describe", "get", "list"))
+    )
+    if writes_in_read:
+        raise ValueError(f"declared as both read and write: {writes_in_read}")
     grants = _optional_grants(optional, reads, writes)
     # What the role may read in some deployment: the deny must leave all of it alone.
     decrypts = ["kms:Decrypt"] if any(g.kms_document for g in grants) else []

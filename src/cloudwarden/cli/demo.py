@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cloudwarden.cli import output
 from cloudwarden.config import get_settings
 
+if TYPE_CHECKING:
+    from cloudwarden.demo import DemoRun
+
 
 def demo(
     scenario: Annotated[
         str, typer.Option(metavar="NAME", help="Scenario to inject (see --list)")
-    ] = "bad_deploy",
+    ] = "memory_leak",
     list_: Annotated[bool, typer.Option("--list", help="List the scenarios and exit")] = False,
     json_: Annotated[
         bool, typer.Option("--json", help="Print the investigation JSON with a truth object; errors too")
@@ -64,7 +67,7 @@ def demo(
         settings = get_settings().model_copy(
             update={"data_dir": Path(folder), "database_url": f"sqlite:///{Path(folder) / 'demo.db'}"}
         )
-        run = run_demo(scenario, settings=settings, step=step, github=github)
+        run = run_demo(scenario, settings=settings, step=step, github=github, deliver=True)
     if json_:
         output.print_json(
             {
@@ -74,6 +77,8 @@ def demo(
                 "time_to_diagnosis_ms": run.time_to_diagnosis_ms,
                 "aws_calls_by_action": run.aws_calls_by_action,
                 "probe": [p.__dict__ for p in run.probe],
+                "deliveries": run.deliveries,
+                "remediation": run.remediation,
             }
         )
         return
@@ -83,4 +88,28 @@ def demo(
         f"\nGround truth (hidden from the engine): {run.injection.truth_fault} on "
         f"{output.short_arn(run.injection.truth_resource)} — "
         f"diagnosis {verdict}; alarm to stored diagnosis in {run.time_to_diagnosis_ms} ms."
+    )
+    _print_loop(run)
+
+
+def _print_loop(run: DemoRun) -> None:
+    """What reached the phone and what the approved fix did."""
+    for delivery in run.deliveries:
+        output.out.print(
+            f"Delivered: {delivery['kind']} to {delivery['channel']} +{delivery['recipient']} ({delivery['status']})"
+        )
+    remediation = run.remediation
+    if not remediation or not remediation.get("action"):
+        output.out.print("No remediation was proposed for this diagnosis.")
+        return
+    consent = remediation.get("consent") or {}
+    output.out.print(
+        f"Remediation: {remediation['action']} on {output.short_arn(remediation['resource'])}, approved by "
+        f"{consent.get('approver', '?')} via {consent.get('via', '?')} (single-use consent, 90 s); "
+        f"{'executed' if remediation['executed'] else remediation['status']}; "
+        + (
+            "[green]the alarm recovered[/green]"
+            if remediation["recovered"]
+            else "[red]the alarm did not recover[/red]"
+        )
     )

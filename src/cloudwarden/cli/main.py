@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperArgument, TyperGroup, TyperOption
 
-from cloudwarden.cli import accounts, admin, audit, bench, db, demo, investigate, output, serve, sim
+from cloudwarden.cli import accounts, admin, audit, bench, db, demo, investigate, output, serve, sim, work
 from cloudwarden.errors import EXIT_INTERNAL, EXIT_USAGE, CloudWardenError
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
@@ -137,6 +137,10 @@ app.add_typer(accounts.app, name="accounts")
 app.command("investigate")(investigate.investigate)
 app.command("purge")(db.purge)
 app.command("serve")(serve.serve)
+app.command("worker")(work.worker)
+app.command("beat")(work.beat)
+app.command("test-alert")(work.test_alert)
+app.add_typer(work.channels_app, name="channels")
 app.add_typer(admin.app, name="admin")
 app.add_typer(admin.keys_app, name="keys")
 app.add_typer(sim.app, name="sim")

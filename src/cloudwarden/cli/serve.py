@@ -55,6 +55,10 @@ def serve(
         bool,
         typer.Option("--reload/--no-reload", help="Restart when the source changes (development only)"),
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(min=1, max=64, help="Server processes sharing the port (more than 1 needs a broker)"),
+    ] = 1,
 ) -> None:
     """Serve the API (/api/v1, /healthz, /readyz) until stopped; migrates the database first."""
     import uvicorn
@@ -66,8 +70,21 @@ def serve(
     host = settings.api_host if host is None else host
     port = settings.api_port if port is None else port
     factory = runtime.open_store(settings)  # a store error is one line, before anything listens
+    if workers > 1 and not settings.broker_url:
+        raise UsageError(
+            "--workers above 1 needs CLOUDWARDEN_BROKER_URL: without a broker each server process "
+            "would run its own tasks and its own schedule",
+            hint="set CLOUDWARDEN_BROKER_URL=redis://... and run `cloudwarden worker` and `cloudwarden beat`",
+        )
     listener = _bind(host, port)
-    if reload:
+    if workers > 1:
+        config = _config(
+            "cloudwarden.api.app:app_from_environment",
+            log_level=settings.log_level,
+            factory=True,
+            workers=workers,
+        )
+    elif reload:
         config = _config(
             "cloudwarden.api.app:app_from_environment",
             log_level=settings.log_level,
@@ -90,6 +107,10 @@ def serve(
             from uvicorn.supervisors import ChangeReload
 
             ChangeReload(config, target=server.run, sockets=[listener]).run()
+        elif workers > 1:
+            from uvicorn.supervisors import Multiprocess
+
+            Multiprocess(config, sockets=[listener]).run()
         else:
             server.run(sockets=[listener])
     except (_Stopped, KeyboardInterrupt):

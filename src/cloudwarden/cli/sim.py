@@ -101,6 +101,9 @@ def onboard(
     policy: Annotated[
         str, typer.Option(help="least-privilege (the generated policy), ReadOnlyAccess or ViewOnlyAccess")
     ] = "least-privilege",
+    actions: Annotated[
+        bool, typer.Option("--actions", help="Deploy with EnableActions=true and register the actions role")
+    ] = False,
     json_: output.JsonFlag = False,
 ) -> None:
     """Register the simulated account, deploy the onboarding stack with its ExternalId, connect.
@@ -118,7 +121,7 @@ def onboard(
         )
     sim = _simulated_account(wait_seconds=ONBOARD_WAIT_SECONDS)
     step: Step = output.quiet_step if json_ else output.step
-    account, connection, replaced = _onboard(sim, policy=policy, step=step)
+    account, connection, replaced = _onboard(sim, policy=policy, step=step, actions=actions)
     if replaced and not json_:
         output.console.print("The onboarding stack existed already: it was deployed again with this policy.")
     print_connection(account, connection, as_json=json_)
@@ -246,7 +249,9 @@ def _reachable(endpoint: str, *, wait_seconds: float = 0) -> SimulatorClient:
         time.sleep(0.5)
 
 
-def _onboard(sim: SimulatorClient, *, policy: str, step: Step) -> tuple[Account, Connection, bool]:
+def _onboard(
+    sim: SimulatorClient, *, policy: str, step: Step, actions: bool = False
+) -> tuple[Account, Connection, bool]:
     """Register (or find) the account for the simulated role, deploy its stack, route, connect."""
     from cloudwarden import runtime
     from cloudwarden.accounts import flows
@@ -274,13 +279,23 @@ def _onboard(sim: SimulatorClient, *, policy: str, step: Step) -> tuple[Account,
     with step("Deploying the onboarding stack with the account's ExternalId, as the customer would"):
         if replaced:
             _delete_stack(sim, DEFAULT_STACK_NAME)
-        deploy_onboarding_stack(
+        outputs = deploy_onboarding_stack(
             sim,
             principal_arn=settings.principal_arn,
             external_id=external_id,
             policy_mode=policy,  # type: ignore[arg-type]
+            enable_actions=actions,
         )
         sim_account.route_alarms(sim, now=datetime.now(UTC))
+    with factory.begin() as db:
+        flows.set_actions_role(
+            db=db,
+            actor=runtime.local_actor(),
+            account=store.require_account(
+                db=db, workspace_id=runtime.LOCAL_WORKSPACE_ID, account_id=account_id
+            ),
+            actions_role_arn=outputs.actions_role_arn,
+        )
     with step("AssumeRole with the ExternalId, then probing permissions"), factory.begin() as db:
         registered = store.require_account(
             db=db, workspace_id=runtime.LOCAL_WORKSPACE_ID, account_id=account_id

@@ -38,7 +38,10 @@ PERMISSIONS: dict[str, tuple[Module | None, Role, str | None]] = {
     "accounts:write": (None, Role.ADMIN, "accounts:write"),
     "incidents:read": ("incidents", Role.VIEWER, "incidents:read"),
     "investigations:write": ("incidents", Role.RESPONDER, "investigations:write"),
+    "actions:read": ("actions", Role.VIEWER, "actions:read"),
     "actions:approve": ("actions", Role.RESPONDER, "actions:write"),
+    "channels:read": (None, Role.VIEWER, None),
+    "channels:write": (None, Role.ADMIN, None),
     "posture:read": ("posture", Role.VIEWER, "posture:read"),
     "audit:read": (None, Role.ADMIN, "audit:read"),
 }

@@ -36,8 +36,9 @@ class SimulatorClient:
         body = {"account_id": account_id, "region": region or self.region, "payload": payload}
         return self._post(f"/_cloudwarden/inject/{kind}", body)
 
-    def tick(self) -> None:
-        self._post("/_cloudwarden/tick", {})
+    def tick(self, *, advance_seconds: float = 0.0) -> None:
+        """Let time pass in the account; `advance_seconds`: evaluate as if that much later."""
+        self._post("/_cloudwarden/tick", {"advance_seconds": advance_seconds} if advance_seconds else {})
 
     def reset(self) -> None:
         self._post("/moto-api/reset", {})

@@ -14,6 +14,7 @@ import re
 import tempfile
 import threading
 import warnings
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -179,10 +180,12 @@ class SimulatorServer:
         patches.reset_all()
         self._configure_moto()
 
-    def tick(self) -> None:
+    def tick(self, *, advance_seconds: float = 0.0) -> None:
+        """Let time pass: deployments settle, alarms evaluate (`advance_seconds` ahead of the clock:
+        the account lives that much later, as if the minutes had passed)."""
         from cloudwarden.simulator import patches
 
-        patches.tick_all()
+        patches.tick_all(datetime.now(UTC) + timedelta(seconds=advance_seconds) if advance_seconds else None)
 
     def _configure_moto(self) -> None:
         # Lambda functions are created and invoked without Docker.
@@ -226,7 +229,10 @@ class SimulatorServer:
 
     def _handle(self, route: str, data: bytes, patches: Any) -> tuple[int, dict[str, Any]]:
         if route == "tick":
-            self.tick()
+            ahead = json.loads(data or b"{}").get("advance_seconds", 0)
+            if not isinstance(ahead, int | float) or not 0 <= ahead <= 3600:
+                return 400, {"error": "advance_seconds must be a number of seconds from 0 to 3600"}
+            self.tick(advance_seconds=float(ahead))
             return 200, {"ok": True}
         if route == "reset-extensions":
             patches.reset_all()

@@ -127,6 +127,17 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.close()
 
 
+def write_transaction(session: Session) -> None:
+    """Begin the session's transaction as a writer now (SQLite: BEGIN IMMEDIATE; elsewhere nothing).
+
+    A SQLite transaction that reads and later writes fails at once ("database is locked") when
+    another writer committed in between; one that starts as the writer waits its turn instead.
+    """
+    bind = session.get_bind()
+    if bind.dialect.name == "sqlite" and not session.in_transaction():
+        session.connection(execution_options={SQLITE_BEGIN_OPTION: "BEGIN IMMEDIATE"})
+
+
 def alembic_config() -> Config:
     """Alembic configuration pointing at the migrations shipped inside the package (no alembic.ini)."""
     config = Config()

@@ -8,10 +8,11 @@ canonical string SNS signs (SignatureVersion 1: SHA1, 2: SHA256).
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from urllib.parse import urlparse
 
@@ -20,6 +21,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from cloudwarden.alerts.service import Transition
 
 SNS_CERT_HOST = re.compile(r"^sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$")
 CertFetcher = Callable[[str], bytes]
@@ -107,7 +110,7 @@ def verify(message: SnsMessage, fetch_cert: CertFetcher) -> None:
             f"cannot fetch the SNS signing certificate {message.signing_cert_url}: {exc}"
         ) from None
     try:
-        certificate = x509.load_pem_x509_certificate(pem)
+        certificate = _certificate(pem)
         signature = base64.b64decode(message.signature, validate=True)
     except (ValueError, TypeError) as exc:
         raise IntakeError(f"cannot verify SNS message {message.message_id}: {exc}") from None
@@ -119,6 +122,11 @@ def verify(message: SnsMessage, fetch_cert: CertFetcher) -> None:
         key.verify(signature, string_to_sign(message), padding.PKCS1v15(), algorithm)
     except InvalidSignature:
         raise IntakeError(f"SNS message {message.message_id} has an invalid signature") from None
+
+
+@functools.lru_cache(maxsize=64)
+def _certificate(pem: bytes) -> x509.Certificate:
+    return x509.load_pem_x509_certificate(pem)
 
 
 def alarm_of(message: SnsMessage) -> AlarmNotification:
@@ -147,17 +155,94 @@ def https_cert_fetcher(timeout: float = 5.0) -> CertFetcher:
 
 
 def simulator_cert_fetcher(endpoint: str) -> CertFetcher:
-    """In the simulated account the SNS host is served by the simulator on loopback."""
+    """In the simulated account the SNS host is served by the simulator on loopback (cached, as AWS's)."""
     import urllib.request
+
+    cache: dict[str, bytes] = {}
 
     def fetch(url: str) -> bytes:
         check_cert_url(url)
-        parsed = urlparse(url)
-        request = urllib.request.Request(  # noqa: S310 - the configured simulator endpoint
-            endpoint.rstrip("/") + parsed.path, headers={"Host": parsed.hostname or ""}
-        )
-        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - loopback simulator
-            data: bytes = response.read()
-        return data
+        if url not in cache:
+            parsed = urlparse(url)
+            request = urllib.request.Request(  # noqa: S310 - the configured simulator endpoint
+                endpoint.rstrip("/") + parsed.path, headers={"Host": parsed.hostname or ""}
+            )
+            with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - loopback simulator
+                cache[url] = response.read()
+        return cache[url]
 
     return fetch
+
+
+def topic_account(message: SnsMessage) -> str:
+    """The AWS account that owns the topic the message came through."""
+    parts = message.topic_arn.split(":")
+    if len(parts) != 6 or parts[2] != "sns" or not re.fullmatch(r"\d{12}", parts[4]):
+        raise IntakeError(f"TopicArn {message.topic_arn!r} is not an SNS topic ARN")
+    return parts[4]
+
+
+def check_fresh(message: SnsMessage, *, now: datetime, max_age: timedelta) -> None:
+    """Refuse a signed message older than `max_age`: a replay after its MessageId was forgotten."""
+    try:
+        sent = datetime.fromisoformat(message.timestamp.replace("Z", "+00:00"))
+    except ValueError:
+        raise IntakeError(f"SNS message {message.message_id} has an unreadable Timestamp") from None
+    if sent.tzinfo is None or now - sent > max_age:
+        raise IntakeError(
+            f"SNS message {message.message_id} was sent at {message.timestamp}: too old to accept"
+        )
+
+
+def transition_of(message: SnsMessage, alarm: AlarmNotification) -> Transition:
+    """The alarm's state change; the region comes from the alarm's ARN (the notification's `Region`
+    is a display name such as "US East (N. Virginia)"), else from the topic's."""
+    arn = alarm.AlarmArn or ""
+    arn_parts = arn.split(":")
+    region = arn_parts[3] if len(arn_parts) > 3 and arn_parts[3] else message.topic_arn.split(":")[3]
+    changed = alarm.StateChangeTime
+    if changed.tzinfo is None:
+        changed = changed.replace(tzinfo=UTC)
+    return Transition(
+        aws_account_id=alarm.AWSAccountId,
+        region=region,
+        alarm_name=alarm.AlarmName,
+        alarm_arn=arn or f"arn:aws:cloudwatch:{region}:{alarm.AWSAccountId}:alarm:{alarm.AlarmName}",
+        new_state=alarm.NewStateValue,
+        old_state=alarm.OldStateValue,
+        reason=alarm.NewStateReason,
+        changed_at=changed,
+    )
+
+
+def https_confirmer(timeout: float = 5.0) -> Callable[[str], None]:
+    """Confirm a subscription by visiting its SubscribeURL, only on an SNS host over HTTPS."""
+    import urllib.request
+
+    def confirm(url: str) -> None:
+        check_sns_url(url)
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - checked https SNS host
+            response.read()
+
+    return confirm
+
+
+def check_sns_url(url: str) -> None:
+    parsed = urlparse(url)
+    if parsed.scheme != "https" or not SNS_CERT_HOST.match(parsed.hostname or ""):
+        raise IntakeError(f"SubscribeURL {url!r} is not an https URL on an SNS host")
+
+
+def simulator_confirmer(endpoint: str) -> Callable[[str], None]:
+    """In the simulated account the SubscribeURL's SNS host is the simulator on loopback."""
+    import urllib.request
+
+    def confirm(url: str) -> None:
+        check_sns_url(url)
+        parsed = urlparse(url)
+        target = endpoint.rstrip("/") + parsed.path + (f"?{parsed.query}" if parsed.query else "")
+        request = urllib.request.Request(target, headers={"Host": parsed.hostname or ""})  # noqa: S310 - loopback simulator
+        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - loopback simulator
+            response.read()
+
+    return confirm

@@ -73,6 +73,9 @@ class AccountOut(BaseModel):
     created_at: datetime
     connected_at: datetime | None
     last_probe: dict[str, Any] | None = Field(description="Per evidence source, from the last test")
+    actions_role_arn: str | None = Field(
+        default=None, description="The stack's actions role (EnableActions=true): approved remediations only"
+    )
     deploy_command: str = Field(description="Deploys the onboarding template with this ExternalId")
 
     @classmethod
@@ -189,6 +192,23 @@ def test_connection(
         caller=session.caller_arn,
         sources=[SourceOut(**r.__dict__) for r in connection.probe],
     )
+
+
+class ActionsRoleIn(ApiInput):
+    actions_role_arn: str | None = Field(
+        max_length=models.ARN_LENGTH, description="The stack's ActionsRoleArn output; null turns actions off"
+    )
+
+
+@router.put(f"{ONE}/actions-role", summary="Register the actions role (EnableActions) or turn actions off")
+def set_actions_role(
+    account_id: str, body: ActionsRoleIn, granted: AccountsWrite, db: SessionDep
+) -> AccountOut:
+    account = find_account(db, granted, account_id)
+    flows.set_actions_role(
+        db=db, account=account, actor=granted.principal.label, actions_role_arn=body.actions_role_arn
+    )
+    return AccountOut.of(account)
 
 
 @router.post(f"{ONE}/disconnect", summary="Stop using the account until its connection is tested again")

@@ -1,8 +1,9 @@
 """Start an investigation of an alarm (202: it runs after the answer) and follow its status.
 
-The work happens on the app's background executor (cloudwarden.api.background), never in the
-request; poll GET .../investigations/{id} until `done` (with the incident) or `failed`. Jobs are
-kept in memory until the durable queue of the worker issue: see background.py.
+The request stores a job (`investigation_jobs`) and queues `run_investigation_job` after the
+commit: a worker (`cloudwarden worker`) or, without a broker, the server's own task threads run
+it. Poll GET .../investigations/{id} until `done` (with the incident) or `failed`; any server
+process can answer, and a restart loses nothing (the sweep re-queues a job left queued).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
-from cloudwarden.api import background
 from cloudwarden.api.auth import allow
 from cloudwarden.api.deps import SessionDep
 from cloudwarden.api.schemas import ApiInput
@@ -23,6 +23,9 @@ from cloudwarden.identity.access import Access
 from cloudwarden.incidents import service as incidents
 from cloudwarden.store import models
 from cloudwarden.store import service as store
+from cloudwarden.store.alerting import InvestigationJob, JobStatus
+from cloudwarden.store.types import utcnow
+from cloudwarden.worker import context as worker_context
 
 router = APIRouter(tags=["investigations"])
 INVESTIGATIONS = "/workspaces/{workspace_id}/investigations"
@@ -49,7 +52,7 @@ class InvestigationError(BaseModel):
 
 class InvestigationOut(BaseModel):
     id: str
-    status: background.Status
+    status: str = Field(description="queued, running, done or failed")
     account_id: str
     alarm_name: str
     created_at: datetime
@@ -59,7 +62,7 @@ class InvestigationOut(BaseModel):
     error: InvestigationError | None = Field(description="When failed: why (codes as in error responses)")
 
     @classmethod
-    def of(cls, job: background.Job) -> InvestigationOut:
+    def of(cls, job: InvestigationJob) -> InvestigationOut:
         error = (
             InvestigationError(code=job.error_code, message=job.error_message or "")
             if job.error_code is not None
@@ -91,17 +94,26 @@ def start_investigation(
         )
     alarm_name = incidents.check_alarm_name(body.alarm_name)
     settings: Settings = request.app.state.settings
-    job = background.investigations(request.app).submit(
+    job = InvestigationJob(
         workspace_id=granted.workspace_id,
         account_id=account.id,
         alarm_name=alarm_name,
         lookback_minutes=body.lookback_minutes or settings.lookback_minutes,
         actor=granted.principal.label,
+        status=JobStatus.QUEUED.value,
+        created_at=utcnow(),
+    )
+    db.add(job)
+    db.commit()  # stored before it is queued: a worker must find it
+    worker_context.get().dispatcher.send(
+        "run_investigation_job", workspace_id=job.workspace_id, job_id=job.id
     )
     return InvestigationOut.of(job)
 
 
 @router.get(f"{INVESTIGATIONS}/{{investigation_id}}", summary="An investigation's status")
-def get_investigation(investigation_id: str, request: Request, granted: IncidentsRead) -> InvestigationOut:
-    jobs = background.investigations(request.app)
-    return InvestigationOut.of(jobs.get(investigation_id, workspace_id=granted.workspace_id))
+def get_investigation(investigation_id: str, granted: IncidentsRead, db: SessionDep) -> InvestigationOut:
+    job = db.get(InvestigationJob, investigation_id)
+    if job is None or job.workspace_id != granted.workspace_id:
+        raise NotFound("no such investigation")
+    return InvestigationOut.of(job)

@@ -30,7 +30,9 @@ def rule(ctx: Context, key: str) -> list[Finding]:
 
 
 def restart(resource: Resource, ctx: Context) -> dict[str, Any]:
-    return {"cluster": resource.attributes.get("cluster"), "service": resource.name}
+    cluster = str(resource.attributes.get("cluster") or "")
+    # The cluster's name: ECS takes a name or a full ARN, not the ARN's "cluster/<name>" resource part.
+    return {"cluster": cluster.rsplit("/", 1)[-1], "service": resource.name}
 
 
 SPEC = FaultSpec(

@@ -34,7 +34,8 @@ def restore_concurrency(resource: Resource, ctx: Context) -> dict[str, Any]:
         default=0.0,
     )
     previous = _previous_concurrency(ctx, resource.key)
-    value = previous if previous is not None else max(10, int(peak * 3))
+    # A guess stays within what the action accepts (0..1000); a value the customer had is kept.
+    value = previous if previous is not None else min(1000, max(10, int(peak * 3)))
     return {"function_name": resource.attributes.get("function_name"), "reserved_concurrency": value}
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from datetime import datetime
 from types import ModuleType
 from typing import Any
 
@@ -45,6 +46,8 @@ PATCH_MODULES = (
     "cloudwarden.simulator.patches.ec2_status",
     "cloudwarden.simulator.patches.guardduty_findings",
     "cloudwarden.simulator.patches.sns_signing",
+    # After the patches whose handlers it wraps (ecs_activity's UpdateService, rds_events' reboot).
+    "cloudwarden.simulator.patches.recovery",
     # Last, so that its wrapper is outermost: a throttled request reaches no other patch.
     "cloudwarden.simulator.patches.latency",
 )
@@ -70,8 +73,9 @@ def reset_all() -> None:
         module.reset()
 
 
-def tick_all() -> None:
+def tick_all(now: datetime | None = None) -> None:
+    """Let time pass in every patched area; `now` (default: the clock) may be ahead of the clock."""
     for module in modules():
         tick = getattr(module, "tick", None)
         if tick is not None:
-            tick()
+            tick(now)

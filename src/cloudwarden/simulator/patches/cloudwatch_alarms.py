@@ -112,6 +112,8 @@ def _boundaries(alarm: Any, spec: ev.AlarmSpec, points: dict[int, ev.Datapoint],
     else:
         created = as_utc(getattr(alarm, CREATED_AT, alarm.configuration_updated_timestamp)).timestamp()
         first = max(min(points) + period if points else last, -(-int(created) // period) * period)
+    if previous is not None and previous > last:
+        return []  # a tick ahead of the clock already judged these periods: time never runs back
     if first > last:
         return [last]  # re-evaluate now: backdated data may have arrived for evaluated periods
     first = max(first, last - (MAX_CATCH_UP_STEPS - 1) * period)
@@ -154,19 +156,20 @@ def evaluate(
                 )
                 transitions.append(change)
                 notices.extend(sent)
-            _evaluated_until[alarm.alarm_arn] = boundaries[-1]
+            if boundaries:
+                _evaluated_until[alarm.alarm_arn] = boundaries[-1]
     state.publish(notices)
     return transitions
 
 
-def tick() -> None:
-    """Evaluate every account's and region's alarms at the current time."""
+def tick(now: datetime | None = None) -> None:
+    """Evaluate every account's and region's alarms at `now` (the current time by default)."""
     from moto.cloudwatch.models import cloudwatch_backends
 
     for account_id, regions in list(cloudwatch_backends.items()):
         for region, backend in list(regions.items()):
             if backend.alarms:
-                evaluate(account_id, region)
+                evaluate(account_id, region, now)
 
 
 # ---------------------------------------------------------------------------- API patches

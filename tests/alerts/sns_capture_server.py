@@ -1,4 +1,4 @@
-"""A small HTTP endpoint SNS delivers alarm notifications to.
+"""A small HTTP endpoint for tests: receives the simulated account's SNS deliveries and verifies them.
 
 Each delivery is verified, stored (through `on_alarm`) and only then acknowledged with 200; a
 delivery that cannot be stored gets a 500 so SNS retries it, and a forged one a 403.

@@ -1,0 +1,261 @@
+"""Intake under load: signed SNS alarm notifications at a fixed rate against `cloudwarden serve` with
+`cloudwarden worker`, on PostgreSQL and Redis, on loopback.
+
+    .venv/bin/python bench/intake_load.py --rate 1000 --seconds 20 --serve-workers 2 \\
+        --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test --broker-url redis://127.0.0.1:6379/2
+
+Every message is a distinct, correctly signed delivery (its own MessageId) of a new state change of
+one of --alarms alarms, alternating ALARM and OK, so half of them open an incident and queue an
+investigation (the account's role cannot be assumed here: each fails fast, as a revoked role
+would). Sends are scheduled at fixed times and each latency is measured from its scheduled time,
+so a server that falls behind is charged for the queue it builds (no coordinated omission).
+Afterwards the store is read: every acknowledged MessageId must be stored exactly once (lost: 0,
+duplicated: 0) and every ALARM transition must have exactly one incident. Prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ACCOUNT = "123456789012"
+TOPIC = f"arn:aws:sns:us-east-1:{ACCOUNT}:CloudWardenAlerts"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _messages(count: int, alarms: int) -> list[tuple[str, bytes]]:
+    from cloudwarden.simulator.sns_signer import SnsSigner, alarm_notification
+
+    signer = _messages.signer = SnsSigner()  # type: ignore[attr-defined]
+    start = datetime.now(UTC) - timedelta(hours=1)
+    out = []
+    for i in range(count):
+        alarm, turn = i % alarms, i // alarms
+        state = "ALARM" if turn % 2 == 0 else "OK"
+        at = start + timedelta(seconds=turn, milliseconds=alarm)
+        body = alarm_notification(account=ACCOUNT, alarm=f"load-{alarm:04d}", state=state, old="OK", at=at)
+        message_id = str(uuid.uuid4())
+        out.append(
+            (message_id, signer.notification(TOPIC, body, subject=f"{state}: load", message_id=message_id))
+        )
+    return out
+
+
+async def _load(
+    port: int, path: str, bodies: list[bytes], rate: float, connections: int
+) -> list[tuple[int, float]]:
+    """(status, latency from the scheduled send time in seconds) per message, in order."""
+    results: list[tuple[int, float]] = [(0, 0.0)] * len(bodies)
+    started = time.perf_counter() + 0.5
+    next_index = 0
+    lock = asyncio.Lock()
+
+    async def connection() -> None:
+        nonlocal next_index
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            while True:
+                async with lock:
+                    index = next_index
+                    next_index += 1
+                if index >= len(bodies):
+                    return
+                due = started + index / rate
+                delay = due - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                body = bodies[index]
+                writer.write(
+                    f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain; charset=UTF-8\r\n"
+                    f"x-amz-sns-message-type: Notification\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+                    + body
+                )
+                await writer.drain()
+                status_line = await reader.readline()
+                length = 0
+                while True:
+                    line = await reader.readline()
+                    if line in (b"\r\n", b""):
+                        break
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":")[1])
+                await reader.readexactly(length)
+                results[index] = (int(status_line.split()[1]), time.perf_counter() - due)
+        finally:
+            writer.close()
+
+    await asyncio.gather(*(connection() for _ in range(connections)))
+    return results
+
+
+def _wait_healthy(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    import httpx
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit("serve exited:\n" + log.read_text()[-3000:])
+        with contextlib.suppress(httpx.TransportError):
+            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                return
+        time.sleep(0.2)
+    raise SystemExit("serve did not answer:\n" + log.read_text()[-3000:])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rate", type=float, default=1000.0, help="messages per second")
+    parser.add_argument("--seconds", type=float, default=20.0, help="how long to send")
+    parser.add_argument("--alarms", type=int, default=500, help="distinct alarms")
+    parser.add_argument("--connections", type=int, default=64, help="concurrent HTTP connections")
+    parser.add_argument("--serve-workers", type=int, default=2, help="`cloudwarden serve --workers`")
+    parser.add_argument(
+        "--worker-concurrency", type=int, default=1, help="`cloudwarden worker --concurrency`"
+    )
+    parser.add_argument(
+        "--database-url", default=os.environ.get("CLOUDWARDEN_TEST_POSTGRES_URL"), required=False
+    )
+    parser.add_argument("--broker-url", default="redis://127.0.0.1:6379/2")
+    args = parser.parse_args()
+    if not args.database_url:
+        raise SystemExit("--database-url (PostgreSQL) is required, or set CLOUDWARDEN_TEST_POSTGRES_URL")
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from sqlalchemy import func, select
+    from tests.conftest import throwaway_postgres_schema
+
+    from cloudwarden.config import Settings
+    from cloudwarden.store import db as store_db
+    from cloudwarden.store import models
+    from cloudwarden.store import service as store
+    from cloudwarden.store.alerting import Alert
+    from cloudwarden.store.tenancy import DEFAULT_WORKSPACE_ID
+
+    count = int(args.rate * args.seconds)
+    messages = _messages(count, args.alarms)
+    cert_endpoint, stop_cert = _messages.signer.serve_certificate()  # type: ignore[attr-defined]
+    schema = throwaway_postgres_schema(args.database_url, prefix="cw_bench")
+    database_url = next(schema)
+    folder = Path(tempfile.mkdtemp(prefix="cw-intake-bench-"))
+    queue = f"cw-bench-{uuid.uuid4().hex[:8]}"
+    engine = store_db.make_engine(database_url)
+    store_db.migrate(engine)
+    factory = store_db.session_factory(engine)
+    with factory.begin() as db:
+        account = store.create_account(
+            db=db,
+            workspace_id=DEFAULT_WORKSPACE_ID,
+            name="load",
+            role_arn=f"arn:aws:iam::{ACCOUNT}:role/CloudWardenReadOnly",
+            regions=["us-east-1"],
+        )
+        account.status = models.AccountStatus.CONNECTED.value
+    Settings()  # the environment is valid
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLOUDWARDEN_", "AWS_"))}
+    env.update(
+        CLOUDWARDEN_DATA_DIR=str(folder),
+        CLOUDWARDEN_DATABASE_URL=database_url,
+        CLOUDWARDEN_BROKER_URL=args.broker_url,
+        CLOUDWARDEN_TASK_QUEUE=queue,
+        CLOUDWARDEN_SIMULATOR_URL=cert_endpoint,  # where the signing certificate is served
+        CLOUDWARDEN_POLL_INTERVAL_SECONDS="3600",
+    )
+    processes = []
+    try:
+        serve_log = folder / "serve.log"
+        processes.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "cloudwarden.cli.main", "serve", "--port", str(port),
+                 "--workers", str(args.serve_workers)],
+                stdout=serve_log.open("wb"), stderr=subprocess.STDOUT, env=env, start_new_session=True,
+            )
+        )  # fmt: skip
+        _wait_healthy(f"http://127.0.0.1:{port}", processes[0], serve_log)
+        processes.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "cloudwarden.cli.main", "worker", "--concurrency",
+                 str(args.worker_concurrency)],
+                stdout=(folder / "worker.log").open("wb"), stderr=subprocess.STDOUT, env=env,
+                start_new_session=True,
+            )
+        )  # fmt: skip
+        time.sleep(3)
+        path = f"/api/v1/intake/workspaces/{DEFAULT_WORKSPACE_ID}/sns"
+        began = time.perf_counter()
+        results = asyncio.run(_load(port, path, [body for _, body in messages], args.rate, args.connections))
+        elapsed = time.perf_counter() - began - 0.5
+        acknowledged = {messages[i][0] for i, (status, _) in enumerate(results) if status == 200}
+        with factory.begin() as db:
+            stored = db.execute(select(Alert.delivery_id, func.count()).group_by(Alert.delivery_id)).all()
+            incidents = db.scalar(select(func.count()).select_from(models.Incident)) or 0
+            transitions = (
+                db.scalar(select(func.count()).select_from(Alert).where(Alert.new_state == "ALARM")) or 0
+            )
+        stored_ids = {delivery for delivery, _ in stored}
+        latencies = sorted(latency for status, latency in results if status == 200)
+        statuses: dict[int, int] = {}
+        for status, _ in results:
+            statuses[status] = statuses.get(status, 0) + 1
+
+        def pct(q: float) -> float:
+            return (
+                round(latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000, 1)
+                if latencies
+                else 0.0
+            )
+
+        print(
+            json.dumps(
+                {
+                    "rate_offered_per_s": args.rate,
+                    "seconds": args.seconds,
+                    "sent": count,
+                    "accepted": len(acknowledged),
+                    "accepted_per_s": round(len(acknowledged) / elapsed, 1),
+                    "statuses": statuses,
+                    "ack_latency_ms": {"p50": pct(0.5), "p99": pct(0.99), "max": pct(1.0)},
+                    "lost": len(acknowledged - stored_ids),
+                    "duplicated": sum(1 for _, n in stored if n > 1),
+                    "alarm_transitions_stored": transitions,
+                    "incidents": incidents,
+                    "incidents_per_transition_ok": incidents == transitions,
+                    "serve_workers": args.serve_workers,
+                    "connections": args.connections,
+                    "cpus": os.cpu_count(),
+                },
+                indent=2,
+            )
+        )
+    finally:
+        for process in processes:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in processes:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=20)
+        stop_cert()
+        engine.dispose()
+        with contextlib.suppress(StopIteration):
+            next(schema)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,231 @@
+"""Alarms arriving at the service: verified, stored once, one incident per transition, forgeries refused.
+
+SNS deliveries are signed with a key of the test's own (simulator/sns_signer.py) whose certificate
+the service fetches from an SNS host URL; the dispatcher records what would be queued, so no
+investigation reaches AWS here (tests/worker runs the whole loop).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from cloudwarden.alerts.intake import eventbridge
+from cloudwarden.simulator.sns_signer import SnsSigner, alarm_notification
+from cloudwarden.store import models
+from cloudwarden.store import service as store
+from cloudwarden.store.alerting import Alert
+from cloudwarden.store.tenancy import DEFAULT_WORKSPACE_ID, AuditEntry
+from tests.api.conftest import Service
+
+AWS_ACCOUNT = "123456789012"
+TOPIC = f"arn:aws:sns:us-east-1:{AWS_ACCOUNT}:CloudWardenAlerts"
+INTAKE = f"/api/v1/intake/workspaces/{DEFAULT_WORKSPACE_ID}"
+
+
+@dataclass
+class Recorder:
+    sent: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def send(self, task: str, *, countdown: float = 0, **kwargs: str) -> None:
+        self.sent.append((task, kwargs))
+
+    def open(self) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+@dataclass
+class Intake:
+    service: Service
+    signer: SnsSigner
+    queued: Recorder
+    confirmed: list[str]
+
+    def post_sns(self, body: bytes) -> Any:
+        return self.service.client.post(f"{INTAKE}/sns", content=body, headers={"Content-Type": "text/plain"})
+
+    def counts(self) -> tuple[int, int]:
+        with self.service.factory.begin() as db:
+            return (
+                db.scalar(select(func.count()).select_from(Alert)) or 0,
+                db.scalar(select(func.count()).select_from(models.Incident)) or 0,
+            )
+
+
+@pytest.fixture
+def intake(any_service: Service) -> Iterator[Intake]:
+    signer = SnsSigner()
+    with any_service.factory.begin() as db:
+        account = store.create_account(
+            db=db,
+            workspace_id=DEFAULT_WORKSPACE_ID,
+            name="prod",
+            role_arn=f"arn:aws:iam::{AWS_ACCOUNT}:role/CloudWardenReadOnly",
+            regions=["us-east-1"],
+        )
+        account.status = models.AccountStatus.CONNECTED.value
+    context = any_service.client.app.state.work.context  # type: ignore[attr-defined]
+    recorder, confirmed = Recorder(), []
+    context.cert_fetcher = signer.cert_fetcher()
+    context.dispatcher = recorder
+    context.confirm_subscription = confirmed.append
+    yield Intake(any_service, signer, recorder, confirmed)
+
+
+def _alarm(state: str = "ALARM", at: datetime | None = None, alarm: str = "api-5xx") -> dict[str, Any]:
+    moment = at or datetime(2026, 12, 4, 10, 0, 0, 123000, tzinfo=UTC)
+    return alarm_notification(
+        account=AWS_ACCOUNT, alarm=alarm, state=state, old="OK" if state == "ALARM" else "ALARM", at=moment
+    )
+
+
+def test_a_signed_alarm_is_stored_opens_one_incident_and_queues_its_investigation(intake: Intake) -> None:
+    answer = intake.post_sns(intake.signer.notification(TOPIC, _alarm(), subject='ALARM: "api-5xx"'))
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["status"] == "stored" and answer.json()["incident_id"]
+    assert intake.counts() == (1, 1)
+    assert intake.queued.sent == [
+        (
+            "investigate_incident",
+            {"workspace_id": DEFAULT_WORKSPACE_ID, "incident_id": answer.json()["incident_id"]},
+        )
+    ]
+
+
+def test_signature_version_2_is_accepted(intake: Intake) -> None:
+    answer = intake.post_sns(intake.signer.notification(TOPIC, _alarm(), subject="ALARM", version="2"))
+    assert answer.status_code == 200, answer.text
+
+
+def test_a_replayed_message_id_is_stored_once_and_investigated_once(intake: Intake) -> None:
+    body = intake.signer.notification(TOPIC, _alarm(), subject="ALARM")
+    first, again = intake.post_sns(body), intake.post_sns(body)
+    assert first.status_code == again.status_code == 200  # SNS must stop retrying
+    assert again.json()["status"] == "duplicate"
+    assert intake.counts() == (1, 1)
+    assert len(intake.queued.sent) == 1
+
+
+def test_the_same_transition_by_sns_and_eventbridge_is_one_incident(intake: Intake) -> None:
+    at = datetime(2026, 12, 4, 10, 0, 0, 123000, tzinfo=UTC)
+    intake.post_sns(intake.signer.notification(TOPIC, _alarm(at=at), subject="ALARM"))
+    secret = intake.service.client.post(
+        f"/api/v1/workspaces/{DEFAULT_WORKSPACE_ID}/intake/secret", headers=intake.service.auth_headers
+    ).json()["secret"]
+    event = eventbridge.sample_event(account=AWS_ACCOUNT)
+    event["detail"]["state"]["timestamp"] = "2026-12-04T10:00:00.123+0000"
+    answer = intake.service.client.post(
+        f"{INTAKE}/eventbridge", json=event, headers={eventbridge.SECRET_HEADER: secret}
+    )
+    assert answer.status_code == 200, answer.text
+    assert intake.counts() == (2, 1)  # two alerts, one incident
+    assert [task for task, _ in intake.queued.sent] == ["investigate_incident"]
+
+
+def test_eventbridge_without_the_right_secret_is_refused_and_nothing_is_stored(intake: Intake) -> None:
+    intake.service.client.post(
+        f"/api/v1/workspaces/{DEFAULT_WORKSPACE_ID}/intake/secret", headers=intake.service.auth_headers
+    )
+    event = eventbridge.sample_event(account=AWS_ACCOUNT)
+    for headers in ({}, {eventbridge.SECRET_HEADER: "cw_intake_wrong"}):
+        answer = intake.service.client.post(f"{INTAKE}/eventbridge", json=event, headers=headers)
+        assert answer.status_code == 403 and answer.json()["error"]["code"] == "invalid_signature"
+    assert intake.counts() == (0, 0)
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        pytest.param(
+            lambda m: {**m, "Message": m["Message"].replace("api-5xx", "db-cpu")}, id="forged-message"
+        ),
+        pytest.param(
+            lambda m: {**m, "SigningCertURL": "https://evil.example.com/cert.pem"}, id="foreign-cert-url"
+        ),
+        pytest.param(
+            lambda m: {**m, "SigningCertURL": "http://sns.us-east-1.amazonaws.com/x.pem"}, id="cert-over-http"
+        ),
+        pytest.param(lambda m: {**m, "Signature": "bm90IGEgc2lnbmF0dXJl"}, id="bad-signature"),
+    ],
+)
+def test_forgeries_are_refused_and_nothing_is_stored(intake: Intake, tamper: Any) -> None:
+    message = json.loads(intake.signer.notification(TOPIC, _alarm(), subject="ALARM"))
+    answer = intake.post_sns(json.dumps(tamper(message)).encode())
+    assert answer.status_code == 403, answer.text
+    assert answer.json()["error"]["code"] == "invalid_signature"
+    assert intake.counts() == (0, 0) and intake.queued.sent == []
+
+
+def test_a_topic_of_an_account_not_connected_is_refused(intake: Intake) -> None:
+    foreign_topic = "arn:aws:sns:us-east-1:999999999999:alerts"
+    answer = intake.post_sns(intake.signer.notification(foreign_topic, _alarm(), subject="ALARM"))
+    assert answer.status_code == 403 and answer.json()["error"]["code"] == "intake_refused"
+    assert "999999999999" in answer.json()["error"]["message"]
+    assert intake.counts() == (0, 0)
+
+
+def test_an_old_signed_message_is_refused(intake: Intake) -> None:
+    old = datetime.now(UTC) - timedelta(days=8)
+    answer = intake.post_sns(intake.signer.notification(TOPIC, _alarm(), subject="ALARM", timestamp=old))
+    assert answer.status_code == 400 and "too old" in answer.json()["error"]["message"]
+    assert intake.counts() == (0, 0)
+
+
+def test_a_body_that_is_not_an_sns_delivery_is_a_clear_400(intake: Intake) -> None:
+    answer = intake.post_sns(b'{"hello": "world"}')
+    assert answer.status_code == 400
+    assert "MessageId" in answer.json()["error"]["message"]
+
+
+def test_back_to_ok_resolves_the_incident(intake: Intake) -> None:
+    opened = intake.post_sns(intake.signer.notification(TOPIC, _alarm(), subject="ALARM")).json()
+    later = datetime(2026, 12, 4, 10, 20, tzinfo=UTC)
+    intake.post_sns(intake.signer.notification(TOPIC, _alarm("OK", at=later), subject="OK"))
+    with intake.service.factory.begin() as db:
+        incident = db.get(models.Incident, opened["incident_id"])
+        assert incident is not None and incident.resolved_at == later
+    # A recovery is not a new incident: it asks whether an action brought it about.
+    assert [task for task, _ in intake.queued.sent] == ["investigate_incident", "incident_resolved"]
+
+
+def test_a_subscription_is_confirmed_only_on_an_sns_host(intake: Intake) -> None:
+    good = "https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=x&Token=y"
+    answer = intake.post_sns(intake.signer.subscription_confirmation(TOPIC, good))
+    assert answer.status_code == 200 and answer.json()["status"] == "confirmed"
+    context = intake.service.client.app.state.work.context  # type: ignore[attr-defined]
+    from cloudwarden.alerts.intake import sns
+
+    context.confirm_subscription = (
+        sns.https_confirmer()
+    )  # the real one refuses other hosts before any request
+    evil = intake.post_sns(intake.signer.subscription_confirmation(TOPIC, "https://evil.example.com/confirm"))
+    assert evil.status_code == 403
+    assert intake.confirmed == [good]
+    with intake.service.factory.begin() as db:
+        actions = db.scalars(select(AuditEntry.action).where(AuditEntry.action.like("intake.%"))).all()
+    assert actions == ["intake.sns.subscribe"]
+
+
+def test_the_openapi_document_names_every_intake_endpoint_after_what_it_receives(service: Service) -> None:
+    paths = service.client.get("/api/v1/openapi.json").json()["paths"]
+    operations = {
+        operation["operationId"]
+        for path, methods in paths.items()
+        if "/intake/workspaces/" in path
+        for operation in methods.values()
+    }
+    assert operations == {
+        "receive_sns_notification",
+        "receive_eventbridge_alarm_event",
+        "verify_whatsapp_webhook",
+        "receive_whatsapp_webhook",
+    }
