@@ -26,7 +26,6 @@ from typing import Any
 from cloudwarden import runtime
 from cloudwarden.accounts import flows as account_flows
 from cloudwarden.alerts.intake import sns
-from cloudwarden.alerts.intake.http_server import SnsIntakeServer
 from cloudwarden.aws.session import SessionBroker, base_session
 from cloudwarden.aws.template import READ_ROLE_NAME
 from cloudwarden.config import Settings
@@ -34,6 +33,7 @@ from cloudwarden.incidents import flows as incident_flows
 from cloudwarden.simulator.client import SimulatorClient
 from cloudwarden.simulator.onboarding import deploy_onboarding_stack
 from cloudwarden.simulator.server import SimulatorServer
+from cloudwarden.simulator.sns_receiver import SnsIntakeServer
 from cloudwarden.store import service as store
 from heldout import inject, topology
 from heldout.model import Incident, load_batch

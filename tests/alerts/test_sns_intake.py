@@ -10,8 +10,8 @@ import urllib.request
 import pytest
 
 from cloudwarden.alerts.intake import sns
-from tests.alerts.sns_capture_server import SnsIntakeServer
 from cloudwarden.simulator.client import SimulatorClient
+from cloudwarden.simulator.sns_receiver import SnsIntakeServer
 
 ALARM = {
     "AlarmName": "checkout-5xx",

@@ -229,3 +229,99 @@ def test_the_openapi_document_names_every_intake_endpoint_after_what_it_receives
         "verify_whatsapp_webhook",
         "receive_whatsapp_webhook",
     }
+
+
+def _whatsapp_channel(intake: Intake) -> str:
+    from pydantic import SecretStr
+
+    from cloudwarden.alerts import channel_store
+    from cloudwarden.alerts.channels.configs import WhatsAppConfig
+
+    with intake.service.factory.begin() as db:
+        record = channel_store.create(
+            db=db,
+            keys=intake.service.identity.keys,
+            workspace_id=DEFAULT_WORKSPACE_ID,
+            name="phones",
+            config=WhatsAppConfig(
+                phone_number_id="1065",
+                access_token=SecretStr("token"),
+                app_secret=SecretStr("app-secret"),
+                verify_token=SecretStr("verify-me"),
+                template_name="cloudwarden_incident",
+                recipients=["447700900123"],
+            ),
+        )
+        return record.id
+
+
+def _reply(number: str, button_id: str) -> bytes:
+    value = {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "15550001234", "phone_number_id": "1065"},
+        "messages": [
+            {
+                "from": number,
+                "id": "wamid.reply1",
+                "timestamp": "1764842400",
+                "type": "interactive",
+                "context": {"from": "15550001234", "id": "wamid.diagnosis"},
+                "interactive": {
+                    "type": "button_reply",
+                    "button_reply": {"id": button_id, "title": "Approve fix"},
+                },
+            }
+        ],
+    }
+    body = {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "1", "changes": [{"field": "messages", "value": value}]}],
+    }
+    return json.dumps(body).encode()
+
+
+def test_the_whatsapp_webhook_answers_meta_s_handshake_only_with_the_verify_token(intake: Intake) -> None:
+    channel = _whatsapp_channel(intake)
+    url = f"{INTAKE}/whatsapp/{channel}"
+    good = intake.service.client.get(
+        url, params={"hub.mode": "subscribe", "hub.verify_token": "verify-me", "hub.challenge": "1158201444"}
+    )
+    assert good.status_code == 200 and good.text == "1158201444"
+    bad = intake.service.client.get(
+        url, params={"hub.mode": "subscribe", "hub.verify_token": "guess", "hub.challenge": "1"}
+    )
+    assert bad.status_code == 403
+
+
+def test_a_whatsapp_post_with_a_bad_signature_is_refused_and_changes_nothing(intake: Intake) -> None:
+    from cloudwarden.alerts.channels.whatsapp_webhook import sign
+    from cloudwarden.store.alerting import WhatsAppWindow
+
+    channel = _whatsapp_channel(intake)
+    body = _reply("447700900123", "approve:00000000-0000-0000-0000-000000000000")
+    for signature in (None, "sha256=" + "0" * 64, sign(body, "another-secret")):
+        headers = {
+            "Content-Type": "application/json",
+            **({"X-Hub-Signature-256": signature} if signature else {}),
+        }
+        answer = intake.service.client.post(f"{INTAKE}/whatsapp/{channel}", content=body, headers=headers)
+        assert answer.status_code == 403 and answer.json()["error"]["code"] == "invalid_signature"
+    with intake.service.factory.begin() as db:
+        assert db.scalars(select(WhatsAppWindow)).first() is None
+
+
+def test_an_approval_from_a_number_that_is_not_a_responder_s_is_refused_and_audited(intake: Intake) -> None:
+    from cloudwarden.alerts.channels.whatsapp_webhook import sign
+
+    channel = _whatsapp_channel(intake)
+    body = _reply("447700900999", "approve:00000000-0000-0000-0000-000000000000")
+    answer = intake.service.client.post(
+        f"{INTAKE}/whatsapp/{channel}",
+        content=body,
+        headers={"Content-Type": "application/json", "X-Hub-Signature-256": sign(body, "app-secret")},
+    )
+    assert answer.status_code == 200
+    with intake.service.factory.begin() as db:
+        refusal = db.scalars(select(AuditEntry).where(AuditEntry.action == "action.refuse")).one()
+        assert refusal.outcome == "denied" and refusal.details["reason"] == "not_a_responder"
+    assert [task for task, _ in intake.queued.sent] == ["deliver_message"]  # the sender is told why

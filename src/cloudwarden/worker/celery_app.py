@@ -52,7 +52,27 @@ def make_celery(settings: Settings) -> Celery:
         timezone="UTC",
         enable_utc=True,
         broker_connection_retry_on_startup=True,
-        broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT_SECONDS},
+        # A request must not hang on a broker that is down: its alert is stored, the sweep re-sends.
+        task_publish_retry_policy={
+            "max_retries": 1,
+            "interval_start": 0,
+            "interval_step": 0.2,
+            "interval_max": 0.2,
+        },
+        broker_transport_options={
+            "visibility_timeout": VISIBILITY_TIMEOUT_SECONDS,
+            # Sending: give up on a dead broker within a second (the sweep re-sends later).
+            "max_retries": 1,
+            "interval_start": 0,
+            "interval_step": 0.2,
+            "interval_max": 0.5,
+        },
+        broker_connection_timeout=2,
+        result_backend_transport_options={
+            "retry_policy": {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+        },
+        redis_socket_connect_timeout=2,
+        redis_socket_timeout=5,
         worker_hijack_root_logger=False,
         beat_schedule={
             f"cloudwarden.{task}": {

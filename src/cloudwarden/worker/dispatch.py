@@ -38,7 +38,9 @@ class CeleryDispatcher:
         if task not in TASKS:
             raise KeyError(f"no task {task!r}")
         try:
-            self.celery.send_task(f"cloudwarden.{task}", kwargs=kwargs, countdown=countdown or None)
+            self.celery.send_task(
+                f"cloudwarden.{task}", kwargs=kwargs, countdown=countdown or None, ignore_result=True
+            )
         except Exception:  # the broker is down: the sweep re-sends from the store
             log.warning("could not queue %s %s; the sweep will re-send it", task, kwargs, exc_info=True)
 

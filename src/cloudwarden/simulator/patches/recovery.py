@@ -130,7 +130,9 @@ def _normal(values: list[float], unit: str | None, start: datetime) -> _Series:
 def _sample(key: SeriesKey, series: _Series, moment: datetime) -> float:
     # Seeded by series and minute: extending the series later gives the same values.
     draw = random.Random(f"{key}/{moment.isoformat()}")
-    value = max(0.0, series.level * (1 + draw.gauss(0, series.spread)))
+    # Noise within two spreads: a recovered series stays recognisably normal, minute after minute.
+    noise = max(-2.0, min(2.0, draw.gauss(0, 1))) * series.spread
+    value = max(0.0, series.level * (1 + noise))
     if series.ceiling is not None:
         value = min(series.ceiling, value)
     return float(round(value)) if series.integer else round(value, 3)

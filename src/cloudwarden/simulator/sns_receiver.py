@@ -1,4 +1,4 @@
-"""A small HTTP endpoint for tests: receives the simulated account's SNS deliveries and verifies them.
+"""A small stdlib HTTP endpoint for harnesses (held-out runs, tests) that take SNS deliveries without the service.
 
 Each delivery is verified, stored (through `on_alarm`) and only then acknowledged with 200; a
 delivery that cannot be stored gets a 500 so SNS retries it, and a forged one a 403.
