@@ -157,3 +157,29 @@ def test_an_account_without_the_actions_role_cannot_approve(any_service: Service
     assert answer.status_code == 409 and answer.json()["error"]["code"] == "actions_not_enabled"
     with any_service.factory.begin() as db:
         assert db.scalars(select(models.Incident)).one()  # nothing else changed
+
+
+def test_the_phone_approvals_come_from_and_the_actions_role_are_checked(any_service: Service) -> None:
+    owner = any_service.auth_headers
+    assert (
+        any_service.client.put(
+            "/api/v1/me/phone", headers=owner, json={"phone": "+44 7700 900123"}
+        ).status_code
+        == 204
+    )
+    bad = any_service.client.put("/api/v1/me/phone", headers=owner, json={"phone": "call me"})
+    assert bad.status_code == 400 and "E.164" in bad.json()["error"]["message"]
+    account = any_service.client.post(
+        f"{WS}/accounts",
+        headers=owner,
+        json={"role_arn": "arn:aws:iam::123456789012:role/CloudWardenReadOnly"},
+    ).json()["id"]
+    url = f"{WS}/accounts/{account}/actions-role"
+    elsewhere = any_service.client.put(
+        url, headers=owner, json={"actions_role_arn": "arn:aws:iam::999999999999:role/A"}
+    )
+    assert elsewhere.status_code == 400 and "999999999999" in elsewhere.json()["error"]["message"]
+    same = any_service.client.put(
+        url, headers=owner, json={"actions_role_arn": "arn:aws:iam::123456789012:role/CloudWardenActions"}
+    )
+    assert same.status_code == 200 and same.json()["actions_role_arn"].endswith("role/CloudWardenActions")

@@ -325,3 +325,61 @@ def test_an_approval_from_a_number_that_is_not_a_responder_s_is_refused_and_audi
         refusal = db.scalars(select(AuditEntry).where(AuditEntry.action == "action.refuse")).one()
         assert refusal.outcome == "denied" and refusal.details["reason"] == "not_a_responder"
     assert [task for task, _ in intake.queued.sent] == ["deliver_message"]  # the sender is told why
+
+
+def _statuses(*items: tuple[str, str, int | None]) -> bytes:
+    statuses = []
+    for wamid, status, code in items:
+        entry: dict[str, Any] = {
+            "id": wamid,
+            "status": status,
+            "timestamp": "1764842400",
+            "recipient_id": "447700900123",
+        }
+        if code is not None:
+            entry["errors"] = [{"code": code, "title": "Re-engagement message"}]
+        statuses.append(entry)
+    value = {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "1", "phone_number_id": "1065"},
+        "statuses": statuses,
+    }
+    body = {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "1", "changes": [{"field": "messages", "value": value}]}],
+    }
+    return json.dumps(body).encode()
+
+
+def test_statuses_move_a_message_forward_and_a_closed_window_resends_the_template(intake: Intake) -> None:
+    from cloudwarden.alerts.channels.whatsapp_webhook import sign
+    from cloudwarden.store.alerting import OutboxMessage
+
+    channel = _whatsapp_channel(intake)
+    with intake.service.factory.begin() as db:
+        for wamid in ("wamid.A", "wamid.B"):
+            db.add(
+                OutboxMessage(
+                    workspace_id=DEFAULT_WORKSPACE_ID, channel_id=channel, dedup_key=wamid, kind="diagnosis",
+                    recipient="447700900123", status="sent", provider_id=wamid,
+                    payload={"kind": "diagnosis", "subject": "s", "text": "t"},
+                )
+            )  # fmt: skip
+
+    def post(body: bytes) -> None:
+        answer = intake.service.client.post(
+            f"{INTAKE}/whatsapp/{channel}",
+            content=body,
+            headers={"Content-Type": "application/json", "X-Hub-Signature-256": sign(body, "app-secret")},
+        )
+        assert answer.status_code == 200, answer.text
+
+    post(_statuses(("wamid.A", "read", None), ("wamid.A", "delivered", None)))  # out of order
+    post(_statuses(("wamid.B", "failed", 131047)))
+    with intake.service.factory.begin() as db:
+        rows = {r.dedup_key: r for r in db.scalars(select(OutboxMessage))}
+        assert rows["wamid.A"].status == "read"  # a late "delivered" does not move it back
+        assert rows["wamid.B"].status == "failed"
+        resend = [r for key, r in rows.items() if ":template:" in key]
+        assert len(resend) == 1 and resend[0].status == "pending"
+    assert [task for task, _ in intake.queued.sent] == ["deliver_message"]

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from cloudwarden.alerts.channels import configs
 from cloudwarden.alerts.channels.base import Channel
 from cloudwarden.alerts.flows import connected_account
+from cloudwarden.aws.session import base_session
 from cloudwarden.crypto.providers import KeyProvider
 from cloudwarden.errors import NotFound, UsageError
 from cloudwarden.store.alerting import ChannelRecord, WhatsAppWindow
@@ -112,6 +113,15 @@ def window_open(db: Session, *, channel_id: str, number: str) -> bool:
     return window is not None and utcnow() - window.last_inbound_at < WINDOW
 
 
+def close_window(db: Session, *, channel_id: str, number: str) -> None:
+    """Meta says the number's 24-hour window is closed, whatever we last saw: templates until it writes."""
+    window = db.scalars(
+        select(WhatsAppWindow).where(WhatsAppWindow.channel_id == channel_id, WhatsAppWindow.number == number)
+    ).first()
+    if window is not None:
+        window.last_inbound_at = utcnow() - WINDOW - timedelta(seconds=1)
+
+
 def note_inbound(db: Session, *, workspace_id: str, channel_id: str, number: str, message_id: str) -> bool:
     """Remember that `number` wrote (it opens the 24-hour window); False when this message id was
     handled before (Meta re-delivers webhooks)."""
@@ -152,14 +162,12 @@ def build(*, db: Session, ctx: Context, record: ChannelRecord) -> Channel:
         return slack.SlackChannel(config, http=ctx.http)
     if isinstance(config, configs.EmailConfig):
         return email.EmailChannel(config)
-    topic_account = config.topic_arn.split(":")[4]
-    account = connected_account(db, workspace_id=record.workspace_id, aws_account_id=topic_account)
+    # Only a topic of an account connected to the workspace; published with CloudWarden's own
+    # principal, which the onboarding stack's topic policy allows to publish (never the read role).
+    connected_account(db, workspace_id=record.workspace_id, aws_account_id=config.topic_arn.split(":")[4])
 
     def client_factory(region: str) -> Any:
-        session = ctx.broker.session(
-            role_arn=account.role_arn, external_id=account.external_id, region=region
-        )
-        return session.client("sns", region=region)
+        return base_session(ctx.settings, region).client("sns", endpoint_url=ctx.settings.aws_endpoint())
 
     return sns.SnsChannel(config, client_factory=client_factory)
 

@@ -29,6 +29,9 @@ if TYPE_CHECKING:
     from cloudwarden.worker.context import Context
 
 
+WINDOW_CLOSED = 131047  # Meta: "re-engagement message": more than 24 hours since the user wrote
+
+
 @dataclass
 class Outcome:
     tasks: list[tuple[str, dict[str, str]]] = field(default_factory=list)  # queued after the commit
@@ -79,9 +82,28 @@ def receive_whatsapp(
     outcome = Outcome()
     for status in batch.statuses:
         error = "; ".join(f"{e.code}: {e.title}" for e in status.errors) or None
-        outbox.apply_status(
+        row = outbox.apply_status(
             db=db, workspace_id=workspace_id, provider_id=status.wamid, status=status.status, error=error
         )
+        if (
+            row is not None
+            and status.status == "failed"
+            and any(e.code == WINDOW_CLOSED for e in status.errors)
+        ):
+            # Meta accepted free-form text, then found the 24-hour window closed: the template instead.
+            channel_store.close_window(db, channel_id=channel_id, number=row.recipient)
+            copies = outbox.enqueue(
+                db=db,
+                workspace_id=workspace_id,
+                channel=record,
+                message=outbox.from_payload(row.payload),
+                key=f"template:{row.id}",
+                incident_id=row.incident_id,
+                recipients=[row.recipient],
+            )
+            outcome.tasks += [
+                ("deliver_message", {"workspace_id": workspace_id, "message_id": c.id}) for c in copies
+            ]
     for inbound in batch.messages:
         channel_store.note_inbound(
             db,
