@@ -54,6 +54,23 @@ def diagnosis_message(
     )
 
 
+def failure_message(*, incident: models.Incident, reason: str, url: str) -> OutboundMessage:
+    """The alarm went off and could not be investigated: people still need to know where they are."""
+    text = _cut(
+        f"The alarm {incident.alarm_name} went off at {incident.opened_at.isoformat()}. CloudWarden could "
+        f"not investigate it: {reason}",
+        TEXT_LIMIT,
+    )
+    return OutboundMessage(
+        kind="diagnosis",
+        subject=f"[CloudWarden] {incident.alarm_name}: not investigated",
+        text=text,
+        facts=(("Alarm", incident.alarm_name), ("Opened", incident.opened_at.isoformat())),
+        url=url,
+        template=TemplateRef(name=TEMPLATE_NAME, body_parameters=(incident.alarm_name, "not investigated")),
+    )
+
+
 def test_message(*, workspace_name: str, url: str) -> OutboundMessage:
     text = (
         f"This is a test alert from CloudWarden for the workspace {workspace_name}. "

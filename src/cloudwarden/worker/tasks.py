@@ -83,6 +83,15 @@ def investigate_incident(workspace_id: str, incident_id: str) -> None:
             if not retry:
                 incident.state = "failed"
                 failure = outcome.error
+                told = notify.failure_message(
+                    incident=incident,
+                    reason=outcome.error.message,
+                    url=notify.incident_url(ctx.settings.public_url, incident),
+                )
+                rows = notify.enqueue_everywhere(
+                    db=db, workspace_id=workspace_id, message=told, key="diagnosis", incident_id=incident.id
+                )
+                messages = [row.id for row in rows]
         else:
             assert outcome.investigation is not None
             investigation = outcome.investigation
