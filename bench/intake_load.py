@@ -189,14 +189,15 @@ def main() -> None:
             )
         )  # fmt: skip
         _wait_healthy(f"http://127.0.0.1:{port}", processes[0], serve_log)
-        processes.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "cloudwarden.cli.main", "worker", "--concurrency",
-                 str(args.worker_concurrency)],
-                stdout=(folder / "worker.log").open("wb"), stderr=subprocess.STDOUT, env=env,
-                start_new_session=True,
-            )
-        )  # fmt: skip
+        if args.worker_concurrency > 0:  # 0: no worker (to see what the intake alone accepts)
+            processes.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "cloudwarden.cli.main", "worker", "--concurrency",
+                     str(args.worker_concurrency)],
+                    stdout=(folder / "worker.log").open("wb"), stderr=subprocess.STDOUT, env=env,
+                    start_new_session=True,
+                )
+            )  # fmt: skip
         time.sleep(3)
         path = f"/api/v1/intake/workspaces/{DEFAULT_WORKSPACE_ID}/sns"
         began = time.perf_counter()

@@ -70,8 +70,6 @@ async def receive_sns_notification(workspace_id: str, request: Request, db: Sess
 
 
 def _receive_sns(workspace_id: str, body: bytes, db: Any) -> Accepted:
-    store_db.write_transaction(db)
-    rls.scope(db, workspace_id=workspace_id)
     ctx = worker_context.get()
     try:
         message = sns.parse(body)
@@ -86,6 +84,9 @@ def _receive_sns(workspace_id: str, body: bytes, db: Any) -> Accepted:
         topic_account = sns.topic_account(message)
     except sns.IntakeError as exc:
         raise InvalidAlert(str(exc)) from None
+    # Verified before the database is touched (a forgery costs no transaction).
+    store_db.write_transaction(db)
+    rls.scope(db, workspace_id=workspace_id)
     if message.type != "Notification":
         alert_flows.open_workspace(db, workspace_id)
         alert_flows.connected_account(db, workspace_id=workspace_id, aws_account_id=topic_account)
