@@ -121,7 +121,10 @@ def run(
                 lambda: _proposal(factory, proposal_id, lambda p: p.recovered is not None),
                 "recovery was not reported",
             )
-            _wait(lambda: _recovery_delivered(phone), "the recovery message did not reach WhatsApp")
+            _wait(
+                lambda: _recovery_delivered(factory, incident_id),
+                "the recovery message did not reach WhatsApp",
+            )
         summary = _summary(factory, proposal_id)
         return Remediation(deliveries=_deliveries(factory, incident_id), summary=summary)
     finally:
@@ -156,8 +159,18 @@ def _buttons(message: Any) -> list[dict[str, Any]]:
     return buttons
 
 
-def _recovery_delivered(phone: Phone) -> bool:
-    return any("recover" in str(m.body).lower() for m in phone.standin.sent[1:])
+def _recovery_delivered(factory: sessionmaker[Session], incident_id: str) -> bool:
+    """The recovery message left the outbox (the provider accepted it)."""
+    with factory.begin() as db:
+        return bool(
+            db.scalars(
+                select(OutboxMessage.id).where(
+                    OutboxMessage.incident_id == incident_id,
+                    OutboxMessage.kind == "recovery",
+                    OutboxMessage.status.in_(("sent", "delivered", "read")),
+                )
+            ).first()
+        )
 
 
 def _proposal(

@@ -32,6 +32,7 @@ def test_the_diagnosis_the_result_and_the_recovery_reach_the_phone(run: DemoRun)
     kinds = {(d["kind"], d["channel"], d["status"]) for d in run.deliveries}
     assert {("diagnosis", "whatsapp", "delivered"), ("action_result", "whatsapp", "delivered")} <= kinds
     assert ("recovery", "whatsapp", "delivered") in kinds or ("recovery", "whatsapp", "sent") in kinds
+    assert all(status != "pending" for _, _, status in kinds)
 
 
 def test_the_approved_restart_ran_once_through_the_actions_role_and_the_alarm_recovered(run: DemoRun) -> None:
