@@ -383,3 +383,34 @@ def test_statuses_move_a_message_forward_and_a_closed_window_resends_the_templat
         resend = [r for key, r in rows.items() if ":template:" in key]
         assert len(resend) == 1 and resend[0].status == "pending"
     assert [task for task, _ in intake.queued.sent] == ["deliver_message"]
+
+
+def test_a_responder_whose_actions_role_is_narrowed_to_viewer_cannot_approve_from_whatsapp(
+    intake: Intake,
+) -> None:
+    from cloudwarden.alerts.channels.whatsapp_webhook import sign
+    from cloudwarden.store.tenancy import Membership, User
+
+    channel = _whatsapp_channel(intake)
+    with intake.service.factory.begin() as db:
+        user = User(email="narrowed@example.com", display_name="N", password_hash="!", phone="447700900555")
+        db.add(user)
+        db.flush()
+        db.add(
+            Membership(
+                workspace_id=DEFAULT_WORKSPACE_ID,
+                user_id=user.id,
+                role="responder",
+                module_roles={"actions": "viewer"},
+            )
+        )
+    body = _reply("447700900555", "approve:00000000-0000-0000-0000-000000000000")
+    answer = intake.service.client.post(
+        f"{INTAKE}/whatsapp/{channel}",
+        content=body,
+        headers={"Content-Type": "application/json", "X-Hub-Signature-256": sign(body, "app-secret")},
+    )
+    assert answer.status_code == 200
+    with intake.service.factory.begin() as db:
+        refusal = db.scalars(select(AuditEntry).where(AuditEntry.action == "action.refuse")).one()
+        assert refusal.details["reason"] == "not_a_responder" and refusal.actor == "whatsapp:+447700900555"

@@ -25,10 +25,10 @@ from cloudwarden.actions import consent, specs
 from cloudwarden.alerts import notify
 from cloudwarden.audit import service as audit
 from cloudwarden.errors import CloudWardenError, NotFound, UsageError
-from cloudwarden.identity.access import RANKS
+from cloudwarden.identity.access import holds
 from cloudwarden.store import models
 from cloudwarden.store.alerting import ActionProposal, ProposalStatus
-from cloudwarden.store.tenancy import Membership, Role, User
+from cloudwarden.store.tenancy import Membership, User
 from cloudwarden.store.types import utcnow
 
 if TYPE_CHECKING:
@@ -206,7 +206,8 @@ def start(
 
 
 def responder_by_phone(*, db: Session, workspace_id: str, number: str) -> tuple[User, Membership] | None:
-    """The member whose phone is `number`, if their role may approve actions (responder or above)."""
+    """The member whose phone is `number`, if their role may approve actions (`actions:approve`:
+    responder or above, a narrower role for the actions module included)."""
     row = db.execute(
         select(User, Membership)
         .join(Membership, Membership.user_id == User.id)
@@ -220,8 +221,7 @@ def responder_by_phone(*, db: Session, workspace_id: str, number: str) -> tuple[
     if row is None:
         return None
     user, membership = row
-    role = Role((membership.module_roles or {}).get("actions", membership.role))
-    return (user, membership) if RANKS[role] >= RANKS[Role.RESPONDER] else None
+    return (user, membership) if holds(membership, "actions:approve") else None
 
 
 def execute(*, ctx: Context, workspace_id: str, proposal_id: str) -> Followups:
