@@ -81,6 +81,32 @@ def intake(any_service: Service) -> Iterator[Intake]:
     yield Intake(any_service, signer, recorder, confirmed)
 
 
+def _sample_event(**overrides: Any) -> dict[str, Any]:
+    """An event exactly as EventBridge delivers one."""
+    event: dict[str, Any] = {
+        "version": "0",
+        "id": "c4c1c1c9-6542-e61b-6ef0-8c4d36933a92",
+        "detail-type": eventbridge.DETAIL_TYPE,
+        "source": "aws.cloudwatch",
+        "account": "123456789012",
+        "time": "2026-12-04T10:00:00Z",
+        "region": "us-east-1",
+        "resources": ["arn:aws:cloudwatch:us-east-1:123456789012:alarm:api-5xx"],
+        "detail": {
+            "alarmName": "api-5xx",
+            "state": {
+                "value": "ALARM",
+                "reason": "Threshold Crossed",
+                "timestamp": "2026-12-04T10:00:00.123+0000",
+            },
+            "previousState": {"value": "OK", "reason": "", "timestamp": "2026-12-03T10:00:00.000+0000"},
+            "configuration": {"metrics": []},
+        },
+    }
+    event.update(overrides)
+    return event
+
+
 def _alarm(state: str = "ALARM", at: datetime | None = None, alarm: str = "api-5xx") -> dict[str, Any]:
     moment = at or datetime(2026, 12, 4, 10, 0, 0, 123000, tzinfo=UTC)
     return alarm_notification(
@@ -121,7 +147,7 @@ def test_the_same_transition_by_sns_and_eventbridge_is_one_incident(intake: Inta
     secret = intake.service.client.post(
         f"/api/v1/workspaces/{DEFAULT_WORKSPACE_ID}/intake/secret", headers=intake.service.auth_headers
     ).json()["secret"]
-    event = eventbridge.sample_event(account=AWS_ACCOUNT)
+    event = _sample_event(account=AWS_ACCOUNT)
     event["detail"]["state"]["timestamp"] = "2026-12-04T10:00:00.123+0000"
     answer = intake.service.client.post(
         f"{INTAKE}/eventbridge", json=event, headers={eventbridge.SECRET_HEADER: secret}
@@ -135,7 +161,7 @@ def test_eventbridge_without_the_right_secret_is_refused_and_nothing_is_stored(i
     intake.service.client.post(
         f"/api/v1/workspaces/{DEFAULT_WORKSPACE_ID}/intake/secret", headers=intake.service.auth_headers
     )
-    event = eventbridge.sample_event(account=AWS_ACCOUNT)
+    event = _sample_event(account=AWS_ACCOUNT)
     for headers in ({}, {eventbridge.SECRET_HEADER: "cw_intake_wrong"}):
         answer = intake.service.client.post(f"{INTAKE}/eventbridge", json=event, headers=headers)
         assert answer.status_code == 403 and answer.json()["error"]["code"] == "invalid_signature"

@@ -224,20 +224,6 @@ def responder_by_phone(*, db: Session, workspace_id: str, number: str) -> tuple[
     return (user, membership) if holds(membership, "actions:approve") else None
 
 
-def execute(*, ctx: Context, workspace_id: str, proposal_id: str) -> Followups:
-    from cloudwarden.actions import runner
-
-    return runner.execute(ctx=ctx, workspace_id=workspace_id, proposal_id=proposal_id)
-
-
-def check_recovery(*, ctx: Context, workspace_id: str, proposal_id: str, deadline: datetime) -> Followups:
-    from cloudwarden.actions import runner
-
-    return runner.check_recovery(
-        ctx=ctx, workspace_id=workspace_id, proposal_id=proposal_id, deadline=deadline
-    )
-
-
 def report(
     *,
     db: Session,

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cloudwarden.accounts.service import check_name
 from cloudwarden.alerts.channels import configs
 from cloudwarden.alerts.channels.base import Channel
 from cloudwarden.alerts.flows import connected_account
@@ -38,8 +39,6 @@ WINDOW = timedelta(hours=24)
 def create(
     *, db: Session, keys: KeyProvider, workspace_id: str, name: str, config: configs.ChannelConfig
 ) -> ChannelRecord:
-    from cloudwarden.accounts.service import check_name
-
     name = check_name(name, what="channel name", limit=NAME_MAX)
     if db.scalars(
         select(ChannelRecord).where(
@@ -99,11 +98,6 @@ def config_of(*, db: Session, keys: KeyProvider, record: ChannelRecord) -> confi
             )
         )
     return configs.load_channel_config(settings={**record.settings, "kind": record.kind}, secrets=secrets)
-
-
-def public_settings(record: ChannelRecord) -> dict[str, Any]:
-    """What the API may show: the settings, with each secret field only said to be set."""
-    return dict(record.settings)
 
 
 def window_open(db: Session, *, channel_id: str, number: str) -> bool:

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from cloudwarden.actions.catalog import REMEDIATIONS
 from cloudwarden.alerts import channel_store, outbox
 from cloudwarden.alerts.channels.base import Button, MessageKind, OutboundMessage, TemplateRef
 from cloudwarden.store import models
@@ -125,8 +126,6 @@ def incident_url(public_url: str, incident: models.Incident) -> str:
 
 
 def _title(proposal: ActionProposal) -> str:
-    from cloudwarden.actions.catalog import REMEDIATIONS
-
     remediation = REMEDIATIONS.get(proposal.action)
     name = proposal.resource.rsplit("/", 1)[-1].rsplit(":", 1)[-1]
     return f"{remediation.title if remediation else proposal.action} ({name})"

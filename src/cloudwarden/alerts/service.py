@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from cloudwarden.alerts.errors import InvalidAlert
 from cloudwarden.store import models
 from cloudwarden.store.alerting import ARN_LENGTH, Alert, AlertSource
 from cloudwarden.store.models import new_id
@@ -165,8 +166,6 @@ def _insert(db: Session, model: type[Any]) -> Any:
 
 
 def _check_lengths(transition: Transition) -> None:
-    from cloudwarden.alerts.errors import InvalidAlert
-
     for what, value, limit in (
         ("alarm name", transition.alarm_name, 255),
         ("alarm ARN", transition.alarm_arn, ARN_LENGTH),
@@ -192,16 +191,6 @@ def open_incident_of(
         .order_by(models.Incident.opened_at.desc())
         .limit(1)
     ).first()
-
-
-def alerts_of(*, db: Session, workspace_id: str, incident_id: str) -> list[Alert]:
-    return list(
-        db.scalars(
-            select(Alert)
-            .where(Alert.workspace_id == workspace_id, Alert.incident_id == incident_id)
-            .order_by(Alert.received_at)
-        )
-    )
 
 
 def _by_delivery(db: Session, workspace_id: str, source: AlertSource, delivery_id: str) -> Alert | None:

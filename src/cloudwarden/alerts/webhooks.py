@@ -40,13 +40,12 @@ class Outcome:
 def whatsapp_config(
     db: Session, *, workspace_id: str, channel_id: str, keys: Any = None
 ) -> configs.WhatsAppConfig:
-    from cloudwarden.worker import context as worker_context
 
     try:
         record = channel_store.get(db=db, workspace_id=workspace_id, channel_id=channel_id)
     except NotFound:
         raise NotFound("no such WhatsApp channel") from None
-    config = channel_store.config_of(db=db, keys=keys or worker_context.get().keys, record=record)
+    config = channel_store.config_of(db=db, keys=keys, record=record)
     if not isinstance(config, configs.WhatsAppConfig):
         raise NotFound("no such WhatsApp channel")
     return config

@@ -62,9 +62,6 @@ class Context:
         with store_db.session_scope(self.owner_factory) as db:
             yield db
 
-    def close(self) -> None:
-        self.http.close()
-
 
 def app_factory_for(owner_factory: sessionmaker[Session], settings: Settings) -> sessionmaker[Session]:
     """On PostgreSQL a second engine that runs as the application role (row-level security)."""

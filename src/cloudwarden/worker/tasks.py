@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import exists, select
 
 from cloudwarden.actions import flows as action_flows
+from cloudwarden.actions import runner
 from cloudwarden.alerts import channel_store, notify, outbox
 from cloudwarden.alerts import flows as alert_flows
 from cloudwarden.alerts.intake import poller
@@ -195,7 +196,7 @@ def deliver_message(workspace_id: str, message_id: str) -> None:
 def execute_action(workspace_id: str, proposal_id: str) -> None:
     """Run an approved action (its consent was spent when it was queued), then watch the alarm."""
     ctx = context.get()
-    followups = action_flows.execute(ctx=ctx, workspace_id=workspace_id, proposal_id=proposal_id)
+    followups = runner.execute(ctx=ctx, workspace_id=workspace_id, proposal_id=proposal_id)
     for message_id in followups.messages:
         ctx.dispatcher.send("deliver_message", workspace_id=workspace_id, message_id=message_id)
     if followups.watch:
@@ -208,7 +209,7 @@ def execute_action(workspace_id: str, proposal_id: str) -> None:
 def watch_recovery(workspace_id: str, proposal_id: str, deadline: str) -> None:
     """Did the alarm return to OK after the action? Report it either way, once."""
     ctx = context.get()
-    outcome = action_flows.check_recovery(
+    outcome = runner.check_recovery(
         ctx=ctx, workspace_id=workspace_id, proposal_id=proposal_id, deadline=datetime.fromisoformat(deadline)
     )
     for message_id in outcome.messages:

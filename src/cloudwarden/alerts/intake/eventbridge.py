@@ -12,7 +12,6 @@ import hashlib
 import hmac
 import secrets
 from datetime import datetime
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -97,29 +96,3 @@ def secret_matches(presented: str | None, stored_digest: str | None) -> bool:
     expected = stored_digest or ("0" * 64)  # still compare: no early answer for a workspace without one
     given = digest(presented or "")
     return hmac.compare_digest(given, expected) and bool(presented) and stored_digest is not None
-
-
-def sample_event(**overrides: Any) -> dict[str, Any]:
-    """An event exactly as EventBridge delivers one (docs and tests start from it)."""
-    event: dict[str, Any] = {
-        "version": "0",
-        "id": "c4c1c1c9-6542-e61b-6ef0-8c4d36933a92",
-        "detail-type": DETAIL_TYPE,
-        "source": "aws.cloudwatch",
-        "account": "123456789012",
-        "time": "2026-12-04T10:00:00Z",
-        "region": "us-east-1",
-        "resources": ["arn:aws:cloudwatch:us-east-1:123456789012:alarm:api-5xx"],
-        "detail": {
-            "alarmName": "api-5xx",
-            "state": {
-                "value": "ALARM",
-                "reason": "Threshold Crossed",
-                "timestamp": "2026-12-04T10:00:00.123+0000",
-            },
-            "previousState": {"value": "OK", "reason": "", "timestamp": "2026-12-03T10:00:00.000+0000"},
-            "configuration": {"metrics": []},
-        },
-    }
-    event.update(overrides)
-    return event

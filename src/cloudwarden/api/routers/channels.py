@@ -65,7 +65,7 @@ class ChannelOut(BaseModel):
             name=record.name,
             kind=record.kind,
             enabled=record.enabled,
-            settings=channel_store.public_settings(record),
+            settings=dict(record.settings),  # never a secret: those are sealed apart
             secrets_set=list(secret_fields) if record.sealed_secrets else [],
             webhook_url=f"{settings.public_url}/api/v1/intake/workspaces/{record.workspace_id}/whatsapp/{record.id}"
             if record.kind == "whatsapp"

@@ -188,7 +188,9 @@ def verify_whatsapp_webhook(
     challenge: Annotated[str | None, Query(alias="hub.challenge")] = None,
 ) -> Response:
     rls.scope(db, workspace_id=workspace_id)
-    config = webhooks.whatsapp_config(db, workspace_id=workspace_id, channel_id=channel_id)
+    config = webhooks.whatsapp_config(
+        db, workspace_id=workspace_id, channel_id=channel_id, keys=worker_context.get().keys
+    )
     answer = webhooks.handshake(config, mode=mode, token=token, challenge=challenge)
     return PlainTextResponse(answer)
 
