@@ -5,13 +5,16 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from cloudwarden.simulator.client import SimulatorClient
 from cloudwarden.simulator.server import SimulatorServer
 from cloudwarden.store.db import make_engine
+from cloudwarden.store.models import Account
 
 POSTGRES_URL_ENV = "CLOUDWARDEN_TEST_POSTGRES_URL"
 REDIS_URL_ENV = "CLOUDWARDEN_TEST_REDIS_URL"
@@ -31,6 +34,17 @@ def sim(simulator_server: SimulatorServer) -> Iterator[SimulatorClient]:
     client = SimulatorClient(simulator_server.endpoint)
     client.reset()
     yield client
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database of the test's own: a SQLite file in a directory that does not exist yet
+    (make_engine creates it), or a throwaway schema on the PostgreSQL server."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'data' / 'cloudwarden.db'}"
+        return
+    server_url: str = request.getfixturevalue("postgres_url")
+    yield from throwaway_postgres_schema(server_url)
 
 
 @pytest.fixture
@@ -54,3 +68,20 @@ def throwaway_postgres_schema(server_url: str, prefix: str = "cw_test") -> Itera
         with admin.begin() as connection:
             connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
         admin.dispose()
+
+
+def add_connected_account(db: Session, aws_account_id: str, *, name: str = "prod") -> Account:
+    """An account of the default workspace whose read role has been connected."""
+    from cloudwarden.store import models
+    from cloudwarden.store import service as store_service
+    from cloudwarden.store.tenancy import DEFAULT_WORKSPACE_ID
+
+    account = store_service.create_account(
+        db=db,
+        workspace_id=DEFAULT_WORKSPACE_ID,
+        name=name,
+        role_arn=f"arn:aws:iam::{aws_account_id}:role/CloudWardenReadOnly",
+        regions=["us-east-1"],
+    )
+    account.status = models.AccountStatus.CONNECTED.value
+    return account

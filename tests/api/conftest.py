@@ -36,7 +36,6 @@ from cloudwarden.store import rls
 from cloudwarden.store import service as store_service
 from cloudwarden.store.db import make_engine, migrate
 from cloudwarden.store.tenancy import DEFAULT_WORKSPACE_ID
-from tests.conftest import throwaway_postgres_schema
 
 SECRET = "s3cret-internals-do-not-leak"
 # name -> what the probe route raises
@@ -101,16 +100,6 @@ def probe_router(calls: list[str]) -> APIRouter:
         return [a.name for a in store_service.list_accounts(db=db, workspace_id=DEFAULT_WORKSPACE_ID)]
 
     return router
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A database of its own: a SQLite file, or a throwaway schema on the PostgreSQL server."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'data' / 'cloudwarden.db'}"
-        return
-    server_url: str = request.getfixturevalue("postgres_url")
-    yield from throwaway_postgres_schema(server_url, prefix="cw_api")
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ investigation reaches AWS here (tests/worker runs the whole loop).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,10 +19,10 @@ from sqlalchemy import func, select
 from cloudwarden.alerts.intake import eventbridge
 from cloudwarden.simulator.sns_signer import SnsSigner, alarm_notification
 from cloudwarden.store import models
-from cloudwarden.store import service as store
 from cloudwarden.store.alerting import Alert
 from cloudwarden.store.tenancy import DEFAULT_WORKSPACE_ID, AuditEntry
 from tests.api.conftest import Service
+from tests.conftest import add_connected_account
 
 AWS_ACCOUNT = "123456789012"
 TOPIC = f"arn:aws:sns:us-east-1:{AWS_ACCOUNT}:CloudWardenAlerts"
@@ -35,6 +35,9 @@ class Recorder:
 
     def send(self, task: str, *, countdown: float = 0, **kwargs: str) -> None:
         self.sent.append((task, kwargs))
+
+    def send_many(self, tasks: Sequence[tuple[str, dict[str, str]]]) -> None:
+        self.sent.extend(tasks)
 
     def open(self) -> None:
         return None
@@ -65,14 +68,7 @@ class Intake:
 def intake(any_service: Service) -> Iterator[Intake]:
     signer = SnsSigner()
     with any_service.factory.begin() as db:
-        account = store.create_account(
-            db=db,
-            workspace_id=DEFAULT_WORKSPACE_ID,
-            name="prod",
-            role_arn=f"arn:aws:iam::{AWS_ACCOUNT}:role/CloudWardenReadOnly",
-            regions=["us-east-1"],
-        )
-        account.status = models.AccountStatus.CONNECTED.value
+        add_connected_account(db, AWS_ACCOUNT)
     context = any_service.client.app.state.work.context  # type: ignore[attr-defined]
     recorder, confirmed = Recorder(), []
     context.cert_fetcher = signer.cert_fetcher()

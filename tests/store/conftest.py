@@ -9,7 +9,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
@@ -19,17 +18,6 @@ from cloudwarden.store import service
 from cloudwarden.store.db import make_engine, migrate, session_factory
 from cloudwarden.store.models import Account, Incident
 from cloudwarden.store.tenancy import DEFAULT_WORKSPACE_ID
-from tests.conftest import throwaway_postgres_schema
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        # A directory that does not exist yet: make_engine must create it.
-        yield f"sqlite:///{tmp_path / 'data' / 'cloudwarden.db'}"
-        return
-    server_url: str = request.getfixturevalue("postgres_url")
-    yield from throwaway_postgres_schema(server_url)
 
 
 @pytest.fixture

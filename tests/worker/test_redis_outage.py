@@ -19,13 +19,12 @@ from sqlalchemy import func, select
 
 from cloudwarden.simulator.sns_signer import SnsSigner, alarm_notification
 from cloudwarden.store import models
-from cloudwarden.store import service as store
 from cloudwarden.store.alerting import Alert
-from cloudwarden.store.tenancy import DEFAULT_WORKSPACE_ID
 from cloudwarden.worker import context as worker_context
 from cloudwarden.worker import tasks
 from tests.api.conftest import Service, start_service
 from tests.api.test_intake import AWS_ACCOUNT, INTAKE, TOPIC
+from tests.conftest import add_connected_account
 
 
 def _free_port() -> int:
@@ -101,14 +100,7 @@ def test_nothing_is_lost_when_redis_restarts_during_intake(
     context.cert_fetcher = signer.cert_fetcher()
     queue = context.settings.task_queue
     with service.factory.begin() as db:
-        account = store.create_account(
-            db=db,
-            workspace_id=DEFAULT_WORKSPACE_ID,
-            name="prod",
-            role_arn=f"arn:aws:iam::{AWS_ACCOUNT}:role/CloudWardenReadOnly",
-            regions=["us-east-1"],
-        )
-        account.status = models.AccountStatus.CONNECTED.value
+        add_connected_account(db, AWS_ACCOUNT)
     start = datetime.now(UTC) - timedelta(minutes=30)
 
     def storm(first: int, count: int) -> None:

@@ -71,8 +71,8 @@ def test_an_alarm_whose_role_is_gone_is_reported_not_investigated_and_told_once(
             delivery_id="m-1",
             transition=transition,
         )
-        assert received.incident is not None
-        incident_id = received.incident.id
+        assert received.incident_id is not None
+        incident_id = received.incident_id
     tasks.investigate_incident(DEFAULT_WORKSPACE_ID, incident_id)
     tasks.investigate_incident(DEFAULT_WORKSPACE_ID, incident_id)  # a redelivery: nothing again
     with service.factory.begin() as db:

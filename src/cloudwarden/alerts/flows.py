@@ -12,13 +12,15 @@ refused with `IntakeRefused` and nothing is stored.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cloudwarden.alerts import service
-from cloudwarden.alerts.errors import IntakeRefused
+from cloudwarden.alerts.errors import IntakeRefused, InvalidAlert
 from cloudwarden.alerts.service import Received, Transition
 from cloudwarden.aws import arns
 from cloudwarden.errors import UsageError
@@ -64,21 +66,71 @@ def receive(
     transition: Transition,
     via_account: str | None = None,
 ) -> Received:
+    """Store one delivery; IntakeRefused or InvalidAlert say why it was not."""
+    [outcome] = receive_batch(
+        db=db, workspace_id=workspace_id, items=[Delivery(source, delivery_id, transition, via_account)]
+    )
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """An alarm transition as one source delivered it."""
+
+    source: AlertSource
+    delivery_id: str
+    transition: Transition
+    via_account: str | None = None  # the account owning the SNS topic it came through
+
+
+def receive_batch(
+    *, db: Session, workspace_id: str, items: Sequence[Delivery]
+) -> list[Received | IntakeRefused | InvalidAlert]:
+    """Store deliveries to one workspace, each refused on its own when its account is not connected.
+
+    A closed or unknown workspace refuses the whole batch (IntakeRefused raised).
+    """
     open_workspace(db, workspace_id)
-    accounts = live_accounts(db, workspace_id)  # one read for both checks
-    if via_account is not None and via_account != transition.aws_account_id:
-        connected_account(db, workspace_id=workspace_id, aws_account_id=via_account, accounts=accounts)
-    account = connected_account(
-        db, workspace_id=workspace_id, aws_account_id=transition.aws_account_id, accounts=accounts
+    accounts = live_accounts(db, workspace_id)  # one read for the whole batch
+    outcomes: list[Received | IntakeRefused | InvalidAlert | None] = [None] * len(items)
+    accepted: list[tuple[int, service.Incoming]] = []
+    for index, item in enumerate(items):
+        try:
+            if item.via_account is not None and item.via_account != item.transition.aws_account_id:
+                connected_account(
+                    db, workspace_id=workspace_id, aws_account_id=item.via_account, accounts=accounts
+                )
+            account = connected_account(
+                db,
+                workspace_id=workspace_id,
+                aws_account_id=item.transition.aws_account_id,
+                accounts=accounts,
+            )
+        except IntakeRefused as exc:
+            outcomes[index] = exc
+            continue
+        accepted.append((index, service.Incoming(account, item.source, item.delivery_id, item.transition)))
+    stored = service.record_batch(
+        db=db, workspace_id=workspace_id, items=[incoming for _, incoming in accepted]
     )
-    return service.record(
-        db=db,
-        workspace_id=workspace_id,
-        account=account,
-        source=source,
-        delivery_id=delivery_id,
-        transition=transition,
-    )
+    for (index, _), outcome in zip(accepted, stored, strict=True):
+        outcomes[index] = outcome
+    return [o for o in outcomes if o is not None]
+
+
+def follow_up(workspace_id: str, received: Received) -> list[tuple[str, dict[str, str]]]:
+    """The tasks a stored alert calls for, once committed: (task name, its keyword arguments)."""
+    if received.duplicate or received.incident_id is None:
+        return []
+    ids = {"workspace_id": workspace_id, "incident_id": received.incident_id}
+    tasks = []
+    if received.opened:
+        tasks.append(("investigate_incident", ids))
+    if received.resolved:  # back to OK: did an action do it?
+        tasks.append(("incident_resolved", ids))
+    return tasks
 
 
 def recent_enough(transition: Transition, *, now: datetime, lookback_minutes: int) -> bool:

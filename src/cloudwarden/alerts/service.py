@@ -13,11 +13,12 @@ the alarm's open incident. Never commits: the request or task does, before it ac
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -62,10 +63,20 @@ class Transition:
 
 
 @dataclass(frozen=True)
+class Incoming:
+    """One delivery to store: where it came from and the transition it reports."""
+
+    account: models.Account
+    source: AlertSource
+    delivery_id: str
+    transition: Transition
+
+
+@dataclass(frozen=True)
 class Received:
-    alert: Alert
-    incident: models.Incident | None
-    duplicate: bool  # this very delivery was stored before
+    alert_id: str
+    incident_id: str | None
+    duplicate: bool  # this very delivery was stored before: nothing new
     opened: bool  # this transition's incident is new: it needs an investigation
     resolved: bool  # this transition closed an open incident of the alarm (back to OK)
 
@@ -79,93 +90,259 @@ def record(
     delivery_id: str,
     transition: Transition,
 ) -> Received:
-    """Store the alert (once per delivery) and open, join or resolve its incident.
-
-    Inserts skip conflicts in the database (ON CONFLICT DO NOTHING) rather than read first: the
-    same delivery or transition arriving twice at once is stored once, in a few round trips.
-    """
-    _check_lengths(transition)
-    incident: models.Incident | None = None
-    opened = resolved = False
-    if transition.new_state == ALARM:
-        incident, opened = _open_incident(db, workspace_id, account, source, transition)
-    elif transition.new_state == OK:
-        incident = open_incident_of(
-            db=db, workspace_id=workspace_id, account_id=account.id, alarm_name=transition.alarm_name
-        )
-        if incident is not None and incident.opened_at <= transition.changed_at:
-            resolved = incident.resolved_at != transition.changed_at
-            incident.resolved_at = transition.changed_at
-            db.flush()
-        else:
-            incident = None
-    values = {
-        "id": new_id(),
-        "workspace_id": workspace_id,
-        "account_id": account.id,
-        "source": source.value,
-        "delivery_id": delivery_id,
-        "alarm_name": transition.alarm_name,
-        "alarm_arn": transition.alarm_arn,
-        "region": transition.region,
-        "new_state": transition.new_state,
-        "old_state": transition.old_state,
-        "reason": transition.reason[:4000],
-        "state_changed_at": transition.changed_at,
-        "received_at": utcnow(),
-        "incident_id": incident.id if incident is not None else None,
-    }
-    alert = db.scalars(
-        _insert(db, Alert)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["workspace_id", "source", "delivery_id"])
-        .returning(Alert)
-    ).one_or_none()
-    if alert is None:  # this very delivery was stored before (an SNS retry, a replay)
-        existing = _by_delivery(db, workspace_id, source, delivery_id)
-        assert existing is not None
-        return Received(existing, _incident(db, existing.incident_id), True, False, False)
-    return Received(alert, incident, False, opened, resolved)
-
-
-def _open_incident(
-    db: Session, workspace_id: str, account: models.Account, source: AlertSource, transition: Transition
-) -> tuple[models.Incident, bool]:
-    dedup_key = f"{workspace_id}:{transition.key}"
-    created = db.scalars(
-        _insert(db, models.Incident)
-        .values(
-            id=new_id(),
-            workspace_id=workspace_id,
-            account_id=account.id,
-            alarm_name=transition.alarm_name,
-            alarm_arn=transition.alarm_arn,
-            region=transition.region,
-            state=models.IncidentState.OPEN.value,
-            opened_at=transition.changed_at,
-            received_at=utcnow(),
-            notification={"source": source.value, **transition.summary()},
-            dedup_key=dedup_key,
-        )
-        .on_conflict_do_nothing(index_elements=["dedup_key"])
-        .returning(models.Incident)
-    ).one_or_none()
-    incident = (
-        created or db.scalars(select(models.Incident).where(models.Incident.dedup_key == dedup_key)).one()
+    """Store one alert (once per delivery) and open, join or resolve its incident."""
+    [outcome] = record_batch(
+        db=db, workspace_id=workspace_id, items=[Incoming(account, source, delivery_id, transition)]
     )
-    if incident.workspace_id != workspace_id:  # cannot happen: the key starts with the workspace
-        raise ValueError("an incident key names another workspace")
-    return incident, created is not None
+    if isinstance(outcome, InvalidAlert):
+        raise outcome
+    return outcome
 
 
-def _insert(db: Session, model: type[Any]) -> Any:
-    """INSERT with ON CONFLICT for the session's database (PostgreSQL or SQLite)."""
+def record_batch(
+    *, db: Session, workspace_id: str, items: Sequence[Incoming]
+) -> list[Received | InvalidAlert]:
+    """Store a batch of alerts of one workspace, in a few statements whatever its size.
+
+    The outcome is the one storing the items one after the other, in order, would give: a
+    delivery seen before (in the store or earlier in the batch) is a duplicate and changes
+    nothing; an ALARM opens or joins the incident keyed by its transition; an OK resolves the
+    alarm's latest unresolved incident if it opened no later than the OK. Inserts skip conflicts
+    in the database (ON CONFLICT DO NOTHING), so the same delivery or transition arriving at once
+    through another process is stored once. Items with bad fields get their InvalidAlert.
+    """
+    outcomes: list[Received | InvalidAlert | None] = [None] * len(items)
+    valid: list[int] = []
+    for index, item in enumerate(items):
+        problem = _length_problem(item.transition)
+        if problem is not None:
+            outcomes[index] = problem
+        else:
+            valid.append(index)
+    if not valid:
+        return [o for o in outcomes if o is not None]
+    now = utcnow()
+    # Deliveries stored before: answered as duplicates, with what they were stored as.
+    stored = _stored_deliveries(
+        db, workspace_id, {(items[i].source.value, items[i].delivery_id) for i in valid}
+    )
+    fresh: list[int] = []
+    for index in valid:
+        key = (items[index].source.value, items[index].delivery_id)
+        if key in stored:
+            outcomes[index] = Received(*stored[key], duplicate=True, opened=False, resolved=False)
+        else:
+            fresh.append(index)
+    # The incidents the batch's ALARMs open (or join), and the alarms' unresolved incidents.
+    unresolved = _unresolved(
+        db, workspace_id, {(items[i].account.id, items[i].transition.alarm_name) for i in fresh}
+    )
+    created, keyed = _open_incidents(
+        db, workspace_id, [items[i] for i in fresh if items[i].transition.new_state == ALARM], now
+    )
+    rows: list[dict[str, Any]] = []
+    resolutions: dict[str, datetime] = {}
+    first_of: dict[tuple[str, str], int] = {}
+    for index in fresh:
+        item = items[index]
+        transition = item.transition
+        key = (item.source.value, item.delivery_id)
+        if key in first_of:  # the same delivery twice in one batch: the second is its duplicate
+            first = outcomes[first_of[key]]
+            assert isinstance(first, Received)
+            outcomes[index] = Received(first.alert_id, first.incident_id, True, False, False)
+            continue
+        first_of[key] = index
+        incident_id: str | None = None
+        opened = resolved = False
+        alarm = (item.account.id, transition.alarm_name)
+        if transition.new_state == ALARM:
+            incident_id, opened_at, resolved_at = keyed[_dedup_key(workspace_id, transition)]
+            opened = incident_id in created
+            created.discard(incident_id)  # opened once, by its first alert
+            if resolved_at is None and incident_id not in resolutions:
+                unresolved.setdefault(alarm, {})[incident_id] = opened_at
+        elif transition.new_state == OK:
+            candidates = unresolved.get(alarm, {})
+            if candidates:
+                latest = max(candidates, key=lambda i: candidates[i])
+                if candidates[latest] <= transition.changed_at:
+                    incident_id, resolved = latest, True
+                    resolutions[latest] = transition.changed_at
+                    del candidates[latest]
+        alert_id = new_id()
+        rows.append(
+            {
+                "id": alert_id,
+                "workspace_id": workspace_id,
+                "account_id": item.account.id,
+                "source": item.source.value,
+                "delivery_id": item.delivery_id,
+                "alarm_name": transition.alarm_name,
+                "alarm_arn": transition.alarm_arn,
+                "region": transition.region,
+                "new_state": transition.new_state,
+                "old_state": transition.old_state,
+                "reason": transition.reason[:4000],
+                "state_changed_at": transition.changed_at,
+                "received_at": now,
+                "incident_id": incident_id,
+            }
+        )
+        outcomes[index] = Received(alert_id, incident_id, False, opened, resolved)
+    if resolutions:
+        table = cast(Table, models.Incident.__table__)
+        db.execute(
+            update(table).where(table.c.id == bindparam("b_id")).values(resolved_at=bindparam("b_at")),
+            [{"b_id": i, "b_at": at} for i, at in resolutions.items()],
+        )
+    if rows:
+        inserted = _insert_new(
+            db, cast(Table, Alert.__table__), rows, ["workspace_id", "source", "delivery_id"]
+        )
+        if len(inserted) < len(rows):  # stored at the same moment by another process
+            _mark_raced(db, workspace_id, items, outcomes, inserted)
+    return [o for o in outcomes if o is not None]
+
+
+def _dedup_key(workspace_id: str, transition: Transition) -> str:
+    return f"{workspace_id}:{transition.key}"
+
+
+def _stored_deliveries(
+    db: Session, workspace_id: str, keys: set[tuple[str, str]]
+) -> dict[tuple[str, str], tuple[str, str | None]]:
+    if not keys:
+        return {}
+    found = db.execute(
+        select(Alert.source, Alert.delivery_id, Alert.id, Alert.incident_id).where(
+            Alert.workspace_id == workspace_id,
+            Alert.source.in_({source for source, _ in keys}),
+            Alert.delivery_id.in_({delivery for _, delivery in keys}),
+        )
+    )
+    return {(s, d): (a, i) for s, d, a, i in found if (s, d) in keys}
+
+
+def _unresolved(
+    db: Session, workspace_id: str, alarms: set[tuple[str, str]]
+) -> dict[tuple[str, str], dict[str, datetime]]:
+    """Each alarm's unresolved incidents (id -> opened at), before the batch."""
+    out: dict[tuple[str, str], dict[str, datetime]] = {}
+    if not alarms:
+        return out
+    rows = db.execute(
+        select(
+            models.Incident.id,
+            models.Incident.account_id,
+            models.Incident.alarm_name,
+            models.Incident.opened_at,
+        ).where(
+            models.Incident.workspace_id == workspace_id,
+            models.Incident.resolved_at.is_(None),
+            models.Incident.alarm_name.in_({alarm for _, alarm in alarms}),
+        )
+    )
+    for incident_id, account_id, alarm_name, opened_at in rows:
+        if (account_id, alarm_name) in alarms:
+            out.setdefault((account_id, alarm_name), {})[incident_id] = opened_at
+    return out
+
+
+def _open_incidents(
+    db: Session, workspace_id: str, items: list[Incoming], now: datetime
+) -> tuple[set[str], dict[str, tuple[str, datetime, datetime | None]]]:
+    """Insert the incidents of these ALARM transitions where none exists yet.
+
+    Returns the ids created now, and every transition's incident by dedup key: (id, opened at,
+    resolved at).
+    """
+    if not items:
+        return set(), {}
+    values: dict[str, dict[str, Any]] = {}
+    for item in items:
+        key = _dedup_key(workspace_id, item.transition)
+        if key not in values:
+            values[key] = {
+                "id": new_id(),
+                "workspace_id": workspace_id,
+                "account_id": item.account.id,
+                "alarm_name": item.transition.alarm_name,
+                "alarm_arn": item.transition.alarm_arn,
+                "region": item.transition.region,
+                "state": models.IncidentState.OPEN.value,
+                "opened_at": item.transition.changed_at,
+                "received_at": now,
+                "notification": {"source": item.source.value, **item.transition.summary()},
+                "dedup_key": key,
+            }
+    table = cast(Table, models.Incident.__table__)
+    created = _insert_new(db, table, list(values.values()), ["dedup_key"])
+    keyed: dict[str, tuple[str, datetime, datetime | None]] = {
+        key: (row["id"], row["opened_at"], None) for key, row in values.items() if row["id"] in created
+    }
+    missing = [key for key in values if key not in keyed]
+    if missing:
+        for incident_id, key, opened_at, resolved_at, owner in db.execute(
+            select(
+                table.c.id, table.c.dedup_key, table.c.opened_at, table.c.resolved_at, table.c.workspace_id
+            ).where(table.c.dedup_key.in_(missing))
+        ):
+            if owner != workspace_id:  # cannot happen: the key starts with the workspace
+                raise ValueError("an incident key names another workspace")
+            keyed[key] = (incident_id, opened_at, resolved_at)
+    return created, keyed
+
+
+def _mark_raced(
+    db: Session,
+    workspace_id: str,
+    items: Sequence[Incoming],
+    outcomes: list[Received | InvalidAlert | None],
+    inserted: set[str],
+) -> None:
+    """Alerts another process stored between our read and our insert: answer them as duplicates."""
+    lost = {
+        (items[i].source.value, items[i].delivery_id): i
+        for i, o in enumerate(outcomes)
+        if isinstance(o, Received) and not o.duplicate and o.alert_id not in inserted
+    }
+    stored = _stored_deliveries(db, workspace_id, set(lost))
+    for key, index in lost.items():
+        alert_id, incident_id = stored[key]
+        outcomes[index] = Received(alert_id, incident_id, True, False, False)
+
+
+def _insert_new(db: Session, table: Table, rows: list[dict[str, Any]], unique: list[str]) -> set[str]:
+    """Insert the rows that conflict with none stored (on `unique`); the ids of those inserted.
+
+    On PostgreSQL the rows travel as one array per column (INSERT ... SELECT unnest(...)): one
+    short statement whatever the batch size, which the driver parses once and the server prepares
+    once, where a VALUES list would be a new, long statement for every batch size.
+    """
+    columns = [table.c[name] for name in rows[0]]
     if db.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(model)
-    return sqlite.insert(model)
+        arrays = select(
+            *(
+                func.unnest(
+                    bindparam(f"a_{c.name}", [row[c.name] for row in rows], type_=postgresql.ARRAY(c.type))
+                )
+                for c in columns
+            )
+        )
+        statement = postgresql.insert(table).from_select(columns, arrays)
+        return set(db.scalars(statement.on_conflict_do_nothing(index_elements=unique).returning(table.c.id)))
+    return set(
+        db.scalars(
+            sqlite.insert(table)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=unique)
+            .returning(table.c.id)
+        )
+    )
 
 
-def _check_lengths(transition: Transition) -> None:
+def _length_problem(transition: Transition) -> InvalidAlert | None:
     for what, value, limit in (
         ("alarm name", transition.alarm_name, 255),
         ("alarm ARN", transition.alarm_arn, ARN_LENGTH),
@@ -173,33 +350,5 @@ def _check_lengths(transition: Transition) -> None:
         ("state", transition.new_state, 32),
     ):
         if not value or len(value) > limit:
-            raise InvalidAlert(f"the {what} is empty or longer than {limit} characters")
-
-
-def open_incident_of(
-    *, db: Session, workspace_id: str, account_id: str, alarm_name: str
-) -> models.Incident | None:
-    """The alarm's latest incident that has not been resolved, if any."""
-    return db.scalars(
-        select(models.Incident)
-        .where(
-            models.Incident.workspace_id == workspace_id,
-            models.Incident.account_id == account_id,
-            models.Incident.alarm_name == alarm_name,
-            models.Incident.resolved_at.is_(None),
-        )
-        .order_by(models.Incident.opened_at.desc())
-        .limit(1)
-    ).first()
-
-
-def _by_delivery(db: Session, workspace_id: str, source: AlertSource, delivery_id: str) -> Alert | None:
-    return db.scalars(
-        select(Alert).where(
-            Alert.workspace_id == workspace_id, Alert.source == source.value, Alert.delivery_id == delivery_id
-        )
-    ).first()
-
-
-def _incident(db: Session, incident_id: str | None) -> models.Incident | None:
-    return db.get(models.Incident, incident_id) if incident_id else None
+            return InvalidAlert(f"the {what} is empty or longer than {limit} characters")
+    return None

@@ -94,7 +94,17 @@ class Incident(Base):
 
     __tablename__ = "incidents"
     __retention__: ClassVar[Retention] = Retention(RetentionClass.DIAGNOSES, "received_at")
-    __table_args__ = (Index("ix_incidents_account_id_opened_at", "account_id", "opened_at"),)
+    __table_args__ = (
+        Index("ix_incidents_account_id_opened_at", "account_id", "opened_at"),
+        # An alarm's unresolved incidents: what an OK alert resolves (alerts/service.py).
+        Index(
+            "ix_incidents_unresolved",
+            "workspace_id",
+            "alarm_name",
+            postgresql_where=text("resolved_at IS NULL"),
+            sqlite_where=text("resolved_at IS NULL"),
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)

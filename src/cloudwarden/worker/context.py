@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +19,10 @@ import httpx
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from cloudwarden.alerts import flows as alert_flows
 from cloudwarden.alerts.intake import sns
+from cloudwarden.alerts.intake.batcher import IntakeBatcher
+from cloudwarden.alerts.service import Received
 from cloudwarden.aws.session import SessionBroker
 from cloudwarden.config import Settings
 from cloudwarden.crypto.providers import KeyProvider
@@ -44,10 +47,27 @@ class Context:
     # Called after a task's transaction committed, in the task's thread: (event, details). For
     # whoever embeds the service in-process (the demo keeps the evidence of what it investigated).
     observers: list[Callable[[str, dict[str, Any]], None]] = field(default_factory=list)
+    # Group commit for alerts arriving over HTTP (started on first use, in this process).
+    intake: IntakeBatcher | None = None
+    _intake_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def notify(self, event: str, **details: Any) -> None:
         for observer in list(self.observers):
             observer(event, details)
+
+    def intake_batcher(self) -> IntakeBatcher:
+        with self._intake_lock:
+            if self.intake is None:
+                self.intake = IntakeBatcher(
+                    open_session=self.workspace_session, on_stored=self.queue_follow_up
+                )
+            return self.intake
+
+    def queue_follow_up(self, workspace_id: str, received: Sequence[Received]) -> None:
+        """Queue what committed alerts call for (investigations, resolutions), all at once."""
+        tasks = [task for one in received for task in alert_flows.follow_up(workspace_id, one)]
+        if tasks:
+            self.dispatcher.send_many(tasks)
 
     @contextlib.contextmanager
     def workspace_session(self, workspace_id: str) -> Iterator[Session]:

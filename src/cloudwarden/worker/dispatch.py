@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
@@ -20,6 +21,9 @@ log = logging.getLogger("cloudwarden.worker.dispatch")
 
 class Dispatcher(Protocol):
     def send(self, task: str, *, countdown: float = 0, **kwargs: str) -> None: ...
+
+    def send_many(self, tasks: Sequence[tuple[str, dict[str, str]]]) -> None:
+        """Queue several tasks at once (one broker connection for all of them)."""
 
     def open(self) -> None: ...
 
@@ -33,16 +37,29 @@ class CeleryDispatcher:
         self.celery = celery
 
     def send(self, task: str, *, countdown: float = 0, **kwargs: str) -> None:
+        self._send([(task, kwargs)], countdown=countdown)
+
+    def send_many(self, tasks: Sequence[tuple[str, dict[str, str]]]) -> None:
+        self._send(tasks)
+
+    def _send(self, tasks: Sequence[tuple[str, dict[str, str]]], *, countdown: float = 0) -> None:
         from cloudwarden.worker.tasks import TASKS
 
-        if task not in TASKS:
-            raise KeyError(f"no task {task!r}")
+        for task, _ in tasks:
+            if task not in TASKS:
+                raise KeyError(f"no task {task!r}")
         try:
-            self.celery.send_task(
-                f"cloudwarden.{task}", kwargs=kwargs, countdown=countdown or None, ignore_result=True
-            )
+            with self.celery.producer_or_acquire() as producer:  # one connection for the lot
+                for task, kwargs in tasks:
+                    self.celery.send_task(
+                        f"cloudwarden.{task}",
+                        kwargs=kwargs,
+                        countdown=countdown or None,
+                        ignore_result=True,
+                        producer=producer,
+                    )
         except Exception:  # the broker is down: the sweep re-sends from the store
-            log.warning("could not queue %s %s; the sweep will re-send it", task, kwargs, exc_info=True)
+            log.warning("could not queue %s; the sweep will re-send them", tasks, exc_info=True)
 
     def open(self) -> None:
         return None
@@ -82,6 +99,12 @@ class InProcessDispatcher:
             timer.start()
             return
         self._submit(task, body, kwargs)
+
+    def send_many(self, tasks: Sequence[tuple[str, dict[str, str]]]) -> None:
+        from cloudwarden.worker.tasks import TASKS
+
+        for task, kwargs in tasks:
+            self._submit(task, TASKS[task], kwargs)
 
     def _submit(self, task: str, body: Any, kwargs: dict[str, str]) -> None:
         with self._lock:

@@ -40,6 +40,8 @@ class Work:
     def stop(self) -> None:
         if self.beat is not None:
             self.beat.stop()
+        if self.context.intake is not None:  # store what was received before the queue goes
+            self.context.intake.stop()
         self.context.dispatcher.close()
 
 

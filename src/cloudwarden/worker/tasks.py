@@ -20,6 +20,7 @@ from cloudwarden.actions import runner
 from cloudwarden.alerts import channel_store, notify, outbox
 from cloudwarden.alerts import flows as alert_flows
 from cloudwarden.alerts.intake import poller
+from cloudwarden.alerts.service import Received
 from cloudwarden.errors import CloudWardenError, Unreachable
 from cloudwarden.incidents import flows as incident_flows
 from cloudwarden.store import models, retention
@@ -256,8 +257,7 @@ def poll_alarms() -> None:
 def poll_account(workspace_id: str, account_id: str) -> None:
     """Read the account's alarm states: transitions a push missed become alerts like any other."""
     ctx = context.get()
-    opened: list[str] = []
-    resolved: list[str] = []
+    stored: list[Received] = []
     with ctx.workspace_session(workspace_id) as db:
         account = db.get(models.Account, account_id)
         if account is None or account.status != models.AccountStatus.CONNECTED.value:
@@ -276,14 +276,8 @@ def poll_account(workspace_id: str, account_id: str) -> None:
                 delivery_id=transition.key,
                 transition=transition,
             )
-            if received.opened and received.incident is not None:
-                opened.append(received.incident.id)
-            if received.resolved and received.incident is not None:
-                resolved.append(received.incident.id)
-    for incident_id in opened:
-        ctx.dispatcher.send("investigate_incident", workspace_id=workspace_id, incident_id=incident_id)
-    for incident_id in resolved:
-        ctx.dispatcher.send("incident_resolved", workspace_id=workspace_id, incident_id=incident_id)
+            stored.append(received)
+    ctx.queue_follow_up(workspace_id, stored)  # after the commit
 
 
 def sweep() -> None:

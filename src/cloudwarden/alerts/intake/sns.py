@@ -138,40 +138,48 @@ def alarm_of(message: SnsMessage) -> AlarmNotification:
         ) from None
 
 
-def https_cert_fetcher(timeout: float = 5.0) -> CertFetcher:
-    """Fetch certificates from AWS over HTTPS, caching them (they rotate rarely)."""
+class CertCache:
+    """Signing certificates by URL, downloaded once (they rotate rarely); a CertFetcher."""
+
+    def __init__(self, download: Callable[[str], bytes]) -> None:
+        self._download = download
+        self._cache: dict[str, bytes] = {}
+
+    def __call__(self, url: str) -> bytes:
+        check_cert_url(url)
+        if url not in self._cache:
+            self._cache[url] = self._download(url)
+        return self._cache[url]
+
+    def has(self, url: str) -> bool:
+        """Whether `url` is answered without a download (so without blocking)."""
+        return url in self._cache
+
+
+def https_cert_fetcher(timeout: float = 5.0) -> CertCache:
+    """Fetch certificates from AWS over HTTPS."""
     import urllib.request
 
-    cache: dict[str, bytes] = {}
+    def download(url: str) -> bytes:
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - checked https SNS host
+            return bytes(response.read())
 
-    def fetch(url: str) -> bytes:
-        check_cert_url(url)
-        if url not in cache:
-            with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - checked https SNS host
-                cache[url] = response.read()
-        return cache[url]
-
-    return fetch
+    return CertCache(download)
 
 
-def simulator_cert_fetcher(endpoint: str) -> CertFetcher:
-    """In the simulated account the SNS host is served by the simulator on loopback (cached, as AWS's)."""
+def simulator_cert_fetcher(endpoint: str) -> CertCache:
+    """In the simulated account the SNS host is served by the simulator on loopback."""
     import urllib.request
 
-    cache: dict[str, bytes] = {}
+    def download(url: str) -> bytes:
+        parsed = urlparse(url)
+        request = urllib.request.Request(  # noqa: S310 - the configured simulator endpoint
+            endpoint.rstrip("/") + parsed.path, headers={"Host": parsed.hostname or ""}
+        )
+        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - loopback simulator
+            return bytes(response.read())
 
-    def fetch(url: str) -> bytes:
-        check_cert_url(url)
-        if url not in cache:
-            parsed = urlparse(url)
-            request = urllib.request.Request(  # noqa: S310 - the configured simulator endpoint
-                endpoint.rstrip("/") + parsed.path, headers={"Host": parsed.hostname or ""}
-            )
-            with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - loopback simulator
-                cache[url] = response.read()
-        return cache[url]
-
-    return fetch
+    return CertCache(download)
 
 
 def topic_account(message: SnsMessage) -> str:

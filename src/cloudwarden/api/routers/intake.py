@@ -41,20 +41,11 @@ class Accepted(BaseModel):
     incident_id: str | None = None
 
 
-def _after_commit(db: Any, received: Received, workspace_id: str) -> Accepted:
-    db.commit()  # stored before anything is answered or queued
-    if received.opened and received.incident is not None:
-        worker_context.get().dispatcher.send(
-            "investigate_incident", workspace_id=workspace_id, incident_id=received.incident.id
-        )
-    if received.resolved and received.incident is not None:  # back to OK: did an action do it?
-        worker_context.get().dispatcher.send(
-            "incident_resolved", workspace_id=workspace_id, incident_id=received.incident.id
-        )
+def _accepted(received: Received) -> Accepted:
     return Accepted(
         status="duplicate" if received.duplicate else "stored",
-        alert_id=received.alert.id,
-        incident_id=received.incident.id if received.incident else None,
+        alert_id=received.alert_id,
+        incident_id=received.incident_id,
     )
 
 
@@ -64,49 +55,52 @@ def _after_commit(db: Any, received: Received, workspace_id: str) -> Accepted:
     summary="Receive an SNS delivery: alarm notifications and subscription confirmations",
     openapi_extra={"requestBody": {"content": {"text/plain": {"schema": {"type": "string"}}}}},
 )
-async def receive_sns_notification(workspace_id: str, request: Request, db: SessionDep) -> Accepted:
+async def receive_sns_notification(workspace_id: str, request: Request) -> Accepted:
     body = await request.body()
-    return await run_in_threadpool(_receive_sns, workspace_id, body, db)
-
-
-def _receive_sns(workspace_id: str, body: bytes, db: Any) -> Accepted:
     ctx = worker_context.get()
     try:
         message = sns.parse(body)
     except sns.IntakeError as exc:
         raise InvalidAlert(str(exc)) from None
-    try:
-        sns.verify(message, ctx.cert_fetcher)
-    except sns.IntakeError as exc:
-        raise InvalidSignature(str(exc)) from None
+    cached = isinstance(ctx.cert_fetcher, sns.CertCache) and ctx.cert_fetcher.has(message.signing_cert_url)
+    if cached:  # verified here: nothing to wait for
+        _verify(message, ctx)
+    else:  # the certificate is downloaded first (once per URL): not on the event loop
+        await run_in_threadpool(_verify, message, ctx)
     try:
         sns.check_fresh(message, now=utcnow(), max_age=SNS_MAX_AGE)
         topic_account = sns.topic_account(message)
     except sns.IntakeError as exc:
         raise InvalidAlert(str(exc)) from None
     # Verified before the database is touched (a forgery costs no transaction).
-    store_db.write_transaction(db)
-    rls.scope(db, workspace_id=workspace_id)
     if message.type != "Notification":
-        alert_flows.open_workspace(db, workspace_id)
-        alert_flows.connected_account(db, workspace_id=workspace_id, aws_account_id=topic_account)
-        return _subscription(db, ctx, workspace_id, message)
+        return await run_in_threadpool(_subscription, ctx, workspace_id, topic_account, message)
     try:
         transition = sns.transition_of(message, sns.alarm_of(message))
     except sns.IntakeError as exc:
         raise InvalidAlert(str(exc)) from None
-    received = alert_flows.receive(
-        db=db,
-        workspace_id=workspace_id,
-        source=AlertSource.SNS,
-        delivery_id=message.message_id,
-        transition=transition,
-        via_account=topic_account,
+    delivery = alert_flows.Delivery(
+        AlertSource.SNS, message.message_id, transition, via_account=topic_account
     )
-    return _after_commit(db, received, workspace_id)
+    # Stored and committed with whatever else arrived meanwhile, before this answer is sent.
+    return _accepted(await ctx.intake_batcher().submit(workspace_id, delivery))
 
 
-def _subscription(db: Any, ctx: Any, workspace_id: str, message: sns.SnsMessage) -> Accepted:
+def _verify(message: sns.SnsMessage, ctx: Any) -> None:
+    try:
+        sns.verify(message, ctx.cert_fetcher)
+    except sns.IntakeError as exc:
+        raise InvalidSignature(str(exc)) from None
+
+
+def _subscription(ctx: Any, workspace_id: str, topic_account: str, message: sns.SnsMessage) -> Accepted:
+    with ctx.workspace_session(workspace_id) as db:
+        alert_flows.open_workspace(db, workspace_id)
+        alert_flows.connected_account(db, workspace_id=workspace_id, aws_account_id=topic_account)
+        return _subscribe(db, ctx, workspace_id, message)
+
+
+def _subscribe(db: Any, ctx: Any, workspace_id: str, message: sns.SnsMessage) -> Accepted:
     if message.type == "SubscriptionConfirmation":
         if not message.subscribe_url or ctx.confirm_subscription is None:
             raise InvalidAlert("SubscriptionConfirmation without a SubscribeURL")
@@ -128,7 +122,6 @@ def _subscription(db: Any, ctx: Any, workspace_id: str, message: sns.SnsMessage)
         target_id=message.topic_arn,
         details={"message_id": message.message_id},
     )
-    db.commit()
     return Accepted(status=status)
 
 
@@ -164,7 +157,9 @@ def _receive_eventbridge(workspace_id: str, body: bytes, db: Any, secret: str | 
         delivery_id=event.id,
         transition=eventbridge.transition_of(event),
     )
-    return _after_commit(db, received, workspace_id)
+    db.commit()  # stored before anything is answered or queued
+    worker_context.get().queue_follow_up(workspace_id, [received])
+    return _accepted(received)
 
 
 @router.get(
