@@ -1,3 +1,3 @@
 """The store fixtures (SQLite and, when configured, PostgreSQL) for the actions tests."""
 
-from tests.store.conftest import bare_engine, database_url, db, engine, factory  # noqa: F401 - fixtures
+from tests.store.conftest import bare_engine, db, engine, factory  # noqa: F401 - fixtures

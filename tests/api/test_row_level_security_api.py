@@ -10,7 +10,8 @@ from sqlalchemy import text
 
 from cloudwarden.store import rls
 from cloudwarden.store.tenancy import DEFAULT_WORKSPACE_ID
-from tests.api.conftest import Service, start_service, throwaway_postgres_schema
+from tests.api.conftest import Service, start_service
+from tests.conftest import throwaway_postgres_schema
 
 
 @pytest.fixture

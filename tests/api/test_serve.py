@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from cloudwarden.cli.main import app
 from cloudwarden.config import get_settings
-from tests.api.conftest import throwaway_postgres_schema
+from tests.conftest import throwaway_postgres_schema
 
 
 def _free_port() -> int:
