@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     purge_interval_hours: float = Field(
         default=6, gt=0, le=24, description="How often `cloudwarden serve` runs the retention purge"
     )
+    posture_interval_hours: float = Field(
+        default=24, ge=1, le=24 * 7, description="How often each connected account's posture is scanned"
+    )
     # GitHub (opt-in): the commits a suspect deployment brought. Both of the first two, or neither.
     github_token_secret_arn: str | None = Field(
         default=None, description="Full ARN of the Secrets Manager secret holding the GitHub token"

@@ -58,6 +58,7 @@ class DemoRun:
     time_to_diagnosis_ms: int
     deliveries: list[dict[str, str]] = field(default_factory=list)  # channel, recipient, kind, status
     remediation: dict[str, Any] | None = None  # action, consent, executed, recovered
+    posture: dict[str, Any] | None = None  # the account's posture audit: scores, counts, top failures
 
     def truth(self) -> dict[str, Any]:
         return {
@@ -85,6 +86,7 @@ def run_demo(
     github: bool = False,
     beside_workload: AccountExtension | None = None,
     deliver: bool = False,
+    posture: bool = False,
 ) -> DemoRun:
     """Run the journey for the shipped scenario `scenario_name`, or for `chosen` (a variant).
 
@@ -97,6 +99,8 @@ def run_demo(
     GitHubTokenSecretArn parameter, CloudWarden's GitHub settings), against the simulator's
     stand-in for GitHub's compare API. `beside_workload(sim, now)` adds to the account right
     after the workload is deployed (the benchmark's unrelated resources), before onboarding.
+    `posture`: afterwards, the account's usual misconfigurations are seeded and its security
+    posture audited (`posture scan`), for a summary beside the incident.
     """
     chosen = chosen or scenario.get(scenario_name)
     own_server = server is None
@@ -115,6 +119,7 @@ def run_demo(
             github,
             beside_workload,
             deliver,
+            posture,
         )
     finally:
         if own_server:
@@ -130,6 +135,7 @@ def _run(
     github: bool = False,
     beside_workload: AccountExtension | None = None,
     deliver: bool = False,
+    posture: bool = False,
 ) -> DemoRun:
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     with step("Deploying the customer's workload (ECS, RDS, Lambda, ALB, SQS, alarms)"):
@@ -246,6 +252,7 @@ def _run(
             if phone
             else None
         )
+    audit = _audit_posture(sim, factory, broker, account_id, step) if posture else None
     return DemoRun(
         scenario=chosen,
         injection=injection,
@@ -259,7 +266,40 @@ def _run(
         time_to_diagnosis_ms=max(0, int((stored_at - arrival) * 1000)),
         deliveries=remediation.deliveries if remediation else [],
         remediation=remediation.summary if remediation else None,
+        posture=audit,
     )
+
+
+def _audit_posture(
+    sim: SimulatorClient,
+    factory: sessionmaker[Session],
+    broker: SessionBroker,
+    account_id: str,
+    step: StepReporter,
+) -> dict[str, Any]:
+    """Seed the account's everyday misconfigurations, then audit it as `posture scan` does."""
+    from cloudwarden.posture import flows as posture_flows
+    from cloudwarden.posture.outputs.tabular import summary
+    from cloudwarden.simulator import posture_seed
+
+    with step("Auditing the account's security posture (CIS AWS Foundations, AWS FSBP)"):
+        posture_seed.seed_misconfigurations(sim, region=sim.region)
+        with factory.begin() as db:
+            account = store.require_account(
+                db=db, workspace_id=runtime.LOCAL_WORKSPACE_ID, account_id=account_id
+            )
+            report = posture_flows.scan_account(db=db, broker=broker, account=account, actor="demo")
+            failing = sorted(
+                (f for f, _ in report.findings if f.status.value == "FAIL"),
+                key=lambda f: ("critical", "high", "medium", "low", "informational").index(f.severity.value),
+            )
+            return {
+                **summary(report),
+                "top_failures": [
+                    {"check_id": f.check_id, "severity": f.severity.value, "resource_id": f.resource_id}
+                    for f in failing[:5]
+                ],
+            }
 
 
 def _wait_for_incident(factory: sessionmaker[Session], account_id: str, alarm_name: str) -> str:

@@ -239,3 +239,21 @@ def simulated(
     """The API whose AWS is the simulated account."""
     monkeypatch.delenv("CLOUDWARDEN_AWS_ENDPOINT_URL", raising=False)
     yield from start_service(sqlite_url, tmp_path, simulator_url=sim.endpoint)
+
+
+MEMBER_PASSWORD = "granite walrus meadow seventy"
+
+
+def member_headers(service: Service, role: str) -> dict[str, str]:
+    """A new member of the default workspace with `role` (invited by the owner), signed in."""
+    email = f"{role}@example.com"
+    invited = service.client.post(
+        f"/api/v1/workspaces/{DEFAULT_WORKSPACE_ID}/invitations",
+        headers=service.auth_headers,
+        json={"email": email, "role": role},
+    ).json()
+    service.client.post(
+        "/api/v1/invitations/accept",
+        json={"token": invited["token"], "password": MEMBER_PASSWORD, "display_name": role},
+    )
+    return service.headers(email, MEMBER_PASSWORD)

@@ -18,13 +18,12 @@ from cloudwarden.store import service as store
 from cloudwarden.store.alerting import ActionProposal
 from cloudwarden.store.tenancy import DEFAULT_WORKSPACE_ID, AuditEntry
 from cloudwarden.store.types import utcnow
-from tests.api.conftest import Service
+from tests.api.conftest import Service, member_headers
 from tests.api.test_intake import Recorder
 
 WS = f"/api/v1/workspaces/{DEFAULT_WORKSPACE_ID}"
 RESOURCE = "arn:aws:ecs:us-east-1:123456789012:service/shop/worker"
 PARAMS = {"cluster": "shop", "service": "worker"}
-PASSWORD = "granite walrus meadow seventy"
 
 
 @dataclass
@@ -78,18 +77,6 @@ def proposed(any_service: Service) -> Iterator[Proposed]:
     yield Proposed(any_service, _proposal(any_service, actions_role=True), recorder)
 
 
-def _member(service: Service, role: str) -> dict[str, str]:
-    email = f"{role}@example.com"
-    invited = service.client.post(
-        f"{WS}/invitations", headers=service.auth_headers, json={"email": email, "role": role}
-    ).json()
-    service.client.post(
-        "/api/v1/invitations/accept",
-        json={"token": invited["token"], "password": PASSWORD, "display_name": role},
-    )
-    return service.headers(email, PASSWORD)
-
-
 def _execute(p: Proposed, headers: dict[str, str], consent: str, **changes: Any) -> Any:
     body = {
         "consent": consent,
@@ -134,7 +121,7 @@ def test_a_consent_with_changed_parameters_is_refused_and_the_refusal_audited(pr
 
 
 def test_a_viewer_can_neither_approve_nor_execute(proposed: Proposed) -> None:
-    viewer = _member(proposed.service, "viewer")
+    viewer = member_headers(proposed.service, "viewer")
     denied = proposed.service.client.post(
         f"{WS}/actions/proposals/{proposed.proposal_id}/approve", headers=viewer
     )
@@ -143,7 +130,7 @@ def test_a_viewer_can_neither_approve_nor_execute(proposed: Proposed) -> None:
         f"{WS}/actions/proposals/{proposed.proposal_id}/approve", headers=proposed.service.auth_headers
     ).json()["consent"]
     assert _execute(proposed, viewer, consent).status_code == 403
-    responder = _member(proposed.service, "responder")
+    responder = member_headers(proposed.service, "responder")
     not_theirs = _execute(proposed, responder, consent)  # a responder, but not the approver
     assert not_theirs.status_code == 403 and "another person" in not_theirs.json()["error"]["message"]
     assert proposed.queued.sent == []

@@ -20,6 +20,7 @@ from cloudwarden.config import get_settings
 
 LONG = "x" * 5000
 GOOD_ROLE = "arn:aws:iam::123456789012:role/CloudWardenReadOnly"
+SUPPRESS = ["--reason", "accepted by the 2026 review", "--owner", "sec@example.com"]
 # (command path, parameter name) -> (a representative bad value, arguments that make the rest valid)
 BAD_VALUES: dict[tuple[str, str], tuple[str, list[str]]] = {
     ("connect", "role_arn"): ("notanarn", []),
@@ -57,6 +58,25 @@ BAD_VALUES: dict[tuple[str, str], tuple[str, list[str]]] = {
     ),
     ("channels add", "config"): ('{"kind": "pager"}', ["--name", "x"]),
     ("channels remove", "channel_id"): ("no-such-channel", []),
+    ("posture scan", "account"): ("no-such-account", []),
+    ("posture scan", "region"): ("mars", []),
+    ("posture scan", "check"): ("no_such_check", []),
+    ("posture scan", "output_dir"): ("/etc/hostname", []),
+    ("posture report", "scan_id"): ("no-such-scan", []),
+    ("posture report", "account"): ("no-such-account", []),
+    ("posture report", "fmt"): ("xml", []),
+    ("posture report", "output_file"): ("/nonexistent/dir/report.html", []),
+    ("posture trend", "account"): ("no-such-account", []),
+    ("posture trend", "limit"): ("0", []),
+    ("posture suppress", "check"): ("no_such_check", SUPPRESS),
+    ("posture suppress", "reason"): ("short", ["iam_root_access_key_absent", "--owner", "sec@example.com"]),
+    ("posture suppress", "owner"): (
+        " ",
+        ["iam_root_access_key_absent", "--reason", "accepted by the 2026 review"],
+    ),
+    ("posture suppress", "days"): ("0", ["iam_root_access_key_absent", *SUPPRESS]),
+    ("posture suppress", "resource"): (LONG, ["iam_root_access_key_absent", *SUPPRESS]),
+    ("posture suppress", "account"): ("no-such-account", ["iam_root_access_key_absent", *SUPPRESS]),
     ("worker", "concurrency"): ("0", []),
     ("worker", "queues"): ("two words", []),
 }

@@ -65,6 +65,11 @@ def test_the_documented_policy() -> None:
         "ActionProposal": RetentionClass.DIAGNOSES,
         "Consent": RetentionClass.DIAGNOSES,
         "InvestigationJob": RetentionClass.FINDINGS_AND_EVENTS,
+        "PostureScan": RetentionClass.DIAGNOSES,
+        "PostureResult": RetentionClass.DIAGNOSES,
+        "PostureIssue": RetentionClass.DIAGNOSES,
+        "PostureSuppression": RetentionClass.DIAGNOSES,
+        "ExternalFinding": RetentionClass.FINDINGS_AND_EVENTS,
     }
     assert {
         RetentionClass.METRIC_DATAPOINTS: timedelta(days=30),

@@ -73,6 +73,11 @@ WORKSPACE_OWNED = {
     "action_proposals": "workspace_id",
     "consents": "workspace_id",
     "investigation_jobs": "workspace_id",
+    "posture_scans": "workspace_id",
+    "posture_results": "workspace_id",
+    "posture_issues": "workspace_id",
+    "posture_suppressions": "workspace_id",
+    "posture_external_findings": "workspace_id",
 }
 RLS_REVISION = "0004_row_level_security"
 

@@ -34,6 +34,7 @@ from cloudwarden.api.routers import (
     intake,
     investigations,
     me,
+    posture,
     workspaces,
 )
 from cloudwarden.config import Settings, get_settings
@@ -56,6 +57,7 @@ V1_ROUTERS: tuple[APIRouter, ...] = (
     audit.router,
     channels.router,
     actions.router,
+    posture.router,
 )
 DESCRIPTION = """\
 CloudWarden's API. Every non-2xx response is `{"error": {"code", "message", "hint"?, "details"?, \

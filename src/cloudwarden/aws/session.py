@@ -100,6 +100,9 @@ def client_config(settings: Settings, region: str) -> Config:
         connect_timeout=5,
         read_timeout=20,
         user_agent_extra="cloudwarden",
+        # S3 Control puts the account id in the host name ({account}.s3-control...), which a
+        # simulated endpoint on loopback cannot answer; AWS itself needs it.
+        inject_host_prefix=not settings.simulated,
     )
 
 
@@ -116,13 +119,17 @@ def _install_call_log(client: Any, call_log: CallLog) -> None:
     def after_call(model: Any, **_: Any) -> None:
         call_log.record(iam_action(prefix, model.name), "ok")
 
-    def after_call_error(model: Any, exception: Exception | None = None, **_: Any) -> None:
+    def after_call_error(
+        model: Any = None, exception: Exception | None = None, event_name: str = "", **_: Any
+    ) -> None:
+        # A connection error comes without the operation model: its name ends the event's.
+        operation = model.name if model is not None else event_name.rsplit(".", 1)[-1]
         outcome = "error"
         if isinstance(exception, ClientError):
             outcome = str(exception.response.get("Error", {}).get("Code", "error"))
         elif isinstance(exception, BotoCoreError):
             outcome = type(exception).__name__
-        call_log.record(iam_action(prefix, model.name), outcome)
+        call_log.record(iam_action(prefix, operation), outcome)
 
     events = client.meta.events
     events.register("after-call", after_call)

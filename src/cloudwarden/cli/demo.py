@@ -67,7 +67,7 @@ def demo(
         settings = get_settings().model_copy(
             update={"data_dir": Path(folder), "database_url": f"sqlite:///{Path(folder) / 'demo.db'}"}
         )
-        run = run_demo(scenario, settings=settings, step=step, github=github, deliver=True)
+        run = run_demo(scenario, settings=settings, step=step, github=github, deliver=True, posture=True)
     if json_:
         output.print_json(
             {
@@ -79,6 +79,7 @@ def demo(
                 "probe": [p.__dict__ for p in run.probe],
                 "deliveries": run.deliveries,
                 "remediation": run.remediation,
+                "posture": run.posture,
             }
         )
         return
@@ -90,6 +91,30 @@ def demo(
         f"diagnosis {verdict}; alarm to stored diagnosis in {run.time_to_diagnosis_ms} ms."
     )
     _print_loop(run)
+    _print_posture(run)
+
+
+def _print_posture(run: DemoRun) -> None:
+    """The account's posture beside the incident: scores, failures, the worst five."""
+    audit = run.posture
+    if not audit:
+        return
+    counts = audit["counts"]
+    output.out.print(
+        f"\nSecurity posture of the account: {audit['checks']} checks in {audit['seconds']} s "
+        f"({audit['api_calls']} AWS calls): {counts.get('FAIL', 0)} failed, {counts.get('PASS', 0)} passed, "
+        f"{counts.get('ERROR', 0)} could not be read"
+    )
+    for score in audit["scores"]:
+        judged = score["passed"] + score["failed"] + score["unknown"]
+        output.out.print(
+            f"  {score['title']}: {score['passed']}/{judged} requirements passed, score {score['score']:.1f}"
+        )
+    for failure in audit["top_failures"]:
+        output.out.print(
+            f"  [red]{failure['severity']}[/red] {failure['check_id']}: {output.short_arn(failure['resource_id'])}"
+        )
+    output.out.print("  (`cloudwarden posture scan` writes the full report: JSON, CSV, OCSF, HTML)")
 
 
 def _print_loop(run: DemoRun) -> None:

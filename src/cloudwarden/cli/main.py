@@ -15,7 +15,20 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperArgument, TyperGroup, TyperOption
 
-from cloudwarden.cli import accounts, admin, audit, bench, db, demo, investigate, output, serve, sim, work
+from cloudwarden.cli import (
+    accounts,
+    admin,
+    audit,
+    bench,
+    db,
+    demo,
+    investigate,
+    output,
+    posture,
+    serve,
+    sim,
+    work,
+)
 from cloudwarden.errors import EXIT_INTERNAL, EXIT_USAGE, CloudWardenError
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
@@ -147,6 +160,7 @@ app.add_typer(sim.app, name="sim")
 app.add_typer(bench.app, name="bench")
 app.add_typer(db.app, name="db")
 app.add_typer(audit.app, name="audit")
+app.add_typer(posture.app, name="posture")
 
 if __name__ == "__main__":
     app()

@@ -43,6 +43,8 @@ PERMISSIONS: dict[str, tuple[Module | None, Role, str | None]] = {
     "channels:read": (None, Role.VIEWER, None),
     "channels:write": (None, Role.ADMIN, None),
     "posture:read": ("posture", Role.VIEWER, "posture:read"),
+    "posture:scan": ("posture", Role.RESPONDER, "posture:write"),
+    "posture:suppress": ("posture", Role.ADMIN, "posture:write"),
     "audit:read": (None, Role.ADMIN, "audit:read"),
 }
 assert all(scope is None or scope in SCOPES for _, _, scope in PERMISSIONS.values())

@@ -51,7 +51,8 @@ class SimulatorClient:
         return boto3.Session(region_name=region or self.region, **keys).client(
             service,
             endpoint_url=self.endpoint,
-            config=Config(retries={"mode": "standard", "max_attempts": 2}),
+            # S3 Control would put the account id in the host name, which loopback cannot answer.
+            config=Config(retries={"mode": "standard", "max_attempts": 2}, inject_host_prefix=False),
         )
 
     def acting_client(

@@ -225,4 +225,5 @@ event.listen(Base, "before_update", _refuse_overlong_strings, propagate=True)
 # The service's tables live in their own module; importing it here registers them on Base with
 # the rest, wherever the models are loaded (migrations, retention, tests).
 from cloudwarden.store import alerting as _alerting  # noqa: E402, F401
+from cloudwarden.store import posture as _posture  # noqa: E402, F401
 from cloudwarden.store import tenancy as _tenancy  # noqa: E402, F401

@@ -10,6 +10,8 @@ from cloudwarden.worker.dispatch import Dispatcher
 
 log = logging.getLogger("cloudwarden.worker.schedule")
 SWEEP_SECONDS = 30.0
+# How often beat looks for accounts whose last posture scan is older than the interval.
+POSTURE_DUE_CHECK_SECONDS = 600.0
 
 
 def entries(settings: Settings) -> list[tuple[str, float]]:
@@ -17,6 +19,7 @@ def entries(settings: Settings) -> list[tuple[str, float]]:
         ("sweep", SWEEP_SECONDS),
         ("poll_alarms", float(settings.poll_interval_seconds)),
         ("purge", settings.purge_interval_hours * 3600),
+        ("posture_scans", POSTURE_DUE_CHECK_SECONDS),
     ]
 
 

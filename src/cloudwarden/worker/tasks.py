@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 
 from cloudwarden.actions import flows as action_flows
 from cloudwarden.actions import runner
@@ -23,6 +23,7 @@ from cloudwarden.alerts.intake import poller
 from cloudwarden.alerts.service import Received
 from cloudwarden.errors import CloudWardenError, Unreachable
 from cloudwarden.incidents import flows as incident_flows
+from cloudwarden.posture import flows as posture_flows
 from cloudwarden.store import models, retention
 from cloudwarden.store.alerting import (
     ActionProposal,
@@ -34,6 +35,7 @@ from cloudwarden.store.alerting import (
     OutboxMessage,
     ProposalStatus,
 )
+from cloudwarden.store.posture import PostureScan
 from cloudwarden.store.types import utcnow
 from cloudwarden.worker import context
 
@@ -337,6 +339,51 @@ def purge() -> None:
         log.info("retention purge deleted %s", deleted)
 
 
+def posture_scans() -> None:
+    """Beat: a posture scan for each connected account not scanned within the interval."""
+    ctx = context.get()
+    due_before = utcnow() - timedelta(hours=ctx.settings.posture_interval_hours)
+    with ctx.owner_session() as db:
+        accounts = db.execute(
+            select(models.Account.workspace_id, models.Account.id).where(
+                models.Account.status == models.AccountStatus.CONNECTED.value,
+                ~exists().where(
+                    PostureScan.account_id == models.Account.id, PostureScan.started_at > due_before
+                ),
+            )
+        ).all()
+    for workspace_id, account_id in accounts:
+        ctx.dispatcher.send(
+            "posture_scan",
+            workspace_id=workspace_id,
+            account_id=account_id,
+            requested_at=due_before.isoformat(),
+        )
+
+
+def posture_scan(workspace_id: str, account_id: str, requested_at: str) -> None:
+    """Scan the account's posture, unless a scan started after `requested_at` (a re-run: done)."""
+    ctx = context.get()
+    requested = datetime.fromisoformat(requested_at)
+    with ctx.workspace_session(workspace_id) as db:
+        account = db.get(models.Account, account_id)
+        if account is None or account.status != models.AccountStatus.CONNECTED.value:
+            return
+        done = db.scalar(
+            select(func.count()).where(
+                PostureScan.account_id == account_id, PostureScan.started_at > requested
+            )
+        )
+        if done:
+            return
+        try:
+            posture_flows.scan_account(
+                db=db, broker=ctx.broker, account=account, actor="cloudwarden:schedule"
+            )
+        except CloudWardenError as exc:  # the account's state and the failed attempt are committed
+            log.warning("posture scan of %s failed: %s", account_id, exc.message)
+
+
 TASKS: dict[str, Callable[..., None]] = {
     task.__name__: task
     for task in (
@@ -350,5 +397,7 @@ TASKS: dict[str, Callable[..., None]] = {
         poll_account,
         sweep,
         purge,
+        posture_scans,
+        posture_scan,
     )
 }

@@ -46,6 +46,7 @@ PATCH_MODULES = (
     "cloudwarden.simulator.patches.ec2_status",
     "cloudwarden.simulator.patches.guardduty_findings",
     "cloudwarden.simulator.patches.sns_signing",
+    "cloudwarden.simulator.patches.credential_report",
     # After the patches whose handlers it wraps (ecs_activity's UpdateService, rds_events' reboot).
     "cloudwarden.simulator.patches.recovery",
     # Last, so that its wrapper is outermost: a throttled request reaches no other patch.

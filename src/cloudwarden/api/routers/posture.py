@@ -1,0 +1,193 @@
+"""Posture audits: start a scan (202: a task runs it), read scans, reports and suppressions."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from cloudwarden.api.auth import allow
+from cloudwarden.api.deps import SessionDep
+from cloudwarden.api.schemas import ApiInput
+from cloudwarden.audit import service as audit
+from cloudwarden.errors import NotFound, UsageError
+from cloudwarden.identity.access import Access
+from cloudwarden.posture import flows, service
+from cloudwarden.posture.outputs import render
+from cloudwarden.store import models
+from cloudwarden.store import service as store
+from cloudwarden.store.posture import PostureScan, PostureSuppression
+from cloudwarden.store.types import utcnow
+from cloudwarden.worker import context as worker_context
+
+router = APIRouter(tags=["posture"])
+BASE = "/workspaces/{workspace_id}"
+PostureRead = Annotated[Access, Depends(allow("posture:read"))]
+PostureScanWrite = Annotated[Access, Depends(allow("posture:scan"))]
+PostureSuppress = Annotated[Access, Depends(allow("posture:suppress"))]
+MEDIA = {"json": "application/json", "csv": "text/csv", "ocsf": "application/json", "html": "text/html"}
+
+
+class ScanQueued(BaseModel):
+    status: Literal["queued"] = "queued"
+    account_id: str
+    requested_at: datetime = Field(description="A scan that starts after this time answers the request")
+
+
+class ScanOut(BaseModel):
+    id: str
+    account_id: str
+    started_at: datetime
+    finished_at: datetime
+    regions: list[str]
+    checks: int
+    api_calls: int
+    counts: dict[str, int] = Field(description="Results by status: PASS, FAIL, ERROR, NOT_APPLICABLE")
+    scores: dict[str, Any] = Field(description="Per framework: passed, failed, unknown, share, score")
+    changes: dict[str, int] = Field(description="Since the previous scan: new, open, recurring, resolved")
+    unavailable: dict[str, str] = Field(description="What could not be read (service@region: reason)")
+
+    @classmethod
+    def of(cls, scan: PostureScan) -> ScanOut:
+        return cls.model_validate(scan, from_attributes=True)
+
+
+class SuppressionIn(ApiInput):
+    check_id: str = Field(min_length=3, max_length=128)
+    resource_id: str = Field(default="*", min_length=1, max_length=2048, description="A resource id or glob")
+    account_id: str | None = Field(default=None, max_length=64, description="None: every account")
+    reason: str = Field(min_length=10, max_length=2000)
+    owner: str = Field(min_length=1, max_length=320)
+    days: int = Field(default=90, ge=1, le=365, description="Until it expires and the findings reopen")
+
+
+class SuppressionOut(BaseModel):
+    id: str
+    check_id: str
+    resource_id: str
+    account_id: str | None
+    reason: str
+    owner: str
+    created_by: str
+    created_at: datetime
+    expires_at: datetime
+
+    @classmethod
+    def of(cls, suppression: PostureSuppression) -> SuppressionOut:
+        return cls.model_validate(suppression, from_attributes=True)
+
+
+def _account(db: Any, workspace_id: str, account_id: str) -> models.Account:
+    account = store.get_account(db=db, workspace_id=workspace_id, account_id=account_id)
+    if account is None or account.status == models.AccountStatus.CLOSED:
+        raise NotFound(
+            "no such account", hint=f"list them with GET /api/v1/workspaces/{workspace_id}/accounts"
+        )
+    return account
+
+
+@router.post(
+    f"{BASE}/accounts/{{account_id}}/posture/scans", status_code=202, summary="Scan an account's posture"
+)
+def start_scan(account_id: str, granted: PostureScanWrite, db: SessionDep) -> ScanQueued:
+    account = _account(db, granted.workspace_id, account_id)
+    requested = utcnow()
+    worker_context.get().dispatcher.send(
+        "posture_scan",
+        workspace_id=granted.workspace_id,
+        account_id=account.id,
+        requested_at=requested.isoformat(),
+    )
+    return ScanQueued(account_id=account.id, requested_at=requested)
+
+
+@router.get(f"{BASE}/posture/scans", summary="An account's scans, oldest first (the trend)")
+def list_scans(
+    granted: PostureRead, db: SessionDep, account_id: str, limit: Annotated[int, Query(ge=1, le=200)] = 30
+) -> list[ScanOut]:
+    account = _account(db, granted.workspace_id, account_id)
+    return [
+        ScanOut.of(s)
+        for s in service.scans(db=db, workspace_id=granted.workspace_id, account_id=account.id, limit=limit)
+    ]
+
+
+@router.get(f"{BASE}/posture/scans/{{scan_id}}", summary="One scan's summary and scores")
+def get_scan(scan_id: str, granted: PostureRead, db: SessionDep) -> ScanOut:
+    return ScanOut.of(_scan(db, granted.workspace_id, scan_id))
+
+
+@router.get(
+    f"{BASE}/posture/scans/{{scan_id}}/report",
+    summary="One scan's report: JSON, CSV, OCSF Detection Findings or self-contained HTML",
+    response_class=Response,
+    responses={200: {"content": {media: {} for media in sorted(set(MEDIA.values()))}}},
+)
+def get_report(
+    scan_id: str,
+    granted: PostureRead,
+    db: SessionDep,
+    format: Literal["json", "csv", "ocsf", "html"] = "json",
+) -> Response:
+    scan = _scan(db, granted.workspace_id, scan_id)
+    account = db.get(models.Account, scan.account_id)
+    assert account is not None
+    text = render(flows.report_of(db=db, scan=scan, account=account), format)
+    headers = {"Content-Disposition": f'attachment; filename="posture-{scan.id}.{format}"'}
+    return Response(content=text, media_type=MEDIA[format], headers=headers)
+
+
+@router.get(f"{BASE}/posture/suppressions", summary="Suppressions in force")
+def list_suppressions(granted: PostureRead, db: SessionDep) -> list[SuppressionOut]:
+    rows = db.scalars(
+        select(PostureSuppression)
+        .where(
+            PostureSuppression.workspace_id == granted.workspace_id, PostureSuppression.expires_at > utcnow()
+        )
+        .order_by(PostureSuppression.created_at)
+    )
+    return [SuppressionOut.of(s) for s in rows]
+
+
+@router.post(
+    f"{BASE}/posture/suppressions", status_code=201, summary="Suppress a check's failures until a date"
+)
+def add_suppression(body: SuppressionIn, granted: PostureSuppress, db: SessionDep) -> SuppressionOut:
+    if body.account_id is not None:
+        _account(db, granted.workspace_id, body.account_id)
+    made = service.add_suppression(
+        db=db,
+        workspace_id=granted.workspace_id,
+        account_id=body.account_id,
+        check_id=body.check_id,
+        resource_id=body.resource_id,
+        reason=body.reason,
+        owner=body.owner,
+        expires_at=utcnow() + timedelta(days=body.days),
+        created_by=granted.principal.label,
+    )
+    audit.record(
+        db,
+        workspace_id=granted.workspace_id,
+        action="posture.suppress",
+        actor=granted.principal.label,
+        target_type="posture_check",
+        target_id=made.check_id,
+        details={
+            "resource_id": made.resource_id,
+            "expires_at": made.expires_at.isoformat(),
+            "owner": made.owner,
+        },
+    )
+    return SuppressionOut.of(made)
+
+
+def _scan(db: Any, workspace_id: str, scan_id: str) -> PostureScan:
+    try:
+        return service.get_scan(db=db, workspace_id=workspace_id, scan_id=scan_id)
+    except UsageError:
+        raise NotFound("no such posture scan") from None

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from cloudwarden.posture.collectors.s3 import Bucket, S3Data, judge_buckets, public_exposure
+from cloudwarden.posture.inventory import Inventory
+from cloudwarden.posture.model import CheckMetadata, Remediation, Result, Severity, Unknown
+
+METADATA = CheckMetadata(
+    id="s3_bucket_public_read_prohibited",
+    title="S3 buckets do not allow public read access through their ACL or policy",
+    service="s3",
+    severity=Severity.CRITICAL,
+    resource_type="AWS::S3::Bucket",
+    risk="Anyone on the internet can list or download the bucket's objects: the most common cause "
+    "of data leaks from AWS.",
+    remediation=Remediation(
+        summary="Remove the public ACL grants and the policy statements that allow everyone to read, "
+        "then turn on Block Public Access for the bucket.",
+        cli="aws s3api put-bucket-acl --bucket <BUCKET> --acl private && "
+        "aws s3api put-public-access-block --bucket <BUCKET> --public-access-block-configuration "
+        "BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true",
+        cloudformation="AWS::S3::Bucket OwnershipControls: {Rules: [{ObjectOwnership: BucketOwnerEnforced}]} "
+        "and PublicAccessBlockConfiguration with all four settings true; no AWS::S3::BucketPolicy "
+        "statement with Principal '*' allowing s3:GetObject or s3:ListBucket",
+        terraform='aws_s3_bucket_ownership_controls { rule { object_ownership = "BucketOwnerEnforced" } } '
+        "and aws_s3_bucket_public_access_block with all four arguments true",
+    ),
+    reads=("s3",),
+    prowler_id="s3_bucket_public_access",
+)
+
+
+def run(inventory: Inventory) -> Iterator[Result]:
+    return judge_buckets(inventory, _judge)
+
+
+def _judge(bucket: Bucket, s3: S3Data, arn: str) -> Result:
+    exposure = public_exposure(bucket, s3, "read")
+    if isinstance(exposure, Unknown):
+        return Result.error(arn, bucket.region, exposure)
+    return Result.verdict(
+        not exposure,
+        arn,
+        bucket.region,
+        passed="neither the bucket's ACL nor its policy lets the public read it",
+        failed=f"the bucket is publicly readable: {'; '.join(exposure)}",
+    )

@@ -1,0 +1,220 @@
+"""RDS, read in every region: DB instances, DB clusters and the manual snapshots of both, with
+whom each snapshot is shared.
+
+DescribeDBInstances is the main listing (its failure makes the service unknown in the region);
+clusters and snapshots are listed on their own, so a refusal of one of them leaves the others
+readable. Sharing is per snapshot (DescribeDB[Cluster]SnapshotAttributes has no batch form) and
+only manual snapshots can be shared. Neptune and DocumentDB, which answer the same APIs, are
+left out: they are other services.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from cloudwarden.aws import permissions
+from cloudwarden.posture.collectors import Clients
+from cloudwarden.posture.inventory import Inventory, paginate, read
+from cloudwarden.posture.model import Result, Unknown
+
+SERVICE = "rds"
+SCOPE: Literal["global", "regional"] = "regional"
+PERMISSIONS = permissions.declare(
+    "posture.rds",
+    (
+        "rds:DescribeDBInstances",
+        "rds:DescribeDBClusters",
+        "rds:DescribeDBSnapshots",
+        "rds:DescribeDBSnapshotAttributes",
+        "rds:DescribeDBClusterSnapshots",
+        "rds:DescribeDBClusterSnapshotAttributes",
+    ),
+    purpose="posture: RDS instances' and clusters' protection settings, and their manual snapshots",
+)
+OTHER_SERVICES_ENGINES = ("neptune", "docdb")
+
+
+@dataclass(frozen=True)
+class DbInstance:
+    identifier: str
+    arn: str
+    engine: str
+    cluster: str | None  # the cluster it belongs to (Aurora, Multi-AZ DB clusters)
+    replica_of: str | None  # the source of a read replica
+    storage_encrypted: bool
+    publicly_accessible: bool
+    auto_minor_version_upgrade: bool
+    multi_az: bool
+    monitoring_interval: int  # seconds; 0: enhanced monitoring off
+    deletion_protection: bool
+    log_exports: tuple[str, ...]
+    backup_retention_days: int
+    copy_tags_to_snapshot: bool
+
+
+@dataclass(frozen=True)
+class DbCluster:
+    identifier: str
+    arn: str
+    engine: str
+    storage_encrypted: bool
+    deletion_protection: bool
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    identifier: str
+    arn: str
+    kind: Literal["DB snapshot", "DB cluster snapshot"]
+    encrypted: bool
+    restorable_by: tuple[str, ...] | Unknown  # account ids it is shared with; "all": public
+
+
+@dataclass(frozen=True)
+class RdsData:
+    instances: tuple[DbInstance, ...]
+    clusters: tuple[DbCluster, ...] | Unknown
+    snapshots: tuple[Snapshot, ...] | Unknown  # manual DB snapshots
+    cluster_snapshots: tuple[Snapshot, ...] | Unknown  # manual DB cluster snapshots
+
+
+def collect(clients: Clients, region: str, account_id: str) -> RdsData:
+    rds = clients("rds")
+    instances = tuple(
+        _instance(i) for i in paginate(rds, "describe_db_instances", "DBInstances") if _ours(i.get("Engine"))
+    )
+    clusters = read(
+        rds,
+        lambda: tuple(
+            _cluster(c) for c in paginate(rds, "describe_db_clusters", "DBClusters") if _ours(c.get("Engine"))
+        ),
+    )
+    snapshots = read(
+        rds,
+        lambda: tuple(
+            _snapshot(rds, s)
+            for s in paginate(rds, "describe_db_snapshots", "DBSnapshots", SnapshotType="manual")
+            if _ours(s.get("Engine"))
+        ),
+    )
+    cluster_snapshots = read(
+        rds,
+        lambda: tuple(
+            _cluster_snapshot(rds, s)
+            for s in paginate(
+                rds, "describe_db_cluster_snapshots", "DBClusterSnapshots", SnapshotType="manual"
+            )
+            if _ours(s.get("Engine"))
+        ),
+    )
+    return RdsData(
+        instances=instances, clusters=clusters, snapshots=snapshots, cluster_snapshots=cluster_snapshots
+    )
+
+
+def _ours(engine: Any) -> bool:
+    return str(engine or "") not in OTHER_SERVICES_ENGINES
+
+
+def _instance(raw: dict[str, Any]) -> DbInstance:
+    return DbInstance(
+        identifier=str(raw["DBInstanceIdentifier"]),
+        arn=str(raw["DBInstanceArn"]),
+        engine=str(raw.get("Engine", "")),
+        cluster=raw.get("DBClusterIdentifier"),
+        replica_of=raw.get("ReadReplicaSourceDBInstanceIdentifier")
+        or raw.get("ReadReplicaSourceDBClusterIdentifier"),
+        storage_encrypted=bool(raw.get("StorageEncrypted")),
+        publicly_accessible=bool(raw.get("PubliclyAccessible")),
+        auto_minor_version_upgrade=bool(raw.get("AutoMinorVersionUpgrade")),
+        multi_az=bool(raw.get("MultiAZ")),
+        monitoring_interval=int(raw.get("MonitoringInterval") or 0),
+        deletion_protection=bool(raw.get("DeletionProtection")),
+        log_exports=tuple(raw.get("EnabledCloudwatchLogsExports") or ()),
+        backup_retention_days=int(raw.get("BackupRetentionPeriod") or 0),
+        copy_tags_to_snapshot=bool(raw.get("CopyTagsToSnapshot")),
+    )
+
+
+def _cluster(raw: dict[str, Any]) -> DbCluster:
+    return DbCluster(
+        identifier=str(raw["DBClusterIdentifier"]),
+        arn=str(raw["DBClusterArn"]),
+        engine=str(raw.get("Engine", "")),
+        storage_encrypted=bool(raw.get("StorageEncrypted")),
+        deletion_protection=bool(raw.get("DeletionProtection")),
+    )
+
+
+def _snapshot(rds: Any, raw: dict[str, Any]) -> Snapshot:
+    name = str(raw["DBSnapshotIdentifier"])
+    shared = read(
+        rds,
+        lambda: _restorable_by(
+            rds.describe_db_snapshot_attributes(DBSnapshotIdentifier=name)["DBSnapshotAttributesResult"].get(
+                "DBSnapshotAttributes", []
+            )
+        ),
+    )
+    return Snapshot(name, str(raw["DBSnapshotArn"]), "DB snapshot", bool(raw.get("Encrypted")), shared)
+
+
+def _cluster_snapshot(rds: Any, raw: dict[str, Any]) -> Snapshot:
+    name = str(raw["DBClusterSnapshotIdentifier"])
+    shared = read(
+        rds,
+        lambda: _restorable_by(
+            rds.describe_db_cluster_snapshot_attributes(DBClusterSnapshotIdentifier=name)[
+                "DBClusterSnapshotAttributesResult"
+            ].get("DBClusterSnapshotAttributes", [])
+        ),
+    )
+    encrypted = bool(raw.get("StorageEncrypted"))
+    return Snapshot(name, str(raw["DBClusterSnapshotArn"]), "DB cluster snapshot", encrypted, shared)
+
+
+def _restorable_by(attributes: list[dict[str, Any]]) -> tuple[str, ...]:
+    for attribute in attributes:
+        if attribute.get("AttributeName") == "restore":
+            return tuple(str(v) for v in attribute.get("AttributeValues") or ())
+    return ()
+
+
+# ---- helpers for the checks -------------------------------------------------------------------
+
+InstanceJudge = Callable[[DbInstance, str], Result | None]
+
+
+def judge_instances(
+    inventory: Inventory, judge: InstanceJudge, nothing: str = "no DB instances"
+) -> Iterator[Result]:
+    """judge(instance, region) for every DB instance, per region; None leaves one unjudged.
+
+    A region without a judged instance is NOT_APPLICABLE with `nothing`.
+    """
+    for region, rds in inventory.each(SERVICE):
+        where = inventory.region_arn(SERVICE, region)
+        if isinstance(rds, Unknown):
+            yield Result.error(where, region, rds)
+            continue
+        results = [r for i in rds.instances if (r := judge(i, region)) is not None]
+        yield from results or [Result.not_applicable(where, region, f"{nothing} in {region}")]
+
+
+def judge_snapshots(inventory: Inventory, judge: Callable[[Snapshot, str], Result]) -> Iterator[Result]:
+    """judge(snapshot, region) for every manual DB and DB cluster snapshot, per region."""
+    for region, rds in inventory.each(SERVICE):
+        where = inventory.region_arn(SERVICE, region)
+        if isinstance(rds, Unknown):
+            yield Result.error(where, region, rds)
+            continue
+        results: list[Result] = []
+        unread = [x.reason for x in (rds.snapshots, rds.cluster_snapshots) if isinstance(x, Unknown)]
+        if unread:  # one result per region, whichever listing failed
+            results.append(Result.error(where, region, "; ".join(unread)))
+        for listing in (rds.snapshots, rds.cluster_snapshots):
+            if not isinstance(listing, Unknown):
+                results.extend(judge(s, region) for s in listing)
+        yield from results or [Result.not_applicable(where, region, f"no manual RDS snapshots in {region}")]

@@ -1,0 +1,1062 @@
+"""Misconfigurations a security audit finds, seeded into the simulated account.
+
+`seed_misconfigurations` builds, as the account's administrator through boto3 (and, for what no
+AWS API can set, the `root_credentials` and `backdate_iam` injectors of
+patches/credential_report.py), the classic findings of an AWS posture audit: a public bucket, SSH
+and RDP open to the internet, an IMDSv1 instance with a public IP, IAM users without MFA or with
+old and unused keys, a "*:*" policy, a weak password policy, a root user with an access key and no
+MFA, a public unencrypted database, a single-region trail without validation or encryption, a key
+without rotation, a public Lambda function on a deprecated runtime, a privileged ECS task with a
+secret in its environment, EBS default encryption off, no Config / GuardDuty / Access Analyzer,
+VPCs without flow logs. A well-configured private bucket stands beside them for contrast.
+
+Every name starts with ``cw-demo-`` and says what it is. The `SeedReport` lists what was made and
+the controls an audit of the account should find failing, in plain words with their resources.
+
+`size` adds that many benign resources (S3 buckets, security groups, IAM users, EBS volumes, as
+evenly as they divide), as a scale knob for benchmarks. They are configured as AWS configures a
+new one by default (a bucket with Block Public Access and SSE-S3 on, a security group with no
+inbound rule, an IAM user without credentials, an encrypted volume). When the simulator runs in
+this process they are written straight into moto's backends (about 9 ms a resource over HTTP,
+a fraction of that in-process); otherwise through the API.
+
+Seeding a reset account always works; seeding it twice reuses what is already there.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import json
+import sys
+import threading
+import time
+import urllib.request
+import zipfile
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from cloudwarden.simulator.client import ROOT_KEYS, SimulatorClient
+
+PREFIX = "cw-demo-"
+EXTRA_PREFIX = "cw-scale-"
+AMI_ID = "ami-0c55b159cbfafe1f0"  # the one AMI the simulator loads (server.py)
+EXTRA_KINDS = ("s3_bucket", "security_group", "iam_user", "ebs_volume")
+DEMO_VPC_CIDR = "10.77.0.0/16"
+# AWS's own example secret key: what a secret scanner looks for, and no real credential.
+EXAMPLE_SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"  # noqa: S105 - AWS documentation example
+
+
+@dataclass(frozen=True)
+class ExpectedFailure:
+    """A control an audit of the seeded account should find failing, and on what."""
+
+    control: str
+    resources: tuple[str, ...]
+
+
+@dataclass
+class SeedReport:
+    account_id: str
+    region: str
+    created: dict[str, list[str]] = field(default_factory=dict)  # kind -> names (or ids)
+    expected_failures: list[ExpectedFailure] = field(default_factory=list)
+    expected_passes: list[ExpectedFailure] = field(default_factory=list)  # the contrast
+    extra: dict[str, list[str]] = field(default_factory=dict)  # the `size` resources, by kind
+    extra_path: Literal["none", "in-process", "http"] = "none"
+    limitations: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    extra_seconds: float = 0.0
+
+    def add(self, kind: str, name: str) -> str:
+        names = self.created.setdefault(kind, [])
+        if name not in names:
+            names.append(name)
+        return name
+
+    def fails(self, control: str, *resources: str) -> None:
+        self.expected_failures.append(ExpectedFailure(control, tuple(resources)))
+
+    def passes(self, control: str, *resources: str) -> None:
+        self.expected_passes.append(ExpectedFailure(control, tuple(resources)))
+
+    @property
+    def extra_count(self) -> int:
+        return sum(len(names) for names in self.extra.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def seed_misconfigurations(
+    sim: SimulatorClient,
+    *,
+    region: str = "us-east-1",
+    size: int = 0,
+    in_process: bool | None = None,
+) -> SeedReport:
+    """Seed the misconfigured account; `size` extra benign resources; see the module docstring.
+
+    `in_process`: create the `size` resources in moto's backends directly (True), through the API
+    (False), or directly when the simulator is found to run in this process (None).
+    """
+    if size < 0:
+        raise ValueError("size must be 0 or more")
+    started = time.perf_counter()
+    _post(sim, "/moto-api/config", {"lambda": {"use_docker": False}})
+    clients = _clients(sim.endpoint, region)
+    account_id = str(clients("sts").get_caller_identity()["Account"])
+    report = SeedReport(account_id=account_id, region=region)
+    now = datetime.now(UTC).replace(microsecond=0)
+    seeder = _Seeder(sim, clients, account_id, now, report)
+    seeder.s3()
+    seeder.network_and_ec2()
+    seeder.iam()
+    seeder.root()
+    seeder.rds()
+    seeder.cloudtrail()
+    seeder.kms()
+    seeder.lambda_function()
+    seeder.ecs()
+    seeder.detective_services()
+    report.limitations += LIMITATIONS
+    if size:
+        extra_started = time.perf_counter()
+        use_backends = in_process if in_process is not None else _moto_in_this_process(seeder)
+        if use_backends:
+            _ExtraInProcess(account_id, region).create(size, report)
+            report.extra_path = "in-process"
+        else:
+            _ExtraOverHttp(clients).create(size, report)
+            report.extra_path = "http"
+        report.extra_seconds = round(time.perf_counter() - extra_started, 3)
+    report.seconds = round(time.perf_counter() - started, 3)
+    return report
+
+
+LIMITATIONS = [
+    "IAM Access Analyzer: moto does not implement it (every accessanalyzer call is an HTTP 500), so "
+    "'no analyzer' is seeded only in the sense that none can exist; a scanner sees an error.",
+    "Account-level S3 Block Public Access is left unconfigured, but boto3's s3control client puts "
+    "the account id into the host name (123456789012.127.0.0.1), which does not resolve: reading "
+    "it from the simulator needs a client that rewrites the host back.",
+    "GuardDuty, Config and Access Analyzer are 'off' because nothing was ever created: a reset "
+    "moto account has none.",
+    "CloudTrail logs nothing to its bucket and S3 keeps no access logs: the settings are real, "
+    "the delivered files are not.",
+    "moto's default security group has no inbound rule; the seed adds AWS's own (all traffic "
+    "from the group itself), so the 'default security group closed' control fails as in AWS.",
+    "TLS-only bucket policies use Principal {'AWS': '*'} (the same as '*' in AWS): moto's "
+    "PutBucketLogging fails on a target bucket whose policy has a plain '*' Principal.",
+    "The root user's credentials exist only in the credential report, GetAccountSummary and "
+    "ListVirtualMFADevices (patches/credential_report.py); no request can be signed with them.",
+]
+
+
+class _Clients:
+    """The administrator's boto3 clients, as `SimulatorClient.client` makes them, from one session
+    (a session per client, as there, costs about 0.2 s a service to load its model again)."""
+
+    def __init__(self, sim: SimulatorClient, region: str) -> None:
+        self.region = region
+        self._endpoint = sim.endpoint
+        self._session = boto3.Session(region_name=region, **ROOT_KEYS)
+        self._config = Config(retries={"mode": "standard", "max_attempts": 2})
+        self._made: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, service: str) -> Any:
+        with self._lock:
+            if service not in self._made:
+                self._made[service] = self._session.client(
+                    service, endpoint_url=self._endpoint, config=self._config
+                )
+            return self._made[service]
+
+
+@functools.cache
+def _clients(endpoint: str, region: str) -> _Clients:
+    """One set of clients per simulator and region, for every seeding of it."""
+    return _Clients(SimulatorClient(endpoint), region)
+
+
+def _post(sim: SimulatorClient, path: str, body: dict[str, Any]) -> Any:
+    request = urllib.request.Request(  # noqa: S310 - loopback simulator endpoint
+        sim.endpoint + path,
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+        raw = response.read()
+    return json.loads(raw) if raw else {}
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def _tolerate(call: Callable[[], Any], *codes: str) -> Any:
+    """`call()`, or None when it fails with one of `codes` (the thing is already there)."""
+    try:
+        return call()
+    except ClientError as exc:
+        if _code(exc) in codes:
+            return None
+        raise
+
+
+def _tags(name: str, **more: str) -> list[dict[str, str]]:
+    return [{"Key": "Name", "Value": name}, *({"Key": k, "Value": v} for k, v in more.items())]
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat()
+
+
+class _Seeder:
+    def __init__(
+        self, sim: SimulatorClient, clients: _Clients, account_id: str, now: datetime, report: SeedReport
+    ) -> None:
+        self.sim = sim
+        self.client = clients
+        self.region = clients.region
+        self.account_id = account_id
+        self.now = now
+        self.report = report
+        self.public_bucket = f"{PREFIX}public-assets"
+
+    def days_ago(self, days: float) -> datetime:
+        return self.now - timedelta(days=days)
+
+    # -- S3 --------------------------------------------------------------------------------
+
+    def _bucket(self, name: str) -> str:
+        s3 = self.client("s3")
+        kwargs: dict[str, Any] = {"Bucket": name}
+        if self.region != "us-east-1":
+            kwargs["CreateBucketConfiguration"] = {"LocationConstraint": self.region}
+        _tolerate(lambda: s3.create_bucket(**kwargs), "BucketAlreadyOwnedByYou")
+        return self.report.add("s3_bucket", name)
+
+    def _sse(self, name: str, algorithm: str = "AES256") -> None:
+        """Default encryption (AWS applies SSE-S3 to every new bucket; moto applies none)."""
+        self.client("s3").put_bucket_encryption(
+            Bucket=name,
+            ServerSideEncryptionConfiguration={
+                "Rules": [
+                    {
+                        "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": algorithm},
+                        "BucketKeyEnabled": True,
+                    }
+                ]
+            },
+        )
+
+    def _block_public_access(self, name: str, on: bool) -> None:
+        self.client("s3").put_public_access_block(
+            Bucket=name,
+            PublicAccessBlockConfiguration={
+                "BlockPublicAcls": on,
+                "IgnorePublicAcls": on,
+                "BlockPublicPolicy": on,
+                "RestrictPublicBuckets": on,
+            },
+        )
+
+    def _tls_only(self, name: str, extra: list[dict[str, Any]] | None = None) -> None:
+        statements = [
+            {
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                # Same as "*" in AWS; moto's PutBucketLogging fails on a target whose policy has a
+                # string Principal.
+                "Principal": {"AWS": "*"},
+                "Action": "s3:*",
+                "Resource": [f"arn:aws:s3:::{name}", f"arn:aws:s3:::{name}/*"],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            },
+            *(extra or []),
+        ]
+        policy = {"Version": "2012-10-17", "Statement": statements}
+        self.client("s3").put_bucket_policy(Bucket=name, Policy=json.dumps(policy))
+
+    def s3(self) -> None:
+        s3 = self.client("s3")
+        public = self._bucket(self.public_bucket)
+        # Public as it is made public in AWS: BPA off, ACLs re-enabled, public-read, open policy.
+        self._block_public_access(public, on=False)
+        s3.put_bucket_ownership_controls(
+            Bucket=public, OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]}
+        )
+        s3.put_bucket_acl(Bucket=public, ACL="public-read")
+        s3.put_bucket_policy(
+            Bucket=public,
+            Policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "PublicRead",
+                            "Effect": "Allow",
+                            "Principal": "*",
+                            "Action": "s3:GetObject",
+                            "Resource": f"arn:aws:s3:::{public}/*",
+                        }
+                    ],
+                }
+            ),
+        )
+        self._sse(public)
+        s3.put_bucket_tagging(
+            Bucket=public, Tagging={"TagSet": [{"Key": "purpose", "Value": "website-assets"}]}
+        )
+        s3.put_object(Bucket=public, Key="index.html", Body=b"<h1>assets</h1>", ContentType="text/html")
+
+        logs = self._bucket(f"{PREFIX}access-logs")
+        self._block_public_access(logs, on=True)
+        s3.put_bucket_ownership_controls(
+            Bucket=logs, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+        )
+        self._sse(logs)
+        s3.put_bucket_versioning(Bucket=logs, VersioningConfiguration={"Status": "Enabled"})
+        self._tls_only(
+            logs,
+            [
+                {
+                    "Sid": "S3ServerAccessLogsPolicy",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "logging.s3.amazonaws.com"},
+                    "Action": "s3:PutObject",
+                    "Resource": f"arn:aws:s3:::{logs}/*",
+                    "Condition": {"StringEquals": {"aws:SourceAccount": self.account_id}},
+                }
+            ],
+        )
+
+        private = self._bucket(f"{PREFIX}private-records")
+        self._block_public_access(private, on=True)
+        s3.put_bucket_ownership_controls(
+            Bucket=private, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+        )
+        self._sse(private, "aws:kms")
+        s3.put_bucket_versioning(Bucket=private, VersioningConfiguration={"Status": "Enabled"})
+        self._tls_only(private)
+        s3.put_bucket_logging(
+            Bucket=private,
+            BucketLoggingStatus={"LoggingEnabled": {"TargetBucket": logs, "TargetPrefix": f"{private}/"}},
+        )
+
+        self.report.fails("S3 bucket is publicly readable: its ACL grants AllUsers READ", public)
+        self.report.fails("S3 bucket policy allows anyone (Principal '*') to read objects", public)
+        self.report.fails("S3 Block Public Access is off on the bucket", public)
+        self.report.fails("S3 account-level Block Public Access is not configured", self.account_id)
+        self.report.fails("S3 bucket policy does not deny non-TLS requests (aws:SecureTransport)", public)
+        self.report.fails("S3 bucket versioning is not enabled", public)
+        self.report.fails("S3 server access logging is not enabled", public, logs)
+        self.report.passes(
+            "S3 bucket private: Block Public Access on, ACLs disabled, SSE-KMS, versioning, "
+            "TLS-only policy, access logging",
+            private,
+        )
+
+    # -- VPC, security groups, EC2 ------------------------------------------------------------
+
+    def _group(self, name: str, description: str, vpc_id: str) -> str:
+        ec2 = self.client("ec2")
+        found = ec2.describe_security_groups(
+            Filters=[{"Name": "group-name", "Values": [name]}, {"Name": "vpc-id", "Values": [vpc_id]}]
+        )["SecurityGroups"]
+        if found:
+            group_id = str(found[0]["GroupId"])
+        else:
+            group_id = str(
+                ec2.create_security_group(
+                    GroupName=name,
+                    Description=description,
+                    VpcId=vpc_id,
+                    TagSpecifications=[{"ResourceType": "security-group", "Tags": _tags(name)}],
+                )["GroupId"]
+            )
+        self.report.add("security_group", f"{name} ({group_id})")
+        return group_id
+
+    def _ingress(self, group_id: str, permission: dict[str, Any]) -> None:
+        _tolerate(
+            lambda: self.client("ec2").authorize_security_group_ingress(
+                GroupId=group_id, IpPermissions=[permission]
+            ),
+            "InvalidPermission.Duplicate",
+        )
+
+    def network_and_ec2(self) -> None:
+        ec2 = self.client("ec2")
+        default_vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"]
+        if not default_vpc:
+            raise RuntimeError(f"the simulated account has no default VPC in {self.region}")
+        vpc_id = str(default_vpc[0]["VpcId"])
+        # AWS's default security group lets its members talk to each other; moto's has no rule.
+        default_group = ec2.describe_security_groups(
+            Filters=[{"Name": "group-name", "Values": ["default"]}, {"Name": "vpc-id", "Values": [vpc_id]}]
+        )["SecurityGroups"][0]["GroupId"]
+        self._ingress(default_group, {"IpProtocol": "-1", "UserIdGroupPairs": [{"GroupId": default_group}]})
+
+        ssh = self._group(f"{PREFIX}ssh-open-to-world", "SSH from anywhere", vpc_id)
+        self._ingress(
+            ssh,
+            {
+                "IpProtocol": "tcp",
+                "FromPort": 22,
+                "ToPort": 22,
+                "IpRanges": [{"CidrIp": "0.0.0.0/0", "Description": "SSH from anywhere"}],
+            },
+        )
+        rdp = self._group(f"{PREFIX}rdp-open-to-world-ipv6", "RDP from any IPv6 address", vpc_id)
+        self._ingress(
+            rdp,
+            {
+                "IpProtocol": "tcp",
+                "FromPort": 3389,
+                "ToPort": 3389,
+                "Ipv6Ranges": [{"CidrIpv6": "::/0", "Description": "RDP from anywhere (IPv6)"}],
+            },
+        )
+
+        # A VPC of the application's own, without flow logs (as the default VPC).
+        app_vpc_name = f"{PREFIX}app-vpc-no-flow-logs"
+        found = ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": [app_vpc_name]}])["Vpcs"]
+        if found:
+            app_vpc = str(found[0]["VpcId"])
+        else:
+            app_vpc = str(
+                ec2.create_vpc(
+                    CidrBlock=DEMO_VPC_CIDR,
+                    TagSpecifications=[{"ResourceType": "vpc", "Tags": _tags(app_vpc_name)}],
+                )["Vpc"]["VpcId"]
+            )
+            ec2.create_subnet(
+                VpcId=app_vpc,
+                CidrBlock="10.77.1.0/24",
+                AvailabilityZone=f"{self.region}a",
+                TagSpecifications=[{"ResourceType": "subnet", "Tags": _tags(f"{PREFIX}app-subnet-a")}],
+            )
+        self.report.add("vpc", f"{app_vpc_name} ({app_vpc})")
+
+        ec2.disable_ebs_encryption_by_default()
+
+        instance_name = f"{PREFIX}web-imdsv1-public-ip"
+        running = ec2.describe_instances(
+            Filters=[
+                {"Name": "tag:Name", "Values": [instance_name]},
+                {"Name": "instance-state-name", "Values": ["pending", "running"]},
+            ]
+        )["Reservations"]
+        if running:
+            instance_id = str(running[0]["Instances"][0]["InstanceId"])
+        else:
+            subnet = ec2.describe_subnets(
+                Filters=[
+                    {"Name": "vpc-id", "Values": [vpc_id]},
+                    {"Name": "default-for-az", "Values": ["true"]},
+                ]
+            )["Subnets"]
+            subnet_id = str(subnet[0]["SubnetId"]) if subnet else None
+            interface: dict[str, Any] = {"DeviceIndex": 0, "AssociatePublicIpAddress": True, "Groups": [ssh]}
+            if subnet_id is not None:
+                interface["SubnetId"] = subnet_id
+            instance_id = str(
+                ec2.run_instances(
+                    ImageId=AMI_ID,
+                    InstanceType="t3.micro",
+                    MinCount=1,
+                    MaxCount=1,
+                    NetworkInterfaces=[interface],
+                    MetadataOptions={
+                        "HttpTokens": "optional",
+                        "HttpEndpoint": "enabled",
+                        "HttpPutResponseHopLimit": 2,
+                    },
+                    TagSpecifications=[{"ResourceType": "instance", "Tags": _tags(instance_name)}],
+                )["Instances"][0]["InstanceId"]
+            )
+        self.report.add("ec2_instance", f"{instance_name} ({instance_id})")
+        volumes = ec2.describe_volumes(Filters=[{"Name": "attachment.instance-id", "Values": [instance_id]}])[
+            "Volumes"
+        ]
+        root_volumes = [str(v["VolumeId"]) for v in volumes]
+
+        self.report.fails("Security group allows SSH (22) from 0.0.0.0/0", f"{PREFIX}ssh-open-to-world")
+        self.report.fails("Security group allows RDP (3389) from ::/0", f"{PREFIX}rdp-open-to-world-ipv6")
+        self.report.fails(
+            "The VPC's default security group allows traffic (AWS's default rules)", default_group
+        )
+        self.report.fails("EC2 instance allows IMDSv1 (HttpTokens optional)", instance_id)
+        self.report.fails("EC2 instance has a public IP address", instance_id)
+        self.report.fails("EBS volume is not encrypted", *root_volumes)
+        self.report.fails(f"EBS encryption by default is off in {self.region}", self.region)
+        self.report.fails("VPC flow logs are not enabled", vpc_id, app_vpc)
+
+    # -- IAM -------------------------------------------------------------------------------
+
+    def _user(self, name: str) -> str:
+        _tolerate(
+            lambda: self.client("iam").create_user(
+                UserName=name, Tags=[{"Key": "seeded-by", "Value": "cloudwarden"}]
+            ),
+            "EntityAlreadyExists",
+        )
+        return self.report.add("iam_user", name)
+
+    def _keys(self, user: str, count: int) -> list[str]:
+        """`count` access keys of `user`, reusing the ones it has."""
+        iam = self.client("iam")
+        keys = [str(k["AccessKeyId"]) for k in iam.list_access_keys(UserName=user)["AccessKeyMetadata"]]
+        while len(keys) < count:
+            keys.append(str(iam.create_access_key(UserName=user)["AccessKey"]["AccessKeyId"]))
+        return keys[:count]
+
+    def iam(self) -> None:
+        iam = self.client("iam")
+        iam.update_account_password_policy(
+            MinimumPasswordLength=8,
+            RequireSymbols=False,
+            RequireNumbers=False,
+            RequireUppercaseCharacters=False,
+            RequireLowercaseCharacters=False,
+            AllowUsersToChangePassword=True,
+        )
+
+        console = self._user(f"{PREFIX}console-user-no-mfa")
+        _tolerate(
+            lambda: iam.create_login_profile(
+                UserName=console,
+                Password="Summer2024!",  # noqa: S106 - the weak password of a demo user
+                PasswordResetRequired=False,
+            ),
+            "EntityAlreadyExists",
+        )
+        stale = self._user(f"{PREFIX}stale-access-key")
+        (stale_key,) = self._keys(stale, 1)
+        two = self._user(f"{PREFIX}two-active-keys")
+        two_keys = self._keys(two, 2)
+        inline = self._user(f"{PREFIX}inline-policy")
+        iam.put_user_policy(
+            UserName=inline,
+            PolicyName=f"{PREFIX}inline-s3-full-access",
+            PolicyDocument=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}],
+                }
+            ),
+        )
+
+        policy_name = f"{PREFIX}full-admin-star-star"
+        policy_arn = f"arn:aws:iam::{self.account_id}:policy/{policy_name}"
+        _tolerate(
+            lambda: iam.create_policy(
+                PolicyName=policy_name,
+                Description="Allows every action on every resource",
+                PolicyDocument=json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+                    }
+                ),
+            ),
+            "EntityAlreadyExists",
+        )
+        self.report.add("iam_policy", policy_name)
+        group = f"{PREFIX}admins"
+        _tolerate(lambda: iam.create_group(GroupName=group), "EntityAlreadyExists")
+        iam.attach_group_policy(GroupName=group, PolicyArn=policy_arn)
+        iam.add_user_to_group(GroupName=group, UserName=console)
+        self.report.add("iam_group", group)
+
+        # What moto's API cannot date: ages and last uses, through backdate_iam.
+        self.sim.inject(
+            "backdate_iam",
+            account_id=self.account_id,
+            region=self.region,
+            payload={
+                "users": [
+                    {
+                        "user_name": console,
+                        "created": _iso(self.days_ago(400)),
+                        "password_last_used": _iso(self.days_ago(2)),
+                    },
+                    {
+                        "user_name": stale,
+                        "created": _iso(self.days_ago(210)),
+                        "access_keys": [
+                            {
+                                "access_key_id": stale_key,
+                                "created": _iso(self.days_ago(200)),
+                                "last_used": None,
+                            }
+                        ],
+                    },
+                    {
+                        "user_name": two,
+                        "created": _iso(self.days_ago(120)),
+                        "access_keys": [
+                            {
+                                "access_key_id": two_keys[0],
+                                "created": _iso(self.days_ago(110)),
+                                "last_used": _iso(self.days_ago(1)),
+                                "last_used_service": "s3",
+                            },
+                            {
+                                "access_key_id": two_keys[1],
+                                "created": _iso(self.days_ago(30)),
+                                "last_used": _iso(self.days_ago(3)),
+                                "last_used_service": "dynamodb",
+                            },
+                        ],
+                    },
+                    {"user_name": inline, "created": _iso(self.days_ago(60))},
+                ]
+            },
+        )
+
+        self.report.fails("IAM user with a console password has no MFA", console)
+        self.report.fails("IAM user's access key is older than 90 days", stale, f"{two} (key 1, 110 days)")
+        self.report.fails("IAM user's access key has not been used for 45 days or more (never used)", stale)
+        self.report.fails("IAM user has two active access keys", two)
+        self.report.fails("IAM user has an inline policy (permissions not managed through groups)", inline)
+        self.report.fails(
+            "Customer-managed policy allows full administrative privileges ('*:*')",
+            f"{policy_name} (on {group})",
+        )
+        self.report.fails(
+            "Password policy: minimum length 8 (< 14), no password reuse prevention, no symbols, "
+            "numbers, upper or lower case required, passwords never expire",
+            "account password policy",
+        )
+
+    def root(self) -> None:
+        self.sim.inject(
+            "root_credentials",
+            account_id=self.account_id,
+            region=self.region,
+            payload={
+                "account_created": _iso(self.days_ago(3 * 365)),
+                "access_keys": [
+                    {
+                        "active": True,
+                        "last_rotated": _iso(self.days_ago(700)),
+                        "last_used": _iso(self.days_ago(6)),
+                        "last_used_service": "ec2",
+                    }
+                ],
+                "mfa_active": False,
+                "password_last_used": _iso(self.days_ago(4)),
+            },
+        )
+        self.report.add("root_credentials", "root access key (active, 700 days old), no MFA")
+        self.report.fails("Root user has an active access key", "<root_account>")
+        self.report.fails("Root user has no MFA (neither virtual nor hardware)", "<root_account>")
+        self.report.fails(
+            "Root user was used recently (password 4 days ago, key 6 days ago)", "<root_account>"
+        )
+
+    # -- data, logging, keys, compute -------------------------------------------------------
+
+    def rds(self) -> None:
+        name = f"{PREFIX}db-public-unencrypted"
+        _tolerate(
+            lambda: self.client("rds").create_db_instance(
+                DBInstanceIdentifier=name,
+                DBInstanceClass="db.t3.micro",
+                Engine="postgres",
+                MasterUsername="dbadmin",
+                MasterUserPassword="ChangeMe12345",
+                AllocatedStorage=20,
+                PubliclyAccessible=True,
+                StorageEncrypted=False,
+                DeletionProtection=False,
+                MultiAZ=False,
+                Tags=_tags(name),
+            ),
+            "DBInstanceAlreadyExists",
+        )
+        self.report.add("rds_instance", name)
+        self.report.fails("RDS instance storage is not encrypted", name)
+        self.report.fails("RDS instance is publicly accessible", name)
+        self.report.fails("RDS instance has no deletion protection", name)
+        self.report.fails("RDS instance is not Multi-AZ", name)
+
+    def cloudtrail(self) -> None:
+        bucket = self._bucket(f"{PREFIX}cloudtrail-logs-no-access-logging")
+        self._block_public_access(bucket, on=True)
+        self._sse(bucket)
+        arn = f"arn:aws:cloudtrail:{self.region}:{self.account_id}:trail/{PREFIX}trail-single-region"
+        self.client("s3").put_bucket_policy(
+            Bucket=bucket,
+            Policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "AWSCloudTrailAclCheck",
+                            "Effect": "Allow",
+                            "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                            "Action": "s3:GetBucketAcl",
+                            "Resource": f"arn:aws:s3:::{bucket}",
+                            "Condition": {"StringEquals": {"aws:SourceArn": arn}},
+                        },
+                        {
+                            "Sid": "AWSCloudTrailWrite",
+                            "Effect": "Allow",
+                            "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                            "Action": "s3:PutObject",
+                            "Resource": f"arn:aws:s3:::{bucket}/AWSLogs/{self.account_id}/*",
+                            "Condition": {
+                                "StringEquals": {
+                                    "s3:x-amz-acl": "bucket-owner-full-control",
+                                    "aws:SourceArn": arn,
+                                }
+                            },
+                        },
+                    ],
+                }
+            ),
+        )
+        trail = f"{PREFIX}trail-single-region"
+        cloudtrail = self.client("cloudtrail")
+        _tolerate(
+            lambda: cloudtrail.create_trail(
+                Name=trail,
+                S3BucketName=bucket,
+                IsMultiRegionTrail=False,
+                EnableLogFileValidation=False,
+                IncludeGlobalServiceEvents=True,
+            ),
+            "TrailAlreadyExistsException",
+        )
+        cloudtrail.start_logging(Name=trail)
+        self.report.add("cloudtrail_trail", trail)
+        self.report.fails("No multi-region CloudTrail trail (the only trail is single-region)", trail)
+        self.report.fails("CloudTrail log file validation is not enabled", trail)
+        self.report.fails("CloudTrail logs are not encrypted with KMS (SSE-KMS)", trail)
+        self.report.fails("CloudTrail trail is not integrated with CloudWatch Logs", trail)
+        self.report.fails("S3 access logging is not enabled on the CloudTrail bucket", bucket)
+        self.report.fails("S3 bucket versioning is not enabled", bucket)
+
+    def kms(self) -> None:
+        kms = self.client("kms")
+        alias = f"alias/{PREFIX}app-data-no-rotation"
+        existing = [
+            a for a in kms.list_aliases()["Aliases"] if a["AliasName"] == alias and a.get("TargetKeyId")
+        ]
+        if existing:
+            key_id = str(existing[0]["TargetKeyId"])
+        else:
+            key_id = str(
+                kms.create_key(
+                    Description=f"{PREFIX}app-data key, rotation never enabled",
+                    KeyUsage="ENCRYPT_DECRYPT",
+                    KeySpec="SYMMETRIC_DEFAULT",
+                    Tags=[{"TagKey": "Name", "TagValue": f"{PREFIX}app-data-no-rotation"}],
+                )["KeyMetadata"]["KeyId"]
+            )
+            kms.create_alias(AliasName=alias, TargetKeyId=key_id)
+        self.report.add("kms_key", f"{alias} ({key_id})")
+        self.report.fails("KMS customer managed key rotation is not enabled", key_id)
+
+    def lambda_function(self) -> None:
+        iam = self.client("iam")
+        role = f"{PREFIX}lambda-legacy-role"
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "lambda.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+        _tolerate(
+            lambda: iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(trust)),
+            "EntityAlreadyExists",
+        )
+        self.report.add("iam_role", role)
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            archive.writestr("index.py", "def handler(event, context):\n    return {'statusCode': 200}\n")
+        name = f"{PREFIX}legacy-python37-public"
+        lam = self.client("lambda")
+        _tolerate(
+            lambda: lam.create_function(
+                FunctionName=name,
+                Runtime="python3.7",
+                Role=f"arn:aws:iam::{self.account_id}:role/{role}",
+                Handler="index.handler",
+                Code={"ZipFile": buffer.getvalue()},
+                Description="Legacy webhook on a deprecated runtime, invocable by anyone",
+            ),
+            "ResourceConflictException",
+        )
+        _tolerate(
+            lambda: lam.add_permission(
+                FunctionName=name,
+                StatementId="AllowAnyone",
+                Action="lambda:InvokeFunction",
+                Principal="*",
+            ),
+            "ResourceConflictException",
+        )
+        self.report.add("lambda_function", name)
+        self.report.fails("Lambda function policy allows anyone (Principal '*') to invoke it", name)
+        self.report.fails("Lambda function uses a deprecated runtime (python3.7)", name)
+
+    def ecs(self) -> None:
+        ecs = self.client("ecs")
+        family = f"{PREFIX}privileged-plaintext-secret"
+        try:
+            ecs.describe_task_definition(taskDefinition=family)
+        except ClientError:
+            ecs.register_task_definition(
+                family=family,
+                containerDefinitions=[
+                    {
+                        "name": "worker",
+                        "image": "public.ecr.aws/docker/library/python:3.12",
+                        "memory": 512,
+                        "essential": True,
+                        "privileged": True,
+                        "environment": [
+                            {"name": "APP_ENV", "value": "production"},
+                            {"name": "DB_PASSWORD", "value": "Pr0d-db-Passw0rd!"},
+                            {"name": "AWS_SECRET_ACCESS_KEY", "value": EXAMPLE_SECRET_KEY},
+                        ],
+                    }
+                ],
+            )
+        self.report.add("ecs_task_definition", family)
+        self.report.fails("ECS task definition runs a privileged container", family)
+        self.report.fails(
+            "ECS task definition has secrets in plain environment variables (DB_PASSWORD, AWS_SECRET_ACCESS_KEY)",
+            family,
+        )
+
+    def detective_services(self) -> None:
+        """Nothing to create: a reset account has no recorder, detector or analyzer. Say so."""
+        recorders = self.client("config").describe_configuration_recorders()["ConfigurationRecorders"]
+        detectors = self.client("guardduty").list_detectors()["DetectorIds"]
+        if recorders:
+            self.report.limitations.append(f"AWS Config already records here: {recorders[0]['name']}")
+        else:
+            self.report.fails(f"AWS Config is not recording in {self.region}", self.region)
+        if detectors:
+            self.report.limitations.append(f"GuardDuty detector already exists: {detectors[0]}")
+        else:
+            self.report.fails(f"GuardDuty is not enabled in {self.region}", self.region)
+        self.report.fails(f"IAM Access Analyzer is not enabled in {self.region}", self.region)
+
+
+# -- the size knob ---------------------------------------------------------------------------------
+
+
+def _split(size: int) -> dict[str, int]:
+    """`size` spread over the extra kinds as evenly as it divides."""
+    base, rest = divmod(size, len(EXTRA_KINDS))
+    return {kind: base + (1 if i < rest else 0) for i, kind in enumerate(EXTRA_KINDS)}
+
+
+def _extra_name(kind: str, index: int) -> str:
+    short = {"s3_bucket": "bucket", "security_group": "sg", "iam_user": "user", "ebs_volume": "volume"}[kind]
+    return f"{EXTRA_PREFIX}{short}-{index:05d}"
+
+
+def _moto_in_this_process(seeder: _Seeder) -> bool:
+    """Whether the simulator's moto is this process's: the bucket just made over HTTP is here."""
+    if "moto.s3.models" not in sys.modules:
+        return False
+    from moto.s3.models import s3_backends
+
+    try:
+        return seeder.public_bucket in s3_backends[seeder.account_id]["aws"].buckets
+    except KeyError:
+        return False
+
+
+class _ExtraInProcess:
+    """Benign resources written into moto's backends (same objects its API would make)."""
+
+    def __init__(self, account_id: str, region: str) -> None:
+        from moto.ec2.models import ec2_backends
+        from moto.iam.models import iam_backends
+        from moto.s3.models import s3_backends
+        from moto.utilities.utils import get_partition
+
+        partition = get_partition(region)
+        self.region = region
+        self.s3 = s3_backends[account_id][partition]
+        self.ec2 = ec2_backends[account_id][region]
+        self.iam = iam_backends[account_id][partition]
+
+    def create(self, size: int, report: SeedReport) -> None:
+        counts = _split(size)
+        makers: dict[str, Callable[[list[str]], None]] = {
+            "s3_bucket": self._buckets,
+            "security_group": self._groups,
+            "iam_user": self._users,
+            "ebs_volume": self._volumes,
+        }
+        for kind, count in counts.items():
+            names = [_extra_name(kind, i) for i in range(count)]
+            makers[kind](names)
+            report.extra[kind] = names
+
+    def _buckets(self, names: list[str]) -> None:
+        from moto.s3.models import PublicAccessBlock
+
+        encryption = {
+            "Rule": {
+                "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"},
+                "BucketKeyEnabled": "true",
+            }
+        }
+        for name in names:
+            bucket = self.s3.buckets.get(name) or self.s3.create_bucket(name, self.region)
+            bucket.public_access_block = PublicAccessBlock(True, True, True, True)
+            bucket.encryption = encryption
+            bucket.ownership_rule = "BucketOwnerEnforced"  # type: ignore[assignment]  # moto keeps the rule
+
+    def _groups(self, names: list[str]) -> None:
+        vpc = self.ec2.get_default_vpc()
+        if vpc is None:
+            raise RuntimeError(f"the simulated account has no default VPC in {self.region}")
+        vpc_id = vpc.id
+        existing = {g.name for g in self.ec2.groups.get(vpc_id, {}).values()}
+        for name in names:
+            if name not in existing:
+                self.ec2.create_security_group(
+                    name, "Benign application security group", vpc_id=vpc_id, tags={"Name": name}
+                )
+
+    def _users(self, names: list[str]) -> None:
+        for name in names:
+            if name not in self.iam.users:
+                self.iam.create_user(self.region, name, path="/scale/")
+
+    def _volumes(self, names: list[str]) -> None:
+        tagged = {
+            tags.get("Name")
+            for resource_id, tags in self.ec2.tags.items()
+            if resource_id.startswith("vol-") and isinstance(tags, dict)
+        }
+        zone = f"{self.region}a"
+        for name in names:
+            if name in tagged:
+                continue
+            volume = self.ec2.create_volume(size=8, zone_name=zone, encrypted=True, volume_type="gp3")
+            self.ec2.create_tags([volume.id], {"Name": name})
+
+
+class _ExtraOverHttp:
+    """Benign resources through the API: what a simulator in another process allows.
+
+    A few requests in flight at once: with the simulator in another process, its work and the
+    client's overlap."""
+
+    WORKERS = 4
+
+    def __init__(self, clients: _Clients) -> None:
+        self.region = clients.region
+        self.s3 = clients("s3")
+        self.ec2 = clients("ec2")
+        self.iam = clients("iam")
+
+    def create(self, size: int, report: SeedReport) -> None:
+        counts = _split(size)
+        vpcs = self.ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"]
+        vpc_id = str(vpcs[0]["VpcId"])
+        groups = {
+            g["GroupName"]
+            for page in self.ec2.get_paginator("describe_security_groups").paginate(
+                Filters=[{"Name": "vpc-id", "Values": [vpc_id]}]
+            )
+            for g in page["SecurityGroups"]
+        }
+        volumes = {
+            t["Value"]
+            for page in self.ec2.get_paginator("describe_volumes").paginate(
+                Filters=[{"Name": "tag:Name", "Values": [f"{EXTRA_PREFIX}volume-*"]}]
+            )
+            for v in page["Volumes"]
+            for t in v.get("Tags", [])
+            if t["Key"] == "Name"
+        }
+        buckets = {b["Name"] for b in self.s3.list_buckets()["Buckets"]}
+        users = {
+            u["UserName"]
+            for page in self.iam.get_paginator("list_users").paginate(PathPrefix="/scale/")
+            for u in page["Users"]
+        }
+        makers: dict[str, Callable[[str], None]] = {
+            "s3_bucket": lambda name: None if name in buckets else self._bucket(name),
+            "security_group": lambda name: None if name in groups else self._group(name, vpc_id),
+            "iam_user": lambda name: None if name in users else self._user(name),
+            "ebs_volume": lambda name: None if name in volumes else self._volume(name),
+        }
+        with ThreadPoolExecutor(max_workers=self.WORKERS) as pool:
+            for kind, count in counts.items():
+                names = [_extra_name(kind, i) for i in range(count)]
+                list(pool.map(makers[kind], names))
+                report.extra[kind] = names
+
+    def _group(self, name: str, vpc_id: str) -> None:
+        self.ec2.create_security_group(
+            GroupName=name,
+            Description="Benign application security group",
+            VpcId=vpc_id,
+            TagSpecifications=[{"ResourceType": "security-group", "Tags": _tags(name)}],
+        )
+
+    def _volume(self, name: str) -> None:
+        self.ec2.create_volume(
+            AvailabilityZone=f"{self.region}a",
+            Size=8,
+            VolumeType="gp3",
+            Encrypted=True,
+            TagSpecifications=[{"ResourceType": "volume", "Tags": _tags(name)}],
+        )
+
+    def _user(self, name: str) -> None:
+        _tolerate(lambda: self.iam.create_user(UserName=name, Path="/scale/"), "EntityAlreadyExists")
+
+    def _bucket(self, name: str) -> None:
+        kwargs: dict[str, Any] = {"Bucket": name}
+        if self.region != "us-east-1":
+            kwargs["CreateBucketConfiguration"] = {"LocationConstraint": self.region}
+        _tolerate(lambda: self.s3.create_bucket(**kwargs), "BucketAlreadyOwnedByYou")
+        self.s3.put_public_access_block(
+            Bucket=name,
+            PublicAccessBlockConfiguration={
+                "BlockPublicAcls": True,
+                "IgnorePublicAcls": True,
+                "BlockPublicPolicy": True,
+                "RestrictPublicBuckets": True,
+            },
+        )
+        self.s3.put_bucket_encryption(
+            Bucket=name,
+            ServerSideEncryptionConfiguration={
+                "Rules": [
+                    {
+                        "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"},
+                        "BucketKeyEnabled": True,
+                    }
+                ]
+            },
+        )
