@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 
 import pytest
 from alembic import command
@@ -37,6 +38,13 @@ from cloudwarden.store.db import (
     migrate,
     session_factory,
     session_scope,
+)
+from cloudwarden.store.posture import (
+    ExternalFinding,
+    PostureIssue,
+    PostureResult,
+    PostureScan,
+    PostureSuppression,
 )
 from cloudwarden.store.tenancy import (
     ApiToken,
@@ -260,8 +268,46 @@ def _alert_loop_rows(db: Session, ws: str, *, account_id: str, incident_id: str,
                 issued_at=when,
                 expires_at=when,
             ),
+            *_posture_rows(db, ws, account_id, when),
         ]
     )
+
+
+def _posture_rows(db: Session, ws: str, account_id: str, when: datetime) -> list[object]:
+    scan_id = str(uuid.uuid4())
+    where = {"check_id": "s3_bucket_versioning_enabled", "resource_id": "arn:aws:s3:::b", "region": "global"}
+    db.add(
+        PostureScan(
+            id=scan_id,
+            workspace_id=ws,
+            account_id=account_id,
+            started_at=when,
+            finished_at=when,
+            regions=[],
+            checks=1,
+            api_calls=1,
+            counts={},
+            scores={},
+            changes={},
+            unavailable={},
+        )
+    )
+    db.flush()  # the results name it
+    return [
+        PostureResult(
+            workspace_id=ws, scan_id=scan_id, recorded_at=when, service="s3", severity="low",
+            resource_type="AWS::S3::Bucket", status="FAIL", reason="", **where,
+        ),
+        PostureIssue(workspace_id=ws, account_id=account_id, first_seen_at=when, last_seen_at=when, **where),
+        PostureSuppression(
+            workspace_id=ws, check_id=where["check_id"], resource_id="*", reason="accepted for the test",
+            owner="o", created_by="x", expires_at=when,
+        ),
+        ExternalFinding(
+            workspace_id=ws, account_id=account_id, source="guardduty", finding_id="f", title="t",
+            severity="low", resource_id="r", region="us-east-1", first_seen_at=when, last_seen_at=when,
+        ),
+    ]  # fmt: skip
 
 
 @pytest.fixture
