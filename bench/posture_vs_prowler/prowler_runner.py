@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 PROWLER_VERSION = "5.46.0"
-DEFAULT_VENV = Path("/work/main/.venv-prowler")
+DEFAULT_VENV = Path(__file__).resolve().parents[2] / ".venv-prowler"  # ignored by git
 TIME_BINARY = "/usr/bin/time"
 OUTPUT_NAME = "prowler"
 # Prowler's exit code when the scan ran and some finding FAILed (without `-z`): not an error.

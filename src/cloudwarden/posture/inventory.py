@@ -83,6 +83,14 @@ class Inventory:
     def account(self, service: str) -> Any:
         return self.get(service, GLOBAL)
 
+    def unknowns(self) -> dict[str, str]:
+        """What could not be collected: "service@region" -> why."""
+        return {
+            f"{service}@{region}": value.reason
+            for (service, region), value in sorted(self._data.items())
+            if isinstance(value, Unknown)
+        }
+
     def each(self, service: str) -> Iterator[tuple[str, Any]]:
         for region in self.regions:
             yield region, self.get(service, region)

@@ -24,7 +24,7 @@ from cloudwarden.aws.session import AssumedSession, CallLog
 from cloudwarden.posture.checks import Check, all_checks
 from cloudwarden.posture.collectors import all_collectors
 from cloudwarden.posture.inventory import GLOBAL, Inventory, unknown_from
-from cloudwarden.posture.model import Finding, Result, Status, Unknown
+from cloudwarden.posture.model import Finding, Result, Status
 from cloudwarden.store.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -170,18 +170,13 @@ def scan(
         max_workers=max_workers,
     )
     findings = judge(inventory, checks)
-    unavailable = {
-        f"{service}@{region}": value.reason
-        for (service, region), value in sorted(inventory._data.items())
-        if isinstance(value, Unknown)
-    }
     return ScanOutcome(
         account_id=account_id,
         regions=tuple(regions),
         started_at=started,
         finished_at=utcnow(),
         findings=findings,
-        unavailable=unavailable,
+        unavailable=inventory.unknowns(),
         checks=tuple(c.id for c in checks),
         api_calls=call_log.count if call_log is not None else 0,
         calls_by_action=dict(call_log.by_action()) if call_log is not None else {},

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from cloudwarden.errors import UsageError
+from cloudwarden.errors import NotFound, UsageError
 from cloudwarden.posture.model import Finding, Severity, Status
 from cloudwarden.posture.scan import ScanOutcome
 from cloudwarden.posture.scoring import FrameworkScore
@@ -212,7 +212,7 @@ def scans(*, db: Session, workspace_id: str, account_id: str, limit: int = 30) -
 def get_scan(*, db: Session, workspace_id: str, scan_id: str) -> PostureScan:
     scan = db.get(PostureScan, scan_id)
     if scan is None or scan.workspace_id != workspace_id:
-        raise UsageError(f"no posture scan {scan_id!r}")
+        raise NotFound(f"no posture scan {scan_id!r}")
     return scan
 
 

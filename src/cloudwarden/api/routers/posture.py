@@ -14,7 +14,7 @@ from cloudwarden.api.auth import allow
 from cloudwarden.api.deps import SessionDep
 from cloudwarden.api.schemas import ApiInput
 from cloudwarden.audit import service as audit
-from cloudwarden.errors import NotFound, UsageError
+from cloudwarden.errors import NotFound
 from cloudwarden.identity.access import Access
 from cloudwarden.posture import flows, service
 from cloudwarden.posture.outputs import render
@@ -187,7 +187,4 @@ def add_suppression(body: SuppressionIn, granted: PostureSuppress, db: SessionDe
 
 
 def _scan(db: Any, workspace_id: str, scan_id: str) -> PostureScan:
-    try:
-        return service.get_scan(db=db, workspace_id=workspace_id, scan_id=scan_id)
-    except UsageError:
-        raise NotFound("no such posture scan") from None
+    return service.get_scan(db=db, workspace_id=workspace_id, scan_id=scan_id)  # NotFound: 404

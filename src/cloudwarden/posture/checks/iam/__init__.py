@@ -12,6 +12,7 @@ never judges what was not read:
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -167,3 +168,20 @@ def customer_policies(inventory: Inventory) -> tuple[ManagedPolicy, ...] | Resul
 def boundary_only(policy: ManagedPolicy) -> bool:
     """Used only as a permissions boundary: it limits, it grants nothing."""
     return policy.attachment_count == 0 and policy.boundary_count > 0
+
+
+def judge_stale_users(inventory: Inventory, days: int) -> Iterator[Result]:
+    """Each user: FAIL naming every password or active key unused for `days` or more."""
+    users = user_rows(inventory)
+    if isinstance(users, Result):
+        yield users
+        return
+    for user in users:
+        stale = stale_credentials(user, days)
+        yield Result.verdict(
+            not stale,
+            user.arn,
+            GLOBAL,
+            passed=f"user {user.user} has no credential unused for {days} days",
+            failed=f"user {user.user}: {'; '.join(stale)}",
+        )

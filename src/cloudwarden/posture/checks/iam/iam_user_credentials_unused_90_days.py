@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from cloudwarden.posture.checks.iam import stale_credentials, user_rows
-from cloudwarden.posture.inventory import GLOBAL, Inventory
+from cloudwarden.posture.checks.iam import judge_stale_users
+from cloudwarden.posture.inventory import Inventory
 from cloudwarden.posture.model import CheckMetadata, Remediation, Result, Severity
 
 UNUSED_DAYS = 90
@@ -32,16 +32,4 @@ METADATA = CheckMetadata(
 
 
 def run(inventory: Inventory) -> Iterator[Result]:
-    users = user_rows(inventory)
-    if isinstance(users, Result):
-        yield users
-        return
-    for user in users:
-        stale = stale_credentials(user, UNUSED_DAYS)
-        yield Result.verdict(
-            not stale,
-            user.arn,
-            GLOBAL,
-            passed=f"user {user.user} has no credential unused for {UNUSED_DAYS} days",
-            failed=f"user {user.user}: {'; '.join(stale)}",
-        )
+    return judge_stale_users(inventory, UNUSED_DAYS)
