@@ -170,6 +170,21 @@ def test_backdated_breach_goes_to_alarm_with_history_and_real_notification(sim: 
     }
 
 
+def test_an_evaluation_asked_for_rejudges_a_moment_the_ticker_already_passed(sim: SimulatorClient) -> None:
+    """`sim inject` writes backdated data and then evaluates at its `now`; if the ticker crossed a
+    minute meanwhile (judging the later period without the data), the alarm must still fire."""
+    now = _now()
+    _put_alarm(sim, created=now - timedelta(days=1))
+    _put_cpu(sim, now - timedelta(minutes=3), [40.0] * 20)
+    sim.tick(advance_seconds=(now + timedelta(minutes=1) - datetime.now(UTC)).total_seconds())
+    _put_cpu(sim, now, [95.2, 91.0, 88.5])
+
+    transitions = _evaluate(sim, now)
+
+    assert [t["new_state"] for t in transitions][-1:] == ["ALARM"]
+    assert _alarm(sim)["StateValue"] == "ALARM"
+
+
 def test_set_alarm_state_notifies_only_when_the_state_changes(sim: SimulatorClient) -> None:
     topic, queue = _subscribed_queue(sim)
     _put_alarm(sim, created=_now() - timedelta(hours=1), AlarmActions=[topic], OKActions=[topic])

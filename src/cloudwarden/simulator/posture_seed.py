@@ -39,11 +39,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from cloudwarden.simulator.client import ROOT_KEYS, SimulatorClient
+from cloudwarden.simulator.client import SimulatorClient
 
 PREFIX = "cw-demo-"
 EXTRA_PREFIX = "cw-scale-"
@@ -161,23 +159,18 @@ LIMITATIONS = [
 
 
 class _Clients:
-    """The administrator's boto3 clients, as `SimulatorClient.client` makes them, from one session
-    (a session per client, as there, costs about 0.2 s a service to load its model again)."""
+    """The administrator's boto3 clients of one region, made once per service and reused."""
 
     def __init__(self, sim: SimulatorClient, region: str) -> None:
         self.region = region
-        self._endpoint = sim.endpoint
-        self._session = boto3.Session(region_name=region, **ROOT_KEYS)
-        self._config = Config(retries={"mode": "standard", "max_attempts": 2})
+        self._sim = sim
         self._made: dict[str, Any] = {}
         self._lock = threading.Lock()
 
     def __call__(self, service: str) -> Any:
         with self._lock:
             if service not in self._made:
-                self._made[service] = self._session.client(
-                    service, endpoint_url=self._endpoint, config=self._config
-                )
+                self._made[service] = self._sim.client(service, region=self.region)
             return self._made[service]
 
 

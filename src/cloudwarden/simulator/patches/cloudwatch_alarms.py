@@ -101,9 +101,14 @@ def _samples_by_metric(
     return grouped
 
 
-def _boundaries(alarm: Any, spec: ev.AlarmSpec, points: dict[int, ev.Datapoint], now: float) -> list[int]:
+def _boundaries(
+    alarm: Any, spec: ev.AlarmSpec, points: dict[int, ev.Datapoint], now: float, *, explicit: bool
+) -> list[int]:
     """The period boundaries to evaluate at: every one since the last evaluation (or since the
-    alarm was created: it cannot have fired before it existed), up to now."""
+    alarm was created: it cannot have fired before it existed), up to now.
+
+    `explicit`: an evaluation asked for at `now` (after backdated data was written) judges that
+    moment even when the ticker has already judged a later one with the data not yet there."""
     period = spec.period
     last = int(now // period) * period
     previous = _evaluated_until.get(alarm.alarm_arn)
@@ -113,7 +118,8 @@ def _boundaries(alarm: Any, spec: ev.AlarmSpec, points: dict[int, ev.Datapoint],
         created = as_utc(getattr(alarm, CREATED_AT, alarm.configuration_updated_timestamp)).timestamp()
         first = max(min(points) + period if points else last, -(-int(created) // period) * period)
     if previous is not None and previous > last:
-        return []  # a tick ahead of the clock already judged these periods: time never runs back
+        # A tick already judged later periods: time never runs back, unless asked to re-judge.
+        return [last] if explicit else []
     if first > last:
         return [last]  # re-evaluate now: backdated data may have arrived for evaluated periods
     first = max(first, last - (MAX_CATCH_UP_STEPS - 1) * period)
@@ -121,7 +127,12 @@ def _boundaries(alarm: Any, spec: ev.AlarmSpec, points: dict[int, ev.Datapoint],
 
 
 def evaluate(
-    account_id: str, region: str, now: datetime | None = None, alarm_names: list[str] | None = None
+    account_id: str,
+    region: str,
+    now: datetime | None = None,
+    alarm_names: list[str] | None = None,
+    *,
+    rejudge: bool = False,
 ) -> list[state.Transition]:
     """Evaluate the metric alarms of one account and region at `now`; returns the transitions."""
     from moto.cloudwatch.models import cloudwatch_backends
@@ -144,7 +155,7 @@ def evaluate(
                 s for dims, u, s in grouped.get(key, []) if dims == dimensions and (not unit or u == unit)
             ]
             points = ev.datapoints(samples, spec.period, spec.statistic)
-            boundaries = _boundaries(alarm, spec, points, at.timestamp())
+            boundaries = _boundaries(alarm, spec, points, at.timestamp(), explicit=rejudge)
             for boundary in boundaries:
                 verdict = ev.judge(spec, points, boundary)
                 if verdict.state is None or verdict.state == alarm.state_value:
@@ -157,7 +168,9 @@ def evaluate(
                 transitions.append(change)
                 notices.extend(sent)
             if boundaries:
-                _evaluated_until[alarm.alarm_arn] = boundaries[-1]
+                _evaluated_until[alarm.alarm_arn] = max(
+                    boundaries[-1], _evaluated_until.get(alarm.alarm_arn, boundaries[-1])
+                )
     state.publish(notices)
     return transitions
 
@@ -316,7 +329,7 @@ class AlarmHistoryPayload(StrictPayload):
 
 def _inject_evaluate(request: InjectRequest) -> dict[str, Any]:
     payload = parse_payload(EvaluatePayload, request.payload, "evaluate_alarms")
-    changes = evaluate(request.account_id, request.region, payload.now, payload.alarm_names)
+    changes = evaluate(request.account_id, request.region, payload.now, payload.alarm_names, rejudge=True)
     return {"transitions": [change.to_dict() for change in changes]}
 
 
