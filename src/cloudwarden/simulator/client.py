@@ -51,6 +51,18 @@ class SimulatorClient:
         body = {"account_id": account_id, "region": region or self.region, "payload": payload}
         return self._post(f"/_cloudwarden/inject/{kind}", body)
 
+    def service_metrics(
+        self, *, account_id: str, namespace: str, data: list[dict[str, Any]], region: str | None = None
+    ) -> None:
+        """Datapoints an AWS service emits (an "AWS/" namespace), in PutMetricData's shape."""
+        rows = [d | {"Timestamp": d["Timestamp"].isoformat()} for d in data]
+        self.inject(
+            "service_metrics",
+            account_id=account_id,
+            region=region,
+            payload={"namespace": namespace, "data": rows},
+        )
+
     def tick(self, *, advance_seconds: float = 0.0) -> None:
         """Let time pass in the account; `advance_seconds`: evaluate as if that much later."""
         self._post("/_cloudwarden/tick", {"advance_seconds": advance_seconds} if advance_seconds else {})

@@ -20,7 +20,6 @@ from cloudwarden.simulator.workload import ADMIN_ACTOR, Workload, register_task_
 
 HISTORY_MINUTES = 215
 LOG_BATCH = 5000
-METRIC_BATCH = 1000
 
 
 @dataclass(frozen=True)
@@ -246,12 +245,10 @@ def inject(
     for change in sorted(effects.changes, key=lambda c: c.at):
         _perform_change(sim, w, change, onset + timedelta(minutes=change.at))
 
-    cloudwatch = sim.client("cloudwatch")
     for namespace, data in telemetry.metric_data(
         w, effects.metrics, start=start, onset=onset, end=now, rng=rng
     ).items():
-        for offset in range(0, len(data), METRIC_BATCH):
-            cloudwatch.put_metric_data(Namespace=namespace, MetricData=data[offset : offset + METRIC_BATCH])
+        sim.service_metrics(account_id=w.account_id, namespace=namespace, data=data)
 
     history_start = -(HISTORY_MINUTES - scenario.onset_minutes_ago)  # minutes relative to onset
     baseline = [e.model_copy(update={"start": history_start}) for e in baseline_logs.BASELINE]

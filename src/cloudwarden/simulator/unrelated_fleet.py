@@ -69,7 +69,6 @@ DECOY_WINDOW = (-20, 5)  # minutes relative to the onset
 CREATED_DAYS_AGO = (3, 60)
 METRIC_STEP_MINUTES = 5  # baseline metrics every 5 minutes: cheap, and enough to look ordinary
 HISTORY_MINUTES = 215  # as the injector's history
-METRIC_BATCH = 1000
 ADMIN_ACTOR = "arn:aws:iam::{account}:user/platform-admin"
 CI_ACTOR = "arn:aws:sts::{account}:assumed-role/{team}-deploy/pipeline-{run}"
 AUTOSCALING_ACTOR = (
@@ -529,10 +528,8 @@ def _metrics(sim: SimulatorClient, fleet: DeployedFleet, *, now: datetime) -> No
                 }
                 for moment in moments
             ]
-    cloudwatch = sim.client("cloudwatch")
     for namespace, items in data.items():
-        for offset in range(0, len(items), METRIC_BATCH):
-            cloudwatch.put_metric_data(Namespace=namespace, MetricData=items[offset : offset + METRIC_BATCH])
+        sim.service_metrics(account_id=fleet.account_id, namespace=namespace, data=items)
 
 
 def _decoys(sim: SimulatorClient, fleet: DeployedFleet, *, onset: datetime) -> None:

@@ -7,6 +7,11 @@ window's datapoints are indexed once by (namespace, metric name, dimension set) 
 reads its own series, bucketed by period. Matching is CloudWatch's: the namespace, the name and
 the exact set of dimensions (moto drops the namespace when dimensions are given). A request with
 metric-math or Metrics Insights expressions goes to moto's own implementation unchanged.
+
+The `service_metrics` injector writes the datapoints AWS services emit themselves (AWS/ECS,
+AWS/RDS, ...), which no one can write through PutMetricData (AWS refuses "AWS/" namespaces),
+straight into moto's store: a scenario's three hours of history in one request instead of a
+dozen 1,000-datum PutMetricData calls that cost seconds to validate, serialise and parse.
 """
 
 from __future__ import annotations
@@ -15,10 +20,11 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from cloudwarden.simulator.patches import Injector
-from cloudwarden.simulator.patches._support import install
+from pydantic import Field
 
-INJECTORS: dict[str, Injector] = {}
+from cloudwarden.simulator.patches import Injector, InjectRequest
+from cloudwarden.simulator.patches._support import StrictPayload, as_utc, install, parse_payload
+
 _originals: dict[str, Callable[..., Any]] = {}
 SeriesKey = tuple[str, str, tuple[tuple[str, str], ...]]
 
@@ -95,3 +101,45 @@ def apply() -> None:
 
 def reset() -> None:
     return None
+
+
+class MetricDimension(StrictPayload):
+    Name: str
+    Value: str
+
+
+class ServiceDatum(StrictPayload):
+    MetricName: str
+    Dimensions: list[MetricDimension] = Field(default_factory=list, max_length=30)
+    Timestamp: datetime
+    Value: float
+    Unit: str | None = None
+
+
+class ServiceMetricsPayload(StrictPayload):
+    namespace: str = Field(pattern=r"^AWS/")
+    data: list[ServiceDatum]
+
+
+def _inject_service_metrics(request: InjectRequest) -> dict[str, Any]:
+    from moto.cloudwatch.models import cloudwatch_backends
+
+    payload = parse_payload(ServiceMetricsPayload, request.payload, "service_metrics")
+    backend = cloudwatch_backends[request.account_id][request.region]
+    backend.put_metric_data(
+        payload.namespace,
+        [
+            {
+                "MetricName": d.MetricName,
+                "Dimensions": [{"Name": x.Name, "Value": x.Value} for x in d.Dimensions],
+                "Timestamp": as_utc(d.Timestamp).replace(tzinfo=None),  # moto keeps naive UTC
+                "Value": d.Value,
+                "Unit": d.Unit,
+            }
+            for d in payload.data
+        ],
+    )
+    return {"written": len(payload.data)}
+
+
+INJECTORS: dict[str, Injector] = {"service_metrics": _inject_service_metrics}
