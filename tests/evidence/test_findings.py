@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import functools
-import json
-import urllib.request
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -128,19 +126,6 @@ def _asff(
     }
 
 
-def _seed_inspector(sim: SimulatorClient, results: list[dict[str, Any]]) -> None:
-    """moto serves Inspector2 findings only from a queue filled through its own API."""
-    body = {"results": [results], "account_id": ACCOUNT, "region": REGION}
-    request = urllib.request.Request(
-        f"{sim.endpoint}/moto-api/static/inspector2/findings-results",
-        data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        assert response.status == 201
-
-
 def _inspector(arn: str, kind: str, resource_id: str, observed: datetime, **extra: Any) -> dict[str, Any]:
     return {
         "findingArn": f"arn:aws:inspector2:{REGION}:{ACCOUNT}:finding/{arn}",
@@ -257,7 +242,7 @@ def incident(gd_sim: SimulatorClient) -> tuple[SimulatorClient, Workload, dict[s
         },
     )
     stale = _inspector("stale", "PACKAGE_VULNERABILITY", workload.instance, LONG_AGO)
-    _seed_inspector(sim, [reachable, stale])
+    sim.queue_inspector_findings(account_id=ACCOUNT, findings=[reachable, stale])
     return sim, workload, ids
 
 

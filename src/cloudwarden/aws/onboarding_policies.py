@@ -38,11 +38,13 @@ MANAGED_POLICY_ARNS: dict[str, str] = {
 # table rather than botocore's operation names: IAM names differ (iam:PassRole has no API), and
 # the customer's template must not change when botocore is upgraded.
 WRITE_VERBS_BY_SERVICE: dict[str, str] = {
+    "access-analyzer": "Apply Cancel Create Delete Generate Start Tag Untag Update",
     "application-autoscaling": "Delete Deregister Put Register Tag Untag",
     "cloudtrail": (
         "Add Cancel Create Delete Deregister Disable Enable Put Register Remove Restore Start Stop Update"
     ),
     "cloudwatch": "Assume Create Delete Disable Enable Invoke Put Set Start Stop Tag Untag Update",
+    "config": "Associate Delete Deliver Disassociate Put Start Stop Tag Untag",
     "ec2": (
         "Associate Attach Authorize Cancel Copy Create Delete Deregister Detach Disable Disassociate "
         "Enable Import Modify Put Reboot Register Release Replace Reset Restore Revoke Run Send Start Stop "
@@ -50,6 +52,9 @@ WRITE_VERBS_BY_SERVICE: dict[str, str] = {
     ),
     "ecs": (
         "Associate Create Delete Deregister Disassociate Execute Put Register Run Start Stop Tag Untag Update"
+    ),
+    "elasticfilesystem": (
+        "Backup ClientRootAccess ClientWrite Create Delete Modify Put ReplicationWrite Restore Tag Untag Update"
     ),
     "elasticloadbalancing": (
         "Add Attach Create Delete Deregister Detach Disable Enable Modify Register Remove Set"

@@ -1,7 +1,8 @@
 """Registry of the IAM actions each collector and remediation declares.
 
-The customer's IAM policy is generated from these declarations, and a test records every AWS
-call a simulated investigation makes and fails if one is undeclared or a declared one unused.
+The customer's IAM policy is generated from these declarations (the evidence collectors', the
+posture collectors' and the remediations'), and tests record every AWS call a simulated
+investigation or posture scan makes and fail if one is undeclared or a declared one unused.
 
 A declaration is required (granted on Resource "*" in every onboarding) unless it carries an
 `OptIn`: then the template grants it only when the customer sets the opt-in's parameter to one
@@ -34,11 +35,8 @@ _IAM_ACTION_BY_OPERATION = {
 DECLARING_MODULES = (
     "cloudwarden.evidence.registry",
     "cloudwarden.actions.catalog",
+    "cloudwarden.posture.collectors.registry",  # posture reads, owners "posture.<service>"
 )
-# Posture collectors declare their reads too ("posture.<service>"), but the onboarding policy does
-# not grant them yet: the least-privilege tests (tests/aws) do not cover a posture scan so far.
-# Until they do, a posture read the role lacks is reported as an ERROR naming the action.
-_NOT_YET_IN_POLICY = ("posture.",)
 
 
 @dataclass(frozen=True)
@@ -112,11 +110,7 @@ def declarations(kind: PermissionKind | None = None) -> list[PermissionDeclarati
     """Every declaration of `kind`, required and optional."""
     load_all()
     return sorted(
-        (
-            d
-            for d in _REGISTRY.values()
-            if (kind is None or d.kind == kind) and not d.owner.startswith(_NOT_YET_IN_POLICY)
-        ),
+        (d for d in _REGISTRY.values() if kind is None or d.kind == kind),
         key=lambda d: d.owner,
     )
 

@@ -116,8 +116,13 @@ def base_session(settings: Settings, region: str) -> boto3.Session:
 def _install_call_log(client: Any, call_log: CallLog) -> None:
     prefix = client.meta.service_model.endpoint_prefix
 
-    def after_call(model: Any, **_: Any) -> None:
-        call_log.record(iam_action(prefix, model.name), "ok")
+    def after_call(model: Any, http_response: Any = None, parsed: Any = None, **_: Any) -> None:
+        # botocore sends after-call for error responses too (AccessDenied is an HTTP answer).
+        outcome = "ok"
+        if http_response is not None and http_response.status_code >= 300:
+            error = parsed.get("Error", {}) if isinstance(parsed, dict) else {}
+            outcome = str(error.get("Code") or f"HTTP {http_response.status_code}")
+        call_log.record(iam_action(prefix, model.name), outcome)
 
     def after_call_error(
         model: Any = None, exception: Exception | None = None, event_name: str = "", **_: Any

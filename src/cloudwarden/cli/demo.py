@@ -96,6 +96,8 @@ def demo(
 
 def _print_posture(run: DemoRun) -> None:
     """The account's posture beside the incident: scores, failures, the worst five."""
+    from cloudwarden.posture.outputs.tabular import external_line
+
     audit = run.posture
     if not audit:
         return
@@ -114,6 +116,7 @@ def _print_posture(run: DemoRun) -> None:
         output.out.print(
             f"  [red]{failure['severity']}[/red] {failure['check_id']}: {output.short_arn(failure['resource_id'])}"
         )
+    output.out.print(f"  {external_line(audit['external_findings'])}", markup=False, highlight=False)
     output.out.print("  (`cloudwarden posture scan` writes the full report: JSON, CSV, OCSF, HTML)")
 
 

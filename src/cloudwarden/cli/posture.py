@@ -157,6 +157,8 @@ def _known_checks(ids: list[str]) -> None:
 
 
 def print_summary(data: dict[str, Any]) -> None:
+    from cloudwarden.posture.outputs.tabular import external_line
+
     counts = data["counts"]
     output.out.print(
         f"Posture of {data['account_name']} ({data['aws_account_id']}): {data['checks']} checks in "
@@ -173,6 +175,7 @@ def print_summary(data: dict[str, Any]) -> None:
             f"  {score['title']}: {score['passed']}/{score['passed'] + score['failed'] + score['unknown']} "
             f"requirements passed, score {score['score']:.1f}"
         )
+    output.out.print(external_line(data["external_findings"]), markup=False, highlight=False)
     for where, reason in data["unavailable"].items():
         output.out.print(f"  not readable: {where}: {reason}")
 
@@ -188,12 +191,14 @@ def report(
         Path | None, typer.Option("--output", metavar="FILE", help="Write here, not stdout")
     ] = None,
 ) -> None:
-    """Print (or write) a stored scan's report in one format."""
+    """Print (or write) a stored scan's report in one format; a line on stderr counts the findings
+    of the AWS security services (Security Hub, GuardDuty, Inspector) it read."""
     from cloudwarden import runtime
     from cloudwarden.accounts import service as accounts
     from cloudwarden.errors import UsageError
     from cloudwarden.posture import flows, service
     from cloudwarden.posture.outputs import render
+    from cloudwarden.posture.outputs.tabular import external_line, external_summary
 
     if fmt not in FORMATS:
         raise typer.BadParameter(f"{fmt!r} is not one of {', '.join(FORMATS)}", param_hint="--format")
@@ -211,12 +216,16 @@ def report(
             stored = history[-1]
         else:
             stored = service.get_scan(db=db, workspace_id=chosen.workspace_id, scan_id=scan_id)
-        text = render(flows.report_of(db=db, scan=stored, account=chosen), fmt)  # type: ignore[arg-type]
+        scan_report = flows.report_of(db=db, scan=stored, account=chosen)
+        text = render(scan_report, fmt)  # type: ignore[arg-type]
+        external = external_line(external_summary(scan_report))
     if output_file is None:
         typer.echo(text, nl=False)
+        output.console.print(external, markup=False, highlight=False)  # stderr: stdout is the report
     else:
         output_file.write_text(text, encoding="utf-8")
         output.out.print(f"{fmt}: {output_file}")
+        output.out.print(external, markup=False, highlight=False)
 
 
 @app.command("trend")

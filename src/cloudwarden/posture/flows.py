@@ -22,7 +22,7 @@ from cloudwarden.aws.session import SessionBroker
 from cloudwarden.errors import CloudWardenError
 from cloudwarden.posture import frameworks, scoring, service
 from cloudwarden.posture import scan as posture_scan
-from cloudwarden.posture.model import Finding
+from cloudwarden.posture.model import ExternalFinding, Finding
 from cloudwarden.store import models
 from cloudwarden.store.posture import PostureScan
 
@@ -36,6 +36,9 @@ class ScanReport:
     findings: list[tuple[Finding, str | None]]  # with their change: new, open, recurring, None
     scores: list[scoring.FrameworkScore]
     history: list[PostureScan]  # the account's earlier scans and this one, oldest first
+    # Security Hub, GuardDuty and Inspector findings the scan read (kept 7 days), most severe
+    # first; None when it did not read them. Their counts are in scan.external.
+    external: list[ExternalFinding] | None = None
 
 
 def scan_account(
@@ -93,7 +96,14 @@ def report_of(
     ]
     known = frameworks.load_all()
     scores = [scoring.FrameworkScore(**value) for key, value in scan.scores.items() if key in known]
-    return ScanReport(scan=scan, account=account, findings=results, scores=scores, history=history)
+    return ScanReport(
+        scan=scan,
+        account=account,
+        findings=results,
+        scores=scores,
+        history=history,
+        external=service.external_of(db=db, scan=scan),
+    )
 
 
 def _audit(

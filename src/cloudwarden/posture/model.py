@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -138,3 +139,23 @@ class Finding:
     def counts_as(self) -> Status:
         """Its status for scores: a suppressed failure counts as passed (the risk was accepted)."""
         return Status.PASS if self.status == Status.FAIL and self.suppression_id else self.status
+
+
+@dataclass(frozen=True)
+class ExternalFinding:
+    """A finding an AWS security service reports (Security Hub, GuardDuty, Inspector), shown beside
+    CloudWarden's own results; its severity normalised to ours."""
+
+    source: str  # guardduty, inspector2, securityhub: the API it was read from
+    finding_id: str  # the provider's id (an ARN for GuardDuty and Inspector)
+    product: str  # who produced it: GuardDuty, Inspector, or the product Security Hub names
+    severity: Severity
+    title: str
+    resource_id: str  # the first resource it names ("" when it names none)
+    region: str
+    first_seen: datetime  # as the provider reports them: created (first observed), last updated
+    last_seen: datetime
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.source, self.finding_id)

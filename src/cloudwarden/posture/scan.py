@@ -8,6 +8,12 @@ the selected checks read are collected, so the API calls grow with services x re
 never with the number of checks. A collector that fails leaves its service Unknown in that region,
 and every check reading it reports ERROR with the reason there; a check that raises is reported
 as ERROR too. Nothing aborts the scan.
+
+A scan of every check also reads the findings of the account's AWS security services (Security
+Hub, GuardDuty, Inspector: `collectors/findings.py`) in each region, alongside the inventory:
+`outcome.external`, each finding once. A service that could not be read is in
+`outcome.unavailable` ("findings.guardduty@us-east-1": the action and the error), never an empty
+list.
 """
 
 from __future__ import annotations
@@ -23,8 +29,9 @@ from typing import Any
 from cloudwarden.aws.session import AssumedSession, CallLog
 from cloudwarden.posture.checks import Check, all_checks
 from cloudwarden.posture.collectors import all_collectors
+from cloudwarden.posture.collectors import findings as external_collector
 from cloudwarden.posture.inventory import GLOBAL, Inventory, unknown_from
-from cloudwarden.posture.model import Finding, Result, Status
+from cloudwarden.posture.model import ExternalFinding, Finding, Result, Status, Unknown
 from cloudwarden.store.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -43,6 +50,9 @@ class ScanOutcome:
     checks: tuple[str, ...] = ()
     api_calls: int = 0
     calls_by_action: dict[str, int] = field(default_factory=dict)  # IAM action -> calls made
+    # The AWS security services' findings, each once; None when the scan did not read them.
+    external: list[ExternalFinding] | None = None
+    external_sources: dict[str, str] = field(default_factory=dict)  # "source@region" -> what it said
 
     def count(self, status: Status) -> int:
         return sum(1 for f in self.findings if f.status == status)
@@ -140,6 +150,35 @@ def judge(inventory: Inventory, checks: Sequence[Check]) -> list[Finding]:
     return findings
 
 
+def external_findings(inventory: Inventory) -> tuple[list[ExternalFinding], dict[str, str], dict[str, str]]:
+    """The findings read in every region, each once; what each source said where; what could not
+    be read ("findings.<source>@<region>" -> the action and the error).
+
+    Security Hub repeats GuardDuty's and Inspector's findings (same id), and a region that
+    aggregates others repeats theirs: the native record, then the first region, is kept.
+    """
+    found: dict[str, ExternalFinding] = {}
+    said: dict[str, str] = {}
+    unreadable: dict[str, str] = {}
+    regional = list(inventory.each(external_collector.SERVICE))
+    for source in external_collector.SOURCES:
+        for region, data in regional:
+            where = f"{source}@{region}"
+            if isinstance(data, Unknown):  # the whole collector failed: in inventory.unknowns()
+                said[where] = f"unavailable: {data.reason}"
+                continue
+            state = data.sources.get(source, Unknown("not read"))
+            if isinstance(state, Unknown):
+                said[where] = f"unavailable: {state.reason}"
+                unreadable[f"{external_collector.SERVICE}.{where}"] = state.reason
+            else:
+                said[where] = state.describe()
+            for finding in data.findings:
+                if finding.source == source:
+                    found.setdefault(finding.finding_id, finding)
+    return list(found.values()), said, unreadable
+
+
 def scan(
     *,
     clients: ClientFactory,
@@ -149,7 +188,10 @@ def scan(
     home_region: str | None = None,
     max_workers: int = MAX_WORKERS,
     call_log: CallLog | None = None,
+    external: bool | None = None,
 ) -> ScanOutcome:
+    """Collect, then judge. `external`: read the AWS security services' findings too (default:
+    when every check runs)."""
     if not regions:
         raise ValueError("a posture scan needs at least one region")
     registry = all_checks()
@@ -160,26 +202,38 @@ def scan(
         if missing:
             raise ValueError(f"no such posture check: {', '.join(missing)}")
         checks = [registry[c] for c in check_ids]
+    read_external = check_ids is None if external is None else external
+    services = {s for c in checks for s in c.metadata.reads}
+    if read_external:
+        services.add(external_collector.SERVICE)
     started = utcnow()
     inventory = collect(
         clients=clients,
         account_id=account_id,
         regions=regions,
-        services={s for c in checks for s in c.metadata.reads},
+        services=services,
         home_region=home_region,
         max_workers=max_workers,
     )
     findings = judge(inventory, checks)
+    unavailable = inventory.unknowns()
+    external_read: list[ExternalFinding] | None = None
+    said: dict[str, str] = {}
+    if read_external:
+        external_read, said, unreadable = external_findings(inventory)
+        unavailable = dict(sorted({**unavailable, **unreadable}.items()))
     return ScanOutcome(
         account_id=account_id,
         regions=tuple(regions),
         started_at=started,
         finished_at=utcnow(),
         findings=findings,
-        unavailable=inventory.unknowns(),
+        unavailable=unavailable,
         checks=tuple(c.id for c in checks),
         api_calls=call_log.count if call_log is not None else 0,
         calls_by_action=dict(call_log.by_action()) if call_log is not None else {},
+        external=external_read,
+        external_sources=said,
     )
 
 

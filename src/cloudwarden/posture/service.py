@@ -1,4 +1,6 @@
-"""Posture data in the store: scans with their results, issues across scans, suppressions.
+"""Posture data in the store: scans with their results, issues across scans, suppressions, and
+the findings of the account's AWS security services (one row per finding, updated by each scan
+that reads it, purged 7 days after the last: retention class FINDINGS_AND_EVENTS).
 
 Keyword-only functions that never commit: the command, request or task owns the transaction.
 """
@@ -14,9 +16,11 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from cloudwarden.errors import NotFound, UsageError
-from cloudwarden.posture.model import Finding, Severity, Status
+from cloudwarden.posture.model import SEVERITY_WEIGHT, ExternalFinding, Finding, Severity, Status
 from cloudwarden.posture.scan import ScanOutcome
 from cloudwarden.posture.scoring import FrameworkScore
+from cloudwarden.store.alerting import ARN_LENGTH
+from cloudwarden.store.posture import ExternalFinding as StoredExternalFinding
 from cloudwarden.store.posture import PostureIssue, PostureResult, PostureScan, PostureSuppression
 from cloudwarden.store.types import utcnow
 
@@ -173,9 +177,14 @@ def record_scan(
         scores={s.framework: s.as_dict() for s in scores},
         changes=changes,
         unavailable=dict(outcome.unavailable),
+        external=None if outcome.external is None else external_summary(outcome),
     )
     db.add(scan)
     db.flush()
+    if outcome.external is not None:
+        record_external(
+            db=db, workspace_id=workspace_id, account_id=account_id, findings=outcome.external, seen_at=now
+        )
     db.add_all(
         PostureResult(
             workspace_id=workspace_id,
@@ -237,3 +246,100 @@ def results_of(*, db: Session, scan: PostureScan) -> list[tuple[Finding, str | N
         )
         for r in rows
     ]
+
+
+def external_counts(findings: Sequence[ExternalFinding]) -> dict[str, dict[str, int]]:
+    """source -> severity -> findings, severities from critical down."""
+    counts: dict[str, dict[str, int]] = {}
+    for finding in sorted(findings, key=lambda f: -SEVERITY_WEIGHT[f.severity]):
+        by_severity = counts.setdefault(finding.source, {})
+        by_severity[finding.severity.value] = by_severity.get(finding.severity.value, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def external_summary(outcome: ScanOutcome) -> dict[str, object]:
+    """What the scan stores of the AWS security services' findings (kept as long as the scan)."""
+    findings = outcome.external or []
+    return {
+        "total": len(findings),
+        "counts": external_counts(findings),
+        "sources": dict(sorted(outcome.external_sources.items())),
+    }
+
+
+def record_external(
+    *,
+    db: Session,
+    workspace_id: str,
+    account_id: str,
+    findings: Sequence[ExternalFinding],
+    seen_at: datetime,
+) -> dict[str, int]:
+    """Store the findings a scan read: one already stored (same source and id) is updated (last
+    seen, severity, title, ...), a new one added. Returns how many were new and updated."""
+    stored = {
+        (row.source, row.finding_id): row
+        for row in db.scalars(
+            select(StoredExternalFinding).where(
+                StoredExternalFinding.workspace_id == workspace_id,
+                StoredExternalFinding.account_id == account_id,
+            )
+        )
+    }
+    counts = {"new": 0, "updated": 0}
+    for finding in findings:
+        key = (finding.source, finding.finding_id[:ARN_LENGTH])
+        row = stored.get(key)
+        if row is None:
+            row = StoredExternalFinding(
+                workspace_id=workspace_id,
+                account_id=account_id,
+                source=finding.source,
+                finding_id=key[1],
+                first_seen_at=seen_at,
+            )
+            db.add(row)
+            stored[key] = row
+            counts["new"] += 1
+        else:
+            counts["updated"] += 1
+        row.product = finding.product[:128]
+        row.title = finding.title[:2000]
+        row.severity = finding.severity.value
+        row.resource_id = finding.resource_id[:ARN_LENGTH]
+        row.region = finding.region[:32]
+        row.last_seen_at = seen_at
+        row.provider_first_seen_at = finding.first_seen
+        row.provider_last_seen_at = finding.last_seen
+    db.flush()
+    return counts
+
+
+def external_of(*, db: Session, scan: PostureScan) -> list[ExternalFinding] | None:
+    """The AWS security services' findings the scan read, most severe first, as far as they are
+    still kept (7 days after the last scan that read them); None when the scan did not read them."""
+    if scan.external is None:
+        return None
+    rows = db.scalars(
+        select(StoredExternalFinding).where(
+            StoredExternalFinding.workspace_id == scan.workspace_id,
+            StoredExternalFinding.account_id == scan.account_id,
+            StoredExternalFinding.first_seen_at <= scan.finished_at,
+            StoredExternalFinding.last_seen_at >= scan.finished_at,
+        )
+    )
+    found = [
+        ExternalFinding(
+            source=r.source,
+            finding_id=r.finding_id,
+            product=r.product,
+            severity=Severity(r.severity),
+            title=r.title,
+            resource_id=r.resource_id,
+            region=r.region,
+            first_seen=r.provider_first_seen_at or r.first_seen_at,
+            last_seen=r.provider_last_seen_at or r.last_seen_at,
+        )
+        for r in rows
+    ]
+    return sorted(found, key=lambda f: (-SEVERITY_WEIGHT[f.severity], f.source, f.title, f.finding_id))

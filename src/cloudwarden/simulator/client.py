@@ -63,6 +63,14 @@ class SimulatorClient:
             payload={"namespace": namespace, "data": rows},
         )
 
+    def queue_inspector_findings(
+        self, *, account_id: str, findings: list[dict[str, Any]], region: str | None = None
+    ) -> None:
+        """What the next inspector2:ListFindings answers: moto serves Inspector findings only from
+        a queue filled through its own API, each queued answer given once."""
+        body = {"results": [findings], "account_id": account_id, "region": region or self.region}
+        self._post("/moto-api/static/inspector2/findings-results", body)
+
     def tick(self, *, advance_seconds: float = 0.0) -> None:
         """Let time pass in the account; `advance_seconds`: evaluate as if that much later."""
         self._post("/_cloudwarden/tick", {"advance_seconds": advance_seconds} if advance_seconds else {})

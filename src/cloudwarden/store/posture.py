@@ -45,6 +45,10 @@ class PostureScan(Base):
     scores: Mapped[dict[str, Any]] = mapped_column(json_document())
     changes: Mapped[dict[str, int]] = mapped_column(json_document())  # new, resolved, recurring, open
     unavailable: Mapped[dict[str, str]] = mapped_column(json_document())  # "service@region" -> reason
+    # What the AWS security services said (kept as long as the scan; their findings 7 days):
+    # {"total", "counts": {source: {severity: n}}, "sources": {"source@region": state}}.
+    # None: the scan did not read them (a scan of chosen checks).
+    external: Mapped[dict[str, Any] | None] = mapped_column(json_document(nullable_as_sql_null=True))
 
 
 class PostureResult(Base):
@@ -103,6 +107,8 @@ class PostureSuppression(Base):
 
 
 class ExternalFinding(Base):
+    """One finding of an account's AWS security services, updated by every scan that reads it."""
+
     __tablename__ = "posture_external_findings"
     __retention__: ClassVar[Retention] = Retention(RetentionClass.FINDINGS_AND_EVENTS, "last_seen_at")
     __table_args__ = (UniqueConstraint("account_id", "source", "finding_id"),)
@@ -112,9 +118,14 @@ class ExternalFinding(Base):
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     source: Mapped[str] = mapped_column(String(16))  # securityhub, guardduty, inspector2
     finding_id: Mapped[str] = mapped_column(String(ARN_LENGTH))
+    product: Mapped[str] = mapped_column(String(128), default="", server_default="")
     title: Mapped[str] = mapped_column(Text)
-    severity: Mapped[str] = mapped_column(String(16))
+    severity: Mapped[str] = mapped_column(String(16))  # ours (posture.model.Severity), normalised
     resource_id: Mapped[str] = mapped_column(String(ARN_LENGTH))
     region: Mapped[str] = mapped_column(String(32))
+    # The first and the last scan that read it (retention: 7 days after the last).
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The provider's own: when it created (first observed) and last updated the finding.
+    provider_first_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    provider_last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -50,6 +50,12 @@ class ScanOut(BaseModel):
     scores: dict[str, Any] = Field(description="Per framework: passed, failed, unknown, share, score")
     changes: dict[str, int] = Field(description="Since the previous scan: new, open, recurring, resolved")
     unavailable: dict[str, str] = Field(description="What could not be read (service@region: reason)")
+    external: dict[str, Any] | None = Field(
+        default=None,
+        description="Security Hub, GuardDuty and Inspector findings the scan read: total, counts "
+        "(source -> severity -> findings), sources (source@region -> what the service said); null "
+        "when the scan did not read them. The findings themselves are in the report (kept 7 days)",
+    )
 
     @classmethod
     def of(cls, scan: PostureScan) -> ScanOut:

@@ -7,7 +7,8 @@ absent finding must never read as a clean bill of health.
 
 A finding is in the window when its span [first_seen, last_seen] overlaps it: first_seen is
 when the provider created it (Inspector: first observed), last_seen when it last updated it,
-which is what each API filters on server-side.
+which is what each API filters on server-side. Without a start (`start=None`, what a posture scan
+reads) every active finding counts, however old.
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ PROBES: tuple[Probe, ...] = (
 )
 # Pages per service: a busy account has thousands of findings; the newest in the window matter.
 MAX_PAGES = 3
+# Security Hub workflow states of a finding nobody has dismissed or resolved yet.
+OPEN_WORKFLOW = ("NEW", "NOTIFIED")
 SUMMARY_CHARS = 300
 
 FindingSource = Literal["securityhub", "guardduty", "inspector2"]
@@ -78,6 +81,9 @@ class SecurityFinding(_Frozen):
     first_seen: datetime
     last_seen: datetime
     summary: str
+    # Who produced it: GuardDuty, Inspector, or the product Security Hub names (Security Hub's own
+    # controls, Macie, IAM Access Analyzer, a partner's).
+    product: str = ""
 
 
 class FindingSourceStatus(_Frozen):
@@ -120,11 +126,11 @@ def _raw(
 
 
 def _paged(
-    call: Callable[..., Any], kwargs: dict[str, Any], *, items: str, paging: str
+    call: Callable[..., Any], kwargs: dict[str, Any], *, items: str, paging: str, max_pages: int = MAX_PAGES
 ) -> tuple[list[Any], bool]:
-    """Up to MAX_PAGES pages of `call`, and whether more remain unread."""
+    """Up to `max_pages` pages of `call`, and whether more remain unread."""
     found: list[Any] = []
-    for _ in range(MAX_PAGES):
+    for _ in range(max_pages):
         response = call(**kwargs)
         found.extend(response.get(items, []))
         if not response.get(paging):
@@ -142,38 +148,51 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def get_securityhub(client: Any, *, start: datetime, end: datetime) -> dict[str, Any]:
+def get_securityhub(
+    client: Any, *, start: datetime | None, end: datetime, max_pages: int = MAX_PAGES, open_only: bool = False
+) -> dict[str, Any]:
+    filters: dict[str, Any] = {
+        "CreatedAt": [{"End": _iso(end)}],
+        "RecordState": [{"Value": "ACTIVE", "Comparison": "EQUALS"}],
+    }
+    if start is not None:
+        filters["UpdatedAt"] = [{"Start": _iso(start)}]
+    if open_only:
+        filters["WorkflowStatus"] = [{"Value": s, "Comparison": "EQUALS"} for s in OPEN_WORKFLOW]
     kwargs: dict[str, Any] = {
-        "Filters": {
-            "UpdatedAt": [{"Start": _iso(start)}],
-            "CreatedAt": [{"End": _iso(end)}],
-            "RecordState": [{"Value": "ACTIVE", "Comparison": "EQUALS"}],
-        },
+        "Filters": filters,
         "SortCriteria": [{"Field": "UpdatedAt", "SortOrder": "desc"}],
         "MaxResults": 100,
     }
     try:
-        findings, truncated = _paged(client.get_findings, kwargs, items="Findings", paging="NextToken")
+        findings, truncated = _paged(
+            client.get_findings, kwargs, items="Findings", paging="NextToken", max_pages=max_pages
+        )
     except ClientError as exc:
         code, message = _error(exc)
         if code == "InvalidAccessException":  # "Account ... is not subscribed to AWS Security Hub"
             return _raw("securityhub", not_enabled=message or "not subscribed to Security Hub")
         raise
+    if open_only:  # again here: the simulated Security Hub ignores filters
+        findings = [f for f in findings if (f.get("Workflow") or {}).get("Status", "NEW") in OPEN_WORKFLOW]
     return _raw("securityhub", findings, truncated)
 
 
-def get_guardduty(client: Any, *, start: datetime, end: datetime) -> dict[str, Any]:
+def get_guardduty(
+    client: Any, *, start: datetime | None, end: datetime, max_pages: int = MAX_PAGES, open_only: bool = False
+) -> dict[str, Any]:
+    del open_only  # GuardDuty's unarchived findings are the open ones
     detector_ids = client.list_detectors(MaxResults=50).get("DetectorIds", [])
     if not detector_ids:
         return _raw("guardduty", not_enabled="no GuardDuty detector in this region")
-    criteria = {
-        "Criterion": {
-            "updatedAt": {"GreaterThanOrEqual": int(start.timestamp() * 1000)},  # epoch milliseconds
-            "createdAt": {"LessThanOrEqual": int(end.timestamp() * 1000)},
-            # Archived findings were dismissed by the customer or their suppression rules.
-            "service.archived": {"Equals": ["false"]},
-        }
+    criterion: dict[str, Any] = {
+        "createdAt": {"LessThanOrEqual": int(end.timestamp() * 1000)},  # epoch milliseconds
+        # Archived findings were dismissed by the customer or their suppression rules.
+        "service.archived": {"Equals": ["false"]},
     }
+    if start is not None:
+        criterion = {"updatedAt": {"GreaterThanOrEqual": int(start.timestamp() * 1000)}, **criterion}
+    criteria = {"Criterion": criterion}
     findings: list[dict[str, Any]] = []
     truncated = False
     for detector_id in detector_ids:
@@ -183,7 +202,9 @@ def get_guardduty(client: Any, *, start: datetime, end: datetime) -> dict[str, A
             "SortCriteria": {"AttributeName": "updatedAt", "OrderBy": "DESC"},
             "MaxResults": 50,
         }
-        ids, more = _paged(client.list_findings, kwargs, items="FindingIds", paging="NextToken")
+        ids, more = _paged(
+            client.list_findings, kwargs, items="FindingIds", paging="NextToken", max_pages=max_pages
+        )
         truncated = truncated or more
         for offset in range(0, len(ids), 50):
             chunk = ids[offset : offset + 50]
@@ -191,18 +212,25 @@ def get_guardduty(client: Any, *, start: datetime, end: datetime) -> dict[str, A
     return _raw("guardduty", findings, truncated)
 
 
-def get_inspector2(client: Any, *, start: datetime, end: datetime) -> dict[str, Any]:
+def get_inspector2(
+    client: Any, *, start: datetime | None, end: datetime, max_pages: int = MAX_PAGES, open_only: bool = False
+) -> dict[str, Any]:
+    del open_only  # Inspector's ACTIVE findings are the open ones (not SUPPRESSED or CLOSED)
+    criteria: dict[str, Any] = {
+        "firstObservedAt": [{"endInclusive": end}],
+        "findingStatus": [{"comparison": "EQUALS", "value": "ACTIVE"}],
+    }
+    if start is not None:
+        criteria = {"updatedAt": [{"startInclusive": start}], **criteria}
     kwargs: dict[str, Any] = {
-        "filterCriteria": {
-            "updatedAt": [{"startInclusive": start}],
-            "firstObservedAt": [{"endInclusive": end}],
-            "findingStatus": [{"comparison": "EQUALS", "value": "ACTIVE"}],
-        },
+        "filterCriteria": criteria,
         "sortCriteria": {"field": "LAST_OBSERVED_AT", "sortOrder": "DESC"},
         "maxResults": 100,
     }
     try:
-        findings, truncated = _paged(client.list_findings, kwargs, items="findings", paging="nextToken")
+        findings, truncated = _paged(
+            client.list_findings, kwargs, items="findings", paging="nextToken", max_pages=max_pages
+        )
     except ClientError as exc:
         code, message = _error(exc)
         # IAM and SCP denials always say "not authorized to perform"; Inspector's own refusal for an
@@ -220,12 +248,23 @@ GETTERS: dict[FindingSource, Callable[..., dict[str, Any]]] = {
 }
 
 
-def get(client: Any, source: FindingSource, *, start: datetime, end: datetime) -> dict[str, Any]:
-    """One service's findings active in [start, end]; `client` is that service's (boto3 name = source).
+def get(
+    client: Any,
+    source: FindingSource,
+    *,
+    start: datetime | None,
+    end: datetime,
+    max_pages: int = MAX_PAGES,
+    open_only: bool = False,
+) -> dict[str, Any]:
+    """One service's findings active in [start, end] (start None: every active one created by
+    `end`); `client` is that service's (boto3 name = source). At most `max_pages` pages.
+    `open_only`: leave out Security Hub findings whose workflow is SUPPRESSED or RESOLVED (dismissed
+    or fixed by the customer; Security Hub resolves a control's finding once it passes).
 
     What `transform` takes: the findings read, whether more remain, or why the service is off.
     """
-    return GETTERS[source](client, start=start, end=end)
+    return GETTERS[source](client, start=start, end=end, max_pages=max_pages, open_only=open_only)
 
 
 def resource_key(raw_id: str, *, region: str, account_id: str) -> str:
@@ -281,8 +320,18 @@ def _from_securityhub(f: dict[str, Any], region: str, account_id: str) -> Securi
     return SecurityFinding(
         source="securityhub", id=f["Id"], type=types[0], title=f["Title"], severity=label, severity_score=score,
         resources=list(dict.fromkeys(keys)), first_seen=_time(f["CreatedAt"]), last_seen=_time(f["UpdatedAt"]),
-        summary=_summary(f.get("Description"), f["Title"]),
+        summary=_summary(f.get("Description"), f["Title"]), product=_securityhub_product(f),
     )  # fmt: skip
+
+
+def _securityhub_product(f: dict[str, Any]) -> str:
+    """The product Security Hub names for a finding ("Security Hub", "GuardDuty", "Macie", ...)."""
+    fields = f.get("ProductFields") or {}
+    named = f.get("ProductName") or fields.get("aws/securityhub/ProductName")
+    if named:
+        return str(named)
+    # arn:aws:securityhub:<region>::product/<company>/<product>
+    return str(f.get("ProductArn", "")).rsplit("/", 1)[-1] or "Security Hub"
 
 
 def _guardduty_keys(resource: dict[str, Any], partition: str, region: str, account: str) -> list[str]:
@@ -331,7 +380,7 @@ def _from_guardduty(f: dict[str, Any], region: str, account_id: str) -> Security
     return SecurityFinding(
         source="guardduty", id=f["Arn"], type=f["Type"], title=title, severity=label, severity_score=score,
         resources=list(dict.fromkeys(keys)), first_seen=_time(f["CreatedAt"]), last_seen=_time(f["UpdatedAt"]),
-        summary=_summary(f.get("Description"), title),
+        summary=_summary(f.get("Description"), title), product="GuardDuty",
     )  # fmt: skip
 
 
@@ -352,6 +401,7 @@ def _from_inspector2(f: dict[str, Any], region: str, account_id: str) -> Securit
         source="inspector2", id=f["findingArn"], type=f["type"], title=title, severity=label,
         severity_score=score, resources=list(dict.fromkeys(keys)), first_seen=_time(f["firstObservedAt"]),
         last_seen=_time(f.get("updatedAt") or f["lastObservedAt"]), summary=_summary(f.get("description"), title),
+        product="Inspector",
     )  # fmt: skip
 
 

@@ -7,7 +7,8 @@ A collector module (`posture/collectors/<service>.py`) declares:
   list) or "regional" (read once in every scanned region).
 - `PERMISSIONS`: `cloudwarden.aws.permissions.declare("posture.<service>", (...))`: every IAM
   action it calls. The read policy of the onboarding template is generated from these, and the
-  call-recording test fails on a call that is not declared.
+  call-recording test fails on a call that is not declared. A collector that makes an evidence
+  collector's reads reuses its declaration (`findings`: the evidence findings' `PERMISSIONS`).
 - `collect(clients, region, account_id)`: reads AWS once per API (paginated) and returns the
   service's typed data. `clients(name)` gives a boto3 client for the region. A failure of the
   service's main listing raises (the scanner records the whole service in that region as

@@ -27,8 +27,14 @@ def _load() -> tuple[Collector, ...]:
             raise TypeError(f"{module.__name__} is not a posture collector: it lacks {', '.join(missing)}")
         if module.SCOPE not in ("global", "regional"):
             raise ValueError(f"{module.__name__}: SCOPE must be 'global' or 'regional'")
-        if module.PERMISSIONS.owner != f"posture.{module.SERVICE}":
-            raise ValueError(f"{module.__name__}: PERMISSIONS are declared as 'posture.{module.SERVICE}'")
+        # Its own declaration, or an evidence collector's when it makes the same reads (findings):
+        # one declaration per action.
+        owner = module.PERMISSIONS.owner
+        if owner != f"posture.{module.SERVICE}" and not owner.startswith("evidence."):
+            raise ValueError(
+                f"{module.__name__}: PERMISSIONS are declared as 'posture.{module.SERVICE}' (or are an "
+                "evidence collector's)"
+            )
         found.append(cast(Collector, module))
     services = [c.SERVICE for c in found]
     if len(services) != len(set(services)):

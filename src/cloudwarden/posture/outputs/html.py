@@ -1,5 +1,8 @@
 """A self-contained HTML report: scores, trend lines, changes and findings, no script, no network.
 
+After CloudWarden's findings, the findings of the account's AWS security services (Security Hub,
+GuardDuty, Inspector) in a section of their own: counts by source and severity, then the findings.
+
 Charts are inline SVG drawn here (bars for each framework's score, a line per framework across
 the account's scans), so the file opens anywhere and can be mailed as it is.
 """
@@ -13,8 +16,8 @@ import jinja2
 
 from cloudwarden.posture.checks import all_checks
 from cloudwarden.posture.flows import ScanReport
-from cloudwarden.posture.model import Status
-from cloudwarden.posture.outputs.tabular import requirements_by_check, summary
+from cloudwarden.posture.model import Severity, Status
+from cloudwarden.posture.outputs.tabular import kept_days, requirements_by_check, summary
 from cloudwarden.store.posture import PostureScan
 
 COLOURS = ("#1f5fa8", "#b3541e", "#2e7d32", "#6a1b9a", "#00695c")
@@ -50,6 +53,9 @@ def to_html(report: ScanReport) -> str:
         trend=trend_lines(report.history, [s.framework for s in report.scores]),
         findings=findings,
         colours=COLOURS,
+        external=report.external or [],
+        severities=[s.value for s in Severity],
+        kept_days=kept_days(),
     )
 
 

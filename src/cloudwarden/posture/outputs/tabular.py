@@ -1,4 +1,10 @@
-"""JSON (the whole report) and CSV (one row per finding, for spreadsheets)."""
+"""JSON (the whole report) and CSV (one row per finding, for spreadsheets).
+
+The JSON carries, beside CloudWarden's own findings, those of the account's AWS security services
+(`external_findings`: counts by source and severity, what each service said in each region, and
+the findings themselves while they are kept, 7 days). CSV and OCSF carry CloudWarden's only: the
+others are already in Security Hub.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,9 @@ from typing import Any
 from cloudwarden.posture import frameworks
 from cloudwarden.posture.checks import all_checks
 from cloudwarden.posture.flows import ScanReport
+from cloudwarden.posture.model import Severity
+from cloudwarden.store.posture import ExternalFinding as StoredExternalFinding
+from cloudwarden.store.retention import retention_of
 
 CSV_COLUMNS = (
     "check_id", "title", "service", "severity", "status", "change", "suppressed", "resource_id",
@@ -44,7 +53,67 @@ def summary(report: ScanReport) -> dict[str, Any]:
         "changes": scan.changes,
         "unavailable": scan.unavailable,
         "scores": [s.as_dict() for s in report.scores],
+        "external_findings": external_summary(report),
     }
+
+
+def external_summary(report: ScanReport) -> dict[str, Any]:
+    """Security Hub, GuardDuty and Inspector findings the scan read: counts by source and by
+    severity, what each service said where; `read` false when the scan did not read them."""
+    stored = report.scan.external
+    if stored is None:
+        return {"read": False, "total": 0, "counts": {}, "by_severity": {}, "sources": {}}
+    by_severity: dict[str, int] = {}
+    for counts in stored.get("counts", {}).values():
+        for severity, n in counts.items():
+            by_severity[severity] = by_severity.get(severity, 0) + n
+    order = list(Severity)
+    return {
+        "read": True,
+        "total": int(stored.get("total", 0)),
+        "counts": stored.get("counts", {}),
+        "by_severity": dict(sorted(by_severity.items(), key=lambda kv: order.index(Severity(kv[0])))),
+        "sources": stored.get("sources", {}),
+    }
+
+
+def external_line(data: dict[str, Any]) -> str:
+    """'Findings from AWS security services: 3 (guardduty 1, securityhub 2; critical 1, high 2)'."""
+    head = "Findings from AWS security services"
+    if not data["read"]:
+        return f"{head}: not read by this scan (a scan of chosen checks)"
+    text = f"{head}: {data['total']}"
+    if data["total"]:
+        sources = ", ".join(f"{source} {sum(c.values())}" for source, c in data["counts"].items())
+        severities = ", ".join(f"{severity} {n}" for severity, n in data["by_severity"].items())
+        text += f" ({sources}; {severities})"
+    unreadable = sorted(where for where, said in data["sources"].items() if said.startswith("unavailable"))
+    if unreadable:
+        text += f"; could not read {', '.join(unreadable)}"
+    return text
+
+
+def kept_days() -> int | None:
+    """How long the external findings are kept after the last scan that read them (7 days)."""
+    kept = retention_of(StoredExternalFinding).max_age
+    return kept.days if kept is not None else None
+
+
+def external_rows(report: ScanReport) -> list[dict[str, Any]]:
+    return [
+        {
+            "source": f.source,
+            "product": f.product,
+            "finding_id": f.finding_id,
+            "severity": f.severity.value,
+            "title": f.title,
+            "resource_id": f.resource_id,
+            "region": f.region,
+            "first_seen": f.first_seen.isoformat(),
+            "last_seen": f.last_seen.isoformat(),
+        }
+        for f in report.external or []
+    ]
 
 
 def to_json(report: ScanReport) -> str:
@@ -71,7 +140,14 @@ def to_json(report: ScanReport) -> str:
         {"scan_id": s.id, "started_at": s.started_at.isoformat(), "scores": s.scores, "counts": s.counts}
         for s in report.history
     ]
-    return json.dumps({**summary(report), "findings": findings, "trend": trend}, indent=2) + "\n"
+    head = summary(report)
+    external = {
+        **head["external_findings"],
+        "kept_days": kept_days(),
+        "findings": external_rows(report),
+    }
+    document = {**head, "external_findings": external, "findings": findings, "trend": trend}
+    return json.dumps(document, indent=2) + "\n"
 
 
 def to_csv(report: ScanReport) -> str:

@@ -93,12 +93,25 @@ def _install() -> None:
             raise _denied(self, iam_request._action, str(refused.description)) from None
 
     ActionAuthenticatorMixin._authenticate_and_authorize_action = authorize  # type: ignore[method-assign]
+    _name_s3_reads_as_iam_does()
     # moto warns when a service's model lists no access-denied error; AWS sends one all the same.
     warnings.filterwarnings("ignore", message=r"Exception\(Denied\)", category=UserWarning)
     _installed = True
 
 
 IAM_PREFIX = {"monitoring": "cloudwatch"}
+
+
+def _name_s3_reads_as_iam_does() -> None:
+    """moto's S3 ACTION_MAP lacks the query keys of these reads (its "public_access_block" is
+    never a query key) and authorizes them as s3:ListBucket; IAM names them so (Service
+    Authorization Reference), and so does cloudwarden.aws.permissions."""
+    from moto.s3.responses import ACTION_MAP
+
+    ACTION_MAP["BUCKET"]["GET"].update(
+        {"encryption": "GetEncryptionConfiguration", "publicAccessBlock": "GetBucketPublicAccessBlock"}
+    )
+    ACTION_MAP["CONTROL"]["GET"]["publicAccessBlock"] = "GetAccountPublicAccessBlock"
 
 
 def _denied(response: Any, action: str, description: str) -> HTTPException:
