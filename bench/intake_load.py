@@ -30,6 +30,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import uvloop
+
 ACCOUNT = "123456789012"
 TOPIC = f"arn:aws:sns:us-east-1:{ACCOUNT}:CloudWardenAlerts"
 
@@ -230,7 +232,8 @@ def main() -> None:
         time.sleep(3)
         path = f"/api/v1/intake/workspaces/{DEFAULT_WORKSPACE_ID}/sns"
         began = time.perf_counter()
-        results = asyncio.run(_load(port, path, [body for _, body in messages], args.rate, args.connections))
+        load = _load(port, path, [body for _, body in messages], args.rate, args.connections)
+        results = uvloop.run(load)  # the generator's own CPU is taken from the server it measures
         elapsed = time.perf_counter() - began - 0.5
         acknowledged = {messages[i][0] for i, (status, _) in enumerate(results) if status == 200}
         with factory.begin() as db:

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from cloudwarden.cli.main import app
 from cloudwarden.config import get_settings
-from tests.conftest import throwaway_postgres_schema
+from tests.conftest import REDIS_URL_ENV, throwaway_postgres_schema
 
 
 def _free_port() -> int:
@@ -130,6 +130,22 @@ def test_serve_with_reload_answers_and_stops_cleanly(tmp_path: Path) -> None:
         _kill(process)
         raise
     _stop(process, log)
+
+
+def test_several_server_processes_answer_and_stop_cleanly(tmp_path: Path) -> None:
+    broker = os.environ.get(REDIS_URL_ENV)
+    if not broker:
+        pytest.skip(f"several server processes need a broker: set {REDIS_URL_ENV} (CI sets it)")
+    log = tmp_path / "serve.log"
+    env = _environment(CLOUDWARDEN_DATA_DIR=str(tmp_path / "data"), CLOUDWARDEN_BROKER_URL=broker)
+    process, base = _start(["--workers", "2"], env, log)
+    try:
+        assert httpx.get(f"{base}/readyz", timeout=5).status_code == 200
+    except BaseException:
+        _kill(process)
+        raise
+    output = _stop(process, log)
+    assert "error" not in output.lower(), output
 
 
 @pytest.fixture

@@ -111,6 +111,8 @@ def serve(
             from uvicorn.supervisors import Multiprocess
 
             Multiprocess(config, sockets=[listener]).run()
+            # The supervisor handles SIGTERM itself and returns once its workers have stopped.
+            stopped = True
         else:
             server.run(sockets=[listener])
     except (_Stopped, KeyboardInterrupt):

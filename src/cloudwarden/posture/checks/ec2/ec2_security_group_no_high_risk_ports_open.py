@@ -31,7 +31,7 @@ METADATA = CheckMetadata(
 )
 # AWS Foundational Security Best Practices EC2.19's list of high-risk ports.
 HIGH_RISK_PORTS = (
-    20, 21, 22, 23, 110, 135, 143, 445, 1433, 1434, 3000, 3306, 3389, 4333, 5000, 5432, 5500, 5601,
+    20, 21, 22, 23, 25, 110, 135, 143, 445, 1433, 1434, 3000, 3306, 3389, 4333, 5000, 5432, 5500, 5601,
     8080, 8088, 8888, 9200, 9300,
 )  # fmt: skip
 
