@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from cloudwarden.simulator.client import SimulatorClient
 from cloudwarden.simulator.server import SimulatorServer
@@ -45,6 +45,17 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         return
     server_url: str = request.getfixturevalue("postgres_url")
     yield from throwaway_postgres_schema(server_url)
+
+
+@pytest.fixture
+def migrated_store(database_url: str) -> Iterator[sessionmaker[Session]]:
+    """Sessions on the test's own database (SQLite and PostgreSQL), migrated to the head."""
+    from cloudwarden.store import db as store_db
+
+    engine = store_db.make_engine(database_url)
+    store_db.migrate(engine)
+    yield store_db.session_factory(engine)
+    engine.dispose()
 
 
 @pytest.fixture

@@ -26,14 +26,10 @@ T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def factory(database_url: str) -> Iterator[sessionmaker[Session]]:
-    engine = store_db.make_engine(database_url)
-    store_db.migrate(engine)
-    made = store_db.session_factory(engine)
-    with made.begin() as db:
+def factory(migrated_store: sessionmaker[Session]) -> sessionmaker[Session]:
+    with migrated_store.begin() as db:
         add_connected_account(db, ACCOUNT)
-    yield made
-    engine.dispose()
+    return migrated_store
 
 
 def _delivery(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,6 @@ from cloudwarden.posture import scan as posture_scan
 from cloudwarden.posture.model import ExternalFinding, Finding, Severity, Status
 from cloudwarden.posture.outputs import render
 from cloudwarden.simulator.client import SimulatorClient
-from cloudwarden.store import db as store_db
 from cloudwarden.store import models, retention
 from cloudwarden.store.posture import ExternalFinding as StoredExternalFinding
 from cloudwarden.store.posture import PostureScan
@@ -34,11 +33,8 @@ NOW = datetime.now(UTC).replace(microsecond=0)
 
 
 @pytest.fixture
-def store(database_url: str) -> Iterator[sessionmaker[Session]]:
-    engine = store_db.make_engine(database_url)
-    store_db.migrate(engine)
-    yield store_db.session_factory(engine)
-    engine.dispose()
+def store(migrated_store: sessionmaker[Session]) -> sessionmaker[Session]:
+    return migrated_store
 
 
 def _scan(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -12,7 +11,6 @@ from cloudwarden.errors import UsageError
 from cloudwarden.posture import frameworks, scoring, service
 from cloudwarden.posture.model import Finding, Severity, Status
 from cloudwarden.posture.scan import ScanOutcome
-from cloudwarden.store import db as store_db
 from cloudwarden.store.tenancy import DEFAULT_WORKSPACE_ID
 from cloudwarden.store.types import utcnow
 from tests.conftest import add_connected_account
@@ -21,11 +19,8 @@ CHECK = "iam_root_access_key_absent"
 
 
 @pytest.fixture
-def factory(database_url: str) -> Iterator[sessionmaker[Session]]:
-    engine = store_db.make_engine(database_url)
-    store_db.migrate(engine)
-    yield store_db.session_factory(engine)
-    engine.dispose()
+def factory(migrated_store: sessionmaker[Session]) -> sessionmaker[Session]:
+    return migrated_store
 
 
 def _finding(resource: str, status: Status) -> Finding:
