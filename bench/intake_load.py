@@ -11,6 +11,9 @@ would). Sends are scheduled at fixed times and each latency is measured from its
 so a server that falls behind is charged for the queue it builds (no coordinated omission).
 Afterwards the store is read: every acknowledged MessageId must be stored exactly once (lost: 0,
 duplicated: 0) and every ALARM transition must have exactly one incident. Prints one JSON object.
+
+The store starts as a running service's would: --history resolved incidents with their alerts,
+vacuumed and analyzed (see `_history`). The run's task queue is deleted from Redis afterwards.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import uvloop
 
@@ -136,6 +140,55 @@ async def _load(
     return results
 
 
+_HISTORY_INCIDENTS = """
+INSERT INTO incidents (id, workspace_id, account_id, alarm_name, alarm_arn, region, state, opened_at,
+                       received_at, notification, dedup_key, resolved_at)
+SELECT gen_random_uuid()::text, CAST(:ws AS text), CAST(:account AS text), 'history-' || (i % 997),
+       'arn:aws:cloudwatch:us-east-1:123456789012:alarm:history-' || (i % 997), 'us-east-1', 'diagnosed',
+       now() - interval '1 day' + i * interval '1 second', now() - interval '1 day', '{}'::jsonb,
+       CAST(:ws AS text) || ':history:' || i, now() - interval '1 day' + i * interval '2 second'
+FROM generate_series(1, CAST(:n AS integer)) AS i
+"""
+_HISTORY_ALERTS = """
+INSERT INTO alerts (id, workspace_id, account_id, source, delivery_id, alarm_name, alarm_arn, region,
+                    new_state, old_state, reason, state_changed_at, received_at, incident_id)
+SELECT gen_random_uuid()::text, CAST(:ws AS text), CAST(:account AS text), 'sns', gen_random_uuid()::text,
+       alarm_name, alarm_arn, region, 'ALARM', 'OK', '', opened_at, received_at, id
+FROM incidents WHERE workspace_id = :ws
+"""
+
+
+def _history(engine: Any, *, account_id: str, workspace_id: str, count: int) -> None:
+    """A service that has been running: `count` resolved incidents of other alarms, each with its
+    alert, from yesterday; then ANALYZE, as autovacuum would have. Without statistics, PostgreSQL's
+    planner takes a table it has never analyzed for a tiny one and reads every alert of the
+    workspace to find a handful of MessageIds, so a load on a brand-new schema slows down as the
+    tables fill (until autovacuum's first ANALYZE, up to a minute in), which no running service
+    sees."""
+    from sqlalchemy import text
+
+    if count <= 0:
+        return
+    params = {"ws": workspace_id, "account": account_id, "n": count}
+    with engine.begin() as connection:
+        connection.execute(text(_HISTORY_INCIDENTS), params)
+        connection.execute(text(_HISTORY_ALERTS), params)
+    with engine.connect() as connection:
+        # VACUUM too: otherwise autovacuum takes the new rows on during the measured load.
+        connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
+
+
+def _drop_queue(broker_url: str, queue: str) -> None:
+    """The run's own task queue: without a worker its investigations would pile up in Redis."""
+    import redis
+
+    client = redis.Redis.from_url(broker_url)
+    try:
+        client.delete(queue)
+    finally:
+        client.close()
+
+
 def _wait_healthy(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
     import httpx
 
@@ -164,6 +217,12 @@ def main() -> None:
         "--database-url", default=os.environ.get("CLOUDWARDEN_TEST_POSTGRES_URL"), required=False
     )
     parser.add_argument("--broker-url", default="redis://127.0.0.1:6379/2")
+    parser.add_argument(
+        "--history",
+        type=int,
+        default=20_000,
+        help="resolved incidents (and their alerts) of other alarms stored beforehand, then ANALYZE",
+    )
     args = parser.parse_args()
     if not args.database_url:
         raise SystemExit("--database-url (PostgreSQL) is required, or set CLOUDWARDEN_TEST_POSTGRES_URL")
@@ -198,6 +257,7 @@ def main() -> None:
             regions=["us-east-1"],
         )
         account.status = models.AccountStatus.CONNECTED.value
+    _history(engine, account_id=account.id, workspace_id=DEFAULT_WORKSPACE_ID, count=args.history)
     Settings()  # the environment is valid
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CLOUDWARDEN_", "AWS_"))}
@@ -271,6 +331,8 @@ def main() -> None:
                     "incidents": incidents,
                     "incidents_per_transition_ok": incidents == transitions,
                     "serve_workers": args.serve_workers,
+                    "worker_concurrency": args.worker_concurrency,
+                    "history": args.history,
                     "connections": args.connections,
                     "cpus": os.cpu_count(),
                 },
@@ -286,6 +348,7 @@ def main() -> None:
                 process.wait(timeout=20)
         stop_cert()
         engine.dispose()
+        _drop_queue(args.broker_url, queue)
         with contextlib.suppress(StopIteration):
             next(schema)
 
