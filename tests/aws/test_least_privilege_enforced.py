@@ -62,12 +62,10 @@ GAP = re.compile(rf"evidence unavailable: (\S+) (?:{DENIED}) ")
 POSTURE_DENIED = re.compile(rf"\b([a-z0-9-]+:[A-Za-z0-9]+): (?:{'|'.join(sorted(aws_probe.DENIED_CODES))})\b")
 REGION = "us-east-1"
 # What a posture result says when the simulator could not answer (not a refusal): moto has no IAM
-# Access Analyzer and no route for GetEnabledStandards; S3 Control's host name carries the
-# account id, which loopback does not resolve.
+# Access Analyzer and no route for GetEnabledStandards.
 SIMULATOR_GAPS = (
     "access-analyzer:ListAnalyzers: 500 ",
     "securityhub:GetEnabledStandards: 404 ",
-    'EndpointConnectionError: Could not connect to the endpoint URL: "http://',
 )
 # Posture reads a scan cannot name when the role lacks them. The test below requires exactly
 # these to go unnamed, so an entry that becomes nameable must be removed.
@@ -75,7 +73,6 @@ NOT_NAMED_WHEN_REMOVED = {
     # The simulator answers before authorizing.
     "access-analyzer:ListAnalyzers": "moto has no IAM Access Analyzer (HTTP 500)",
     "securityhub:GetEnabledStandards": "moto has no route for it (HTTP 404)",
-    "s3:GetAccountPublicAccessBlock": "S3 Control puts the account id in the host name: never reaches loopback",
     # No verdict depends on them (the collectors read them to place or corroborate).
     "s3:GetBucketLocation": "only the region a bucket's results are filed under ('global' when unread)",
     "iam:GetAccountSummary": "only corroborates the credential report (root MFA and access keys)",

@@ -8,7 +8,6 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -30,26 +29,6 @@ ALL_ON = {
     "RestrictPublicBuckets": True,
 }
 ALL_USERS = 'uri="http://acs.amazonaws.com/groups/global/AllUsers"'
-
-
-@pytest.fixture(autouse=True)
-def _s3control_reaches_the_simulator(sim: SimulatorClient, monkeypatch: pytest.MonkeyPatch) -> None:
-    """S3 Control puts the account id in the host (123456789012.127.0.0.1), which no resolver
-    answers; send those requests to the simulator's own host (moto routes them by path)."""
-    original = sim.client
-
-    def client(service: str, **kwargs: Any) -> Any:
-        made = original(service, **kwargs)
-        if service == "s3control":
-            made.meta.events.register("before-sign.s3-control", _without_account_host)
-        return made
-
-    monkeypatch.setattr(sim, "client", client)
-
-
-def _without_account_host(request: Any, **_: Any) -> None:
-    parts = urlsplit(request.url)
-    request.url = urlunsplit(parts._replace(netloc=re.sub(r"^\d{12}\.", "", parts.netloc)))
 
 
 def one(outcome: posture_scan.ScanOutcome, check_id: str, resource_end: str) -> Finding:

@@ -100,10 +100,15 @@ def client_config(settings: Settings, region: str) -> Config:
         connect_timeout=5,
         read_timeout=20,
         user_agent_extra="cloudwarden",
-        # S3 Control puts the account id in the host name ({account}.s3-control...), which a
-        # simulated endpoint on loopback cannot answer; AWS itself needs it.
-        inject_host_prefix=not settings.simulated,
+        proxies=simulator_proxies(settings.aws_endpoint()) if settings.simulated else None,
     )
+
+
+def simulator_proxies(endpoint: str | None) -> dict[str, str] | None:
+    """Requests to a simulated account go through it as their proxy: S3 Control puts the account
+    id in the host name ({account}.127.0.0.1), which loopback cannot resolve, and the simulator
+    answers an absolute-URI request by its host name as AWS's front end does."""
+    return {"http": endpoint, "https": endpoint} if endpoint else None
 
 
 def base_session(settings: Settings, region: str) -> boto3.Session:

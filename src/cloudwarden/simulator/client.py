@@ -16,6 +16,8 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from cloudwarden.aws.session import simulator_proxies
+
 SIM_TIME_HEADER = "X-Cloudwarden-Sim-Time"
 SIM_ACTOR_HEADER = "X-Cloudwarden-Sim-Actor"
 SIM_SOURCE_IP_HEADER = "X-Cloudwarden-Sim-Source-Ip"
@@ -88,8 +90,10 @@ class SimulatorClient:
                 service,
                 region_name=region or self.region,
                 endpoint_url=self.endpoint,
-                # S3 Control would put the account id in the host name, which loopback cannot answer.
-                config=Config(retries={"mode": "standard", "max_attempts": 2}, inject_host_prefix=False),
+                config=Config(
+                    retries={"mode": "standard", "max_attempts": 2},
+                    proxies=simulator_proxies(self.endpoint),
+                ),
                 **keys,
             )
 

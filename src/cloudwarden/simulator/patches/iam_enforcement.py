@@ -32,6 +32,8 @@ from urllib.parse import urlparse
 
 from werkzeug.exceptions import HTTPException
 
+from cloudwarden.aws.permissions import iam_action
+
 _enabled = False
 _installed = False
 
@@ -82,8 +84,11 @@ def _install() -> None:
             action=self._get_action(),
         )
         service, operation = iam_request._action.split(":", 1)
-        # moto names the action by the signing name; IAM by the service prefix (monitoring -> cloudwatch).
-        iam_request._action = f"{IAM_PREFIX.get(service, service)}:{operation}"
+        if self.raw_path.startswith(S3_CONTROL_PATH):  # signed as s3; IAM names it s3:GetAccount...
+            iam_request._action = iam_action("s3-control", operation)
+        else:
+            # moto names the action by the signing name; IAM by the service prefix (monitoring -> cloudwatch).
+            iam_request._action = f"{IAM_PREFIX.get(service, service)}:{operation}"
         try:
             iam_request.check_signature()
             iam_request.check_action_permitted(resource)
@@ -100,6 +105,7 @@ def _install() -> None:
 
 
 IAM_PREFIX = {"monitoring": "cloudwatch"}
+S3_CONTROL_PATH = "/v20180820/"  # every S3 Control API path starts with its version
 
 
 def _name_s3_reads_as_iam_does() -> None:
