@@ -718,3 +718,62 @@ def test_rds_without_resources_is_not_applicable(scan_sim: Scan) -> None:
         check_ids=[*INSTANCE_CHECKS, "rds_cluster_deletion_protection", "rds_snapshot_not_public"]
     )
     assert {f.status for f in outcome.findings} == {Status.NOT_APPLICABLE}
+
+
+def test_clusters_encryption_tag_copying_and_administrator_names(
+    sim: SimulatorClient, scan_sim: Scan
+) -> None:
+    rds = sim.client("rds")
+    hardened = rds.create_db_cluster(
+        DBClusterIdentifier="hardened",
+        Engine="aurora-postgresql",
+        MasterUsername="ledger_owner",
+        MasterUserPassword="not-a-real-password-1",
+        StorageEncrypted=True,
+        CopyTagsToSnapshot=True,
+    )["DBCluster"]["DBClusterArn"]
+    default = rds.create_db_cluster(
+        DBClusterIdentifier="default",
+        Engine="aurora-postgresql",
+        MasterUsername="postgres",
+        MasterUserPassword="not-a-real-password-1",
+    )["DBCluster"]["DBClusterArn"]
+    checks = [
+        "rds_cluster_storage_encrypted",
+        "rds_cluster_copy_tags_to_snapshots",
+        "rds_cluster_custom_admin_username",
+    ]
+    outcome = scan_sim(check_ids=checks)
+    assert {c: one(outcome, c, hardened).status for c in checks} == dict.fromkeys(checks, Status.PASS)
+    assert {c: one(outcome, c, default).reason for c in checks} == {
+        "rds_cluster_storage_encrypted": "the cluster's storage is not encrypted",
+        "rds_cluster_copy_tags_to_snapshots": "the cluster does not copy its tags to snapshots",
+        "rds_cluster_custom_admin_username": "the cluster's administrator username is the default 'postgres'",
+    }
+
+
+def test_instances_with_the_default_administrator_name_fail(sim: SimulatorClient, scan_sim: Scan) -> None:
+    rds = sim.client("rds")
+    for name, user in (("custom", "orders_admin"), ("default", "admin")):
+        rds.create_db_instance(
+            DBInstanceIdentifier=name,
+            DBInstanceClass="db.t3.micro",
+            Engine="mysql",
+            MasterUsername=user,
+            MasterUserPassword="not-a-real-password-1",
+            AllocatedStorage=20,
+        )
+    outcome = scan_sim(check_ids=["rds_instance_custom_admin_username"])
+    assert one(outcome, "rds_instance_custom_admin_username", ":db:custom").status == Status.PASS
+    failed = one(outcome, "rds_instance_custom_admin_username", ":db:default")
+    assert (failed.status, failed.reason) == (
+        Status.FAIL,
+        "the instance's administrator username is the default 'admin'",
+    )
+
+
+def test_no_clusters_is_not_applicable_and_unreadable_clusters_an_error(scan_sim: Scan) -> None:
+    [nothing] = scan_sim(check_ids=["rds_cluster_storage_encrypted"]).findings
+    assert (nothing.status, nothing.reason) == (Status.NOT_APPLICABLE, "no DB clusters in us-east-1")
+    [denied] = scan_sim(check_ids=["rds_cluster_storage_encrypted"], deny={"rds:DescribeDBClusters"}).findings
+    assert denied.status == Status.ERROR and "rds:DescribeDBClusters: AccessDenied" in denied.reason

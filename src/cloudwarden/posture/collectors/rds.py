@@ -52,6 +52,7 @@ class DbInstance:
     log_exports: tuple[str, ...]
     backup_retention_days: int
     copy_tags_to_snapshot: bool
+    master_username: str = ""
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,8 @@ class DbCluster:
     engine: str
     storage_encrypted: bool
     deletion_protection: bool
+    copy_tags_to_snapshot: bool = False
+    master_username: str = ""
 
 
 @dataclass(frozen=True)
@@ -135,6 +138,7 @@ def _instance(raw: dict[str, Any]) -> DbInstance:
         log_exports=tuple(raw.get("EnabledCloudwatchLogsExports") or ()),
         backup_retention_days=int(raw.get("BackupRetentionPeriod") or 0),
         copy_tags_to_snapshot=bool(raw.get("CopyTagsToSnapshot")),
+        master_username=str(raw.get("MasterUsername") or ""),
     )
 
 
@@ -145,6 +149,8 @@ def _cluster(raw: dict[str, Any]) -> DbCluster:
         engine=str(raw.get("Engine", "")),
         storage_encrypted=bool(raw.get("StorageEncrypted")),
         deletion_protection=bool(raw.get("DeletionProtection")),
+        copy_tags_to_snapshot=bool(raw.get("CopyTagsToSnapshot")),
+        master_username=str(raw.get("MasterUsername") or ""),
     )
 
 
@@ -201,6 +207,24 @@ def judge_instances(
             continue
         results = [r for i in rds.instances if (r := judge(i, region)) is not None]
         yield from results or [Result.not_applicable(where, region, f"{nothing} in {region}")]
+
+
+def judge_clusters(inventory: Inventory, judge: Callable[[DbCluster, str], Result]) -> Iterator[Result]:
+    """judge(cluster, region) for every DB cluster, per region; NOT_APPLICABLE where there is none."""
+    for region, rds in inventory.each(SERVICE):
+        where = inventory.region_arn(SERVICE, region)
+        clusters = rds if isinstance(rds, Unknown) else rds.clusters
+        if isinstance(clusters, Unknown):
+            yield Result.error(where, region, clusters)
+            continue
+        if not clusters:
+            yield Result.not_applicable(where, region, f"no DB clusters in {region}")
+        for cluster in clusters:
+            yield judge(cluster, region)
+
+
+# The engines' default administrator names (FSBP RDS.24 and RDS.25 fail them).
+DEFAULT_ADMIN_USERNAMES = frozenset({"admin", "postgres"})
 
 
 def judge_snapshots(inventory: Inventory, judge: Callable[[Snapshot, str], Result]) -> Iterator[Result]:

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from cloudwarden.posture.collectors.rds import DbCluster, judge_clusters
 from cloudwarden.posture.inventory import Inventory
-from cloudwarden.posture.model import CheckMetadata, Remediation, Result, Severity, Unknown
+from cloudwarden.posture.model import CheckMetadata, Remediation, Result, Severity
 
 METADATA = CheckMetadata(
     id="rds_cluster_deletion_protection",
@@ -26,19 +27,14 @@ METADATA = CheckMetadata(
 
 
 def run(inventory: Inventory) -> Iterator[Result]:
-    for region, rds in inventory.each("rds"):
-        where = inventory.region_arn("rds", region)
-        clusters = rds if isinstance(rds, Unknown) else rds.clusters
-        if isinstance(clusters, Unknown):
-            yield Result.error(where, region, clusters)
-            continue
-        if not clusters:
-            yield Result.not_applicable(where, region, f"no DB clusters in {region}")
-        for cluster in clusters:
-            yield Result.verdict(
-                cluster.deletion_protection,
-                cluster.arn,
-                region,
-                passed="deletion protection is enabled on the cluster",
-                failed="deletion protection is disabled on the cluster",
-            )
+    return judge_clusters(inventory, _judge)
+
+
+def _judge(cluster: DbCluster, region: str) -> Result:
+    return Result.verdict(
+        cluster.deletion_protection,
+        cluster.arn,
+        region,
+        passed="deletion protection is enabled on the cluster",
+        failed="deletion protection is disabled on the cluster",
+    )
