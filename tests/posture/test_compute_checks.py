@@ -488,15 +488,22 @@ def _lambda(*functions: Function) -> Inventory:
 # ---- ECS -------------------------------------------------------------------------------------
 
 
-def register(sim: SimulatorClient, family: str, network_mode: str = "awsvpc", **container: Any) -> str:
+def register(
+    sim: SimulatorClient,
+    family: str,
+    network_mode: str = "awsvpc",
+    pid_mode: str | None = None,
+    **container: Any,
+) -> str:
     definition = {
         "name": "app",
         "image": "public.ecr.aws/docker/library/python:3.12",
         "memory": 256,
         **container,
     }
+    task = {"pidMode": pid_mode} if pid_mode else {}
     made = sim.client("ecs").register_task_definition(
-        family=family, networkMode=network_mode, containerDefinitions=[definition]
+        family=family, networkMode=network_mode, containerDefinitions=[definition], **task
     )
     return str(made["taskDefinition"]["taskDefinitionArn"])
 
@@ -504,11 +511,15 @@ def register(sim: SimulatorClient, family: str, network_mode: str = "awsvpc", **
 def test_task_definition_checks_on_the_latest_revision(sim: SimulatorClient, scan_sim: Scan) -> None:
     register(sim, "hardened", readonlyRootFilesystem=True, privileged=True)  # revision 1, replaced
     plain = [{"name": "APP_ENV", "value": "prod"}]
-    hardened = register(sim, "hardened", readonlyRootFilesystem=True, user="1000", environment=plain)
+    logs = {"logDriver": "awslogs", "options": {"awslogs-group": "/ecs/hardened"}}
+    hardened = register(
+        sim, "hardened", readonlyRootFilesystem=True, user="1000", environment=plain, logConfiguration=logs
+    )
     loose = register(
         sim,
         "loose",
         network_mode="host",
+        pid_mode="host",
         privileged=True,
         environment=[
             {"name": "DB_PASSWORD", "value": "x"},
@@ -524,6 +535,8 @@ def test_task_definition_checks_on_the_latest_revision(sim: SimulatorClient, sca
     failed = {f.check_id: f.reason for f in outcome.findings if f.resource_id == loose}
     assert failed == {
         "ecs_task_definition_host_network_non_root_user": "host-mode container(s) running as root (no user, or root/0): app",
+        "ecs_task_definition_logging_configured": "containers without a log driver: app",
+        "ecs_task_definition_no_host_pid_mode": "the task definition shares the host's process namespace (pidMode host)",
         "ecs_task_definition_no_host_network_mode": "the task definition uses the host network mode",
         "ecs_task_definition_no_privileged_containers": "privileged container(s): app",
         "ecs_task_definition_no_secrets_in_environment": "secret-like plain environment variable(s): app: DB_PASSWORD, app: GITHUB_TOKEN",

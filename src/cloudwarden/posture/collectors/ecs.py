@@ -46,6 +46,7 @@ class Container:
     read_only_root: bool
     user: str | None
     environment: tuple[str, ...]  # names of the plain environment variables (never their values)
+    log_driver: str | None = None  # logConfiguration.logDriver; None: the container's output is not kept
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class TaskDefinition:
     revision: int
     network_mode: str  # "awsvpc", "bridge", "host" or "none"
     containers: tuple[Container, ...]
+    pid_mode: str | None = None  # "host", "task" or None (each container its own namespace)
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,7 @@ def _latest(ecs: Any, family: str) -> TaskDefinition | None:
         revision=int(raw.get("revision", 0)),
         network_mode=str(raw.get("networkMode") or "bridge"),
         containers=tuple(_container(c) for c in raw.get("containerDefinitions") or ()),
+        pid_mode=raw.get("pidMode") or None,
     )
 
 
@@ -154,6 +157,7 @@ def _container(raw: dict[str, Any]) -> Container:
         read_only_root=bool(raw.get("readonlyRootFilesystem")),
         user=raw.get("user") or None,
         environment=tuple(str(e.get("name", "")) for e in raw.get("environment") or ()),
+        log_driver=(raw.get("logConfiguration") or {}).get("logDriver") or None,
     )
 
 
