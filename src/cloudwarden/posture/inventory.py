@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from botocore.exceptions import BotoCoreError, ClientError
 
 from cloudwarden.aws.permissions import iam_action
-from cloudwarden.posture.model import Unknown
+from cloudwarden.posture.model import Result, Unknown
 
 GLOBAL = "global"
 T = TypeVar("T")
@@ -103,3 +103,28 @@ class Inventory:
     def region_arn(self, service: str, region: str) -> str:
         """The id results about a service's setting in one region are reported on."""
         return f"arn:{self.partition}:{service}:{region}:{self.account_id}:account"
+
+
+def judge_each(
+    inventory: Inventory,
+    service: str,
+    pick: Callable[[Any], tuple[T, ...] | Unknown],
+    judge: Callable[[T, str], Result | None],
+    nothing: str,
+) -> Iterator[Result]:
+    """judge(item, region) for every item `pick` takes from the service's data, region by region.
+
+    An unread service or listing is one ERROR for the region; judge may return None to leave an
+    item out; a region with no result is NOT_APPLICABLE ("<nothing> in <region>").
+    """
+    for region, data in inventory.each(service):
+        where = inventory.region_arn(service, region)
+        if isinstance(data, Unknown):
+            yield Result.error(where, region, data)
+            continue
+        items = pick(data)
+        if isinstance(items, Unknown):
+            yield Result.error(where, region, items)
+            continue
+        results = [r for item in items if (r := judge(item, region)) is not None]
+        yield from results or [Result.not_applicable(where, region, f"{nothing} in {region}")]

@@ -12,14 +12,13 @@ public snapshots only, not with all of them.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 from cloudwarden.aws import permissions
 from cloudwarden.posture.collectors import Clients
 from cloudwarden.posture.inventory import Inventory, paginate, read
-from cloudwarden.posture.model import Result, Unknown
+from cloudwarden.posture.model import Unknown
 
 SERVICE = "ec2"
 SCOPE: Literal["global", "regional"] = "regional"
@@ -354,28 +353,3 @@ def arn(inventory: Inventory, region: str, resource: str, *, account: bool = Tru
     account in theirs (account=False)."""
     owner = inventory.account_id if account else ""
     return f"arn:{inventory.partition}:ec2:{region}:{owner}:{resource}"
-
-
-def judge_each(
-    inventory: Inventory,
-    service: str,
-    pick: Callable[[Any], tuple[T, ...] | Unknown],
-    judge: Callable[[T, str], Result | None],
-    nothing: str,
-) -> Iterator[Result]:
-    """judge(item, region) for every item `pick` takes from the service's data, region by region.
-
-    An unread service or listing is one ERROR for the region; judge may return None to leave an
-    item out; a region with no result is NOT_APPLICABLE ("<nothing> in <region>").
-    """
-    for region, data in inventory.each(service):
-        where = inventory.region_arn(service, region)
-        if isinstance(data, Unknown):
-            yield Result.error(where, region, data)
-            continue
-        items = pick(data)
-        if isinstance(items, Unknown):
-            yield Result.error(where, region, items)
-            continue
-        results = [r for item in items if (r := judge(item, region)) is not None]
-        yield from results or [Result.not_applicable(where, region, f"{nothing} in {region}")]

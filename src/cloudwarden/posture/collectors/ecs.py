@@ -17,8 +17,7 @@ from typing import Any, Literal
 
 from cloudwarden.aws import permissions
 from cloudwarden.posture.collectors import Clients
-from cloudwarden.posture.collectors.ec2 import judge_each
-from cloudwarden.posture.inventory import Inventory, paginate, read
+from cloudwarden.posture.inventory import Inventory, judge_each, paginate, read
 from cloudwarden.posture.model import Result, Unknown
 
 SERVICE = "ecs"

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from cloudwarden.aws import permissions
 from cloudwarden.posture.collectors import Clients
-from cloudwarden.posture.inventory import Inventory, paginate, read
+from cloudwarden.posture.inventory import Inventory, judge_each, paginate, read
 from cloudwarden.posture.model import Result, Unknown
 
 SERVICE = "rds"
@@ -211,16 +211,7 @@ def judge_instances(
 
 def judge_clusters(inventory: Inventory, judge: Callable[[DbCluster, str], Result]) -> Iterator[Result]:
     """judge(cluster, region) for every DB cluster, per region; NOT_APPLICABLE where there is none."""
-    for region, rds in inventory.each(SERVICE):
-        where = inventory.region_arn(SERVICE, region)
-        clusters = rds if isinstance(rds, Unknown) else rds.clusters
-        if isinstance(clusters, Unknown):
-            yield Result.error(where, region, clusters)
-            continue
-        if not clusters:
-            yield Result.not_applicable(where, region, f"no DB clusters in {region}")
-        for cluster in clusters:
-            yield judge(cluster, region)
+    return judge_each(inventory, SERVICE, lambda rds: rds.clusters, judge, "no DB clusters")
 
 
 # The engines' default administrator names (FSBP RDS.24 and RDS.25 fail them).

@@ -12,9 +12,8 @@ from cloudwarden.posture.collectors.ec2 import (
     Permission,
     SecurityGroup,
     arn,
-    judge_each,
 )
-from cloudwarden.posture.inventory import Inventory
+from cloudwarden.posture.inventory import Inventory, judge_each
 from cloudwarden.posture.model import Result
 
 ADMIN_PORTS = (22, 3389)  # SSH and RDP: remote server administration

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from cloudwarden.posture.collectors.ec2 import Image, arn, judge_each
-from cloudwarden.posture.inventory import Inventory
+from cloudwarden.posture.collectors.ec2 import Image, arn
+from cloudwarden.posture.inventory import Inventory, judge_each
 from cloudwarden.posture.model import CheckMetadata, Remediation, Result, Severity
 
 METADATA = CheckMetadata(

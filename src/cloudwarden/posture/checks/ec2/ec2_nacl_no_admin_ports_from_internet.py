@@ -3,8 +3,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from cloudwarden.posture.checks.ec2 import ADMIN_PORTS, WORLD_IPV4, WORLD_IPV6, nacl_admits
-from cloudwarden.posture.collectors.ec2 import NetworkAcl, arn, judge_each
-from cloudwarden.posture.inventory import Inventory
+from cloudwarden.posture.collectors.ec2 import NetworkAcl, arn
+from cloudwarden.posture.inventory import Inventory, judge_each
 from cloudwarden.posture.model import CheckMetadata, Remediation, Result, Severity
 
 METADATA = CheckMetadata(

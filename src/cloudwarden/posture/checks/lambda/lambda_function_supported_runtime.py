@@ -4,8 +4,7 @@ from collections.abc import Iterator
 from datetime import date
 
 from cloudwarden.posture.collectors.awslambda import Function
-from cloudwarden.posture.collectors.ec2 import judge_each
-from cloudwarden.posture.inventory import Inventory
+from cloudwarden.posture.inventory import Inventory, judge_each
 from cloudwarden.posture.model import CheckMetadata, Remediation, Result, Severity
 
 METADATA = CheckMetadata(

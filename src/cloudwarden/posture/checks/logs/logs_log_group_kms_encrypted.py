@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from cloudwarden.posture.inventory import Inventory
-from cloudwarden.posture.model import CheckMetadata, Remediation, Result, Severity, Unknown
+from cloudwarden.posture.collectors.logs import LogGroup
+from cloudwarden.posture.inventory import Inventory, judge_each
+from cloudwarden.posture.model import CheckMetadata, Remediation, Result, Severity
 
 METADATA = CheckMetadata(
     id="logs_log_group_kms_encrypted",
@@ -29,17 +30,14 @@ METADATA = CheckMetadata(
 
 
 def run(inventory: Inventory) -> Iterator[Result]:
-    for region, data in inventory.each("logs"):
-        if isinstance(data, Unknown):
-            yield Result.error(inventory.region_arn("logs", region), region, data)
-            continue
-        if not data.log_groups:
-            yield Result.not_applicable(inventory.region_arn("logs", region), region, "no log groups")
-        for group in data.log_groups:
-            yield Result.verdict(
-                group.kms_key_id is not None,
-                group.arn,
-                region,
-                passed=f"log group {group.name} is encrypted with KMS key {group.kms_key_id}",
-                failed=f"log group {group.name} is not encrypted with a KMS key",
-            )
+    return judge_each(inventory, "logs", lambda data: data.log_groups, _judge, "no log groups")
+
+
+def _judge(group: LogGroup, region: str) -> Result:
+    return Result.verdict(
+        group.kms_key_id is not None,
+        group.arn,
+        region,
+        passed=f"log group {group.name} is encrypted with KMS key {group.kms_key_id}",
+        failed=f"log group {group.name} is not encrypted with a KMS key",
+    )

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from cloudwarden.posture.inventory import Inventory
-from cloudwarden.posture.model import CheckMetadata, Remediation, Result, Severity, Unknown
+from cloudwarden.posture.collectors.logs import LogGroup
+from cloudwarden.posture.inventory import Inventory, judge_each
+from cloudwarden.posture.model import CheckMetadata, Remediation, Result, Severity
 
 MIN_RETENTION_DAYS = 365
 
@@ -29,19 +30,15 @@ METADATA = CheckMetadata(
 
 
 def run(inventory: Inventory) -> Iterator[Result]:
-    for region, data in inventory.each("logs"):
-        if isinstance(data, Unknown):
-            yield Result.error(inventory.region_arn("logs", region), region, data)
-            continue
-        if not data.log_groups:
-            yield Result.not_applicable(inventory.region_arn("logs", region), region, "no log groups")
-        for group in data.log_groups:
-            days = group.retention_days
-            yield Result.verdict(
-                days is None or days >= MIN_RETENTION_DAYS,
-                group.arn,
-                region,
-                passed=f"log group {group.name} keeps events "
-                + ("forever" if days is None else f"for {days} days"),
-                failed=f"log group {group.name} keeps events for only {days} days (under {MIN_RETENTION_DAYS})",
-            )
+    return judge_each(inventory, "logs", lambda data: data.log_groups, _judge, "no log groups")
+
+
+def _judge(group: LogGroup, region: str) -> Result:
+    days = group.retention_days
+    return Result.verdict(
+        days is None or days >= MIN_RETENTION_DAYS,
+        group.arn,
+        region,
+        passed=f"log group {group.name} keeps events " + ("forever" if days is None else f"for {days} days"),
+        failed=f"log group {group.name} keeps events for only {days} days (under {MIN_RETENTION_DAYS})",
+    )
