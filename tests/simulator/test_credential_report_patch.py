@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import functools
 import io
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,7 +18,6 @@ import pytest
 from cloudwarden.simulator import patches
 from cloudwarden.simulator.client import SimulatorClient, SimulatorError
 from cloudwarden.simulator.patches import credential_report
-from cloudwarden.simulator.server import SimulatorServer
 
 ACCOUNT = "123456789012"
 COLUMNS = list(credential_report.REPORT_COLUMNS)
@@ -29,17 +27,6 @@ MODULE = "cloudwarden.simulator.patches.credential_report"
 @functools.cache
 def _client(endpoint: str, service: str) -> Any:
     return SimulatorClient(endpoint).client(service)
-
-
-@pytest.fixture
-def iam_sim(sim: SimulatorClient, simulator_server: SimulatorServer) -> Iterator[SimulatorClient]:
-    """`sim` with this patch installed even before it is listed in PATCH_MODULES."""
-    credential_report.apply()
-    for kind, handler in credential_report.INJECTORS.items():
-        simulator_server._injectors.setdefault(kind, handler)
-    credential_report.reset()
-    yield sim
-    credential_report.reset()
 
 
 def _iam(sim: SimulatorClient) -> Any:
@@ -85,9 +72,9 @@ def test_registered_in_patch_modules() -> None:
     assert MODULE in patches.PATCH_MODULES
 
 
-def test_report_starts_with_an_untouched_root(iam_sim: SimulatorClient) -> None:
-    _iam(iam_sim).create_user(UserName="alice")
-    header, rows, generated = _report(iam_sim)
+def test_report_starts_with_an_untouched_root(sim: SimulatorClient) -> None:
+    _iam(sim).create_user(UserName="alice")
+    header, rows, generated = _report(sim)
     assert header == COLUMNS
     assert [row["user"] for row in rows] == ["<root_account>", "alice"]
     root = rows[0]
@@ -103,14 +90,14 @@ def test_report_starts_with_an_untouched_root(iam_sim: SimulatorClient) -> None:
     assert root["cert_1_active"] == root["cert_2_active"] == "false"
     # Not moto's constant from 2015: when the report was generated.
     assert abs(generated - _now()) < timedelta(minutes=1)
-    summary = _summary(iam_sim)
+    summary = _summary(sim)
     assert summary["AccountMFAEnabled"] == 0 and summary["AccountAccessKeysPresent"] == 0
 
 
-def test_root_with_an_old_active_key_and_no_mfa(iam_sim: SimulatorClient) -> None:
+def test_root_with_an_old_active_key_and_no_mfa(sim: SimulatorClient) -> None:
     created, rotated, old, used, login = _ago(1000), _ago(400), _ago(500), _ago(3), _ago(1)
     answer = _root_credentials(
-        iam_sim,
+        sim,
         account_created=created.isoformat(),
         access_keys=[
             {"last_rotated": rotated.isoformat(), "last_used": used.isoformat(), "last_used_service": "ec2"},
@@ -119,7 +106,7 @@ def test_root_with_an_old_active_key_and_no_mfa(iam_sim: SimulatorClient) -> Non
         password_last_used=login.isoformat(),
     )
     assert answer["root"]["access_key_1_active"] == "true"
-    _, rows, _ = _report(iam_sim)
+    _, rows, _ = _report(sim)
     root = rows[0]
     assert root["user"] == "<root_account>"
     assert root["user_creation_time"] == _fmt(created)
@@ -133,40 +120,40 @@ def test_root_with_an_old_active_key_and_no_mfa(iam_sim: SimulatorClient) -> Non
     assert root["access_key_2_active"] == "false"
     assert root["access_key_2_last_rotated"] == _fmt(old)
     assert root["access_key_2_last_used_date"] == "N/A"
-    summary = _summary(iam_sim)
+    summary = _summary(sim)
     assert summary["AccountAccessKeysPresent"] == 1 and summary["AccountMFAEnabled"] == 0
-    assert _iam(iam_sim).list_virtual_mfa_devices()["VirtualMFADevices"] == []
+    assert _iam(sim).list_virtual_mfa_devices()["VirtualMFADevices"] == []
 
 
-def test_root_virtual_mfa_shows_in_summary_and_virtual_devices(iam_sim: SimulatorClient) -> None:
+def test_root_virtual_mfa_shows_in_summary_and_virtual_devices(sim: SimulatorClient) -> None:
     enabled = _ago(30)
-    _root_credentials(iam_sim, mfa_active=True, mfa_virtual=True, mfa_enabled_at=enabled.isoformat())
-    _, rows, _ = _report(iam_sim)
+    _root_credentials(sim, mfa_active=True, mfa_virtual=True, mfa_enabled_at=enabled.isoformat())
+    _, rows, _ = _report(sim)
     assert rows[0]["mfa_active"] == "true"
-    summary = _summary(iam_sim)
+    summary = _summary(sim)
     assert summary["AccountMFAEnabled"] == 1 and summary["AccountAccessKeysPresent"] == 0
     assert summary["MFADevicesInUse"] == 1
-    devices = _iam(iam_sim).list_virtual_mfa_devices(AssignmentStatus="Assigned")["VirtualMFADevices"]
+    devices = _iam(sim).list_virtual_mfa_devices(AssignmentStatus="Assigned")["VirtualMFADevices"]
     assert [d["SerialNumber"] for d in devices] == [f"arn:aws:iam::{ACCOUNT}:mfa/root-account-mfa-device"]
     assert devices[0]["User"]["Arn"] == f"arn:aws:iam::{ACCOUNT}:root"
     assert devices[0]["EnableDate"] == enabled
-    assert _iam(iam_sim).list_virtual_mfa_devices(AssignmentStatus="Unassigned")["VirtualMFADevices"] == []
+    assert _iam(sim).list_virtual_mfa_devices(AssignmentStatus="Unassigned")["VirtualMFADevices"] == []
 
 
-def test_root_hardware_mfa_is_not_a_virtual_device(iam_sim: SimulatorClient) -> None:
-    _root_credentials(iam_sim, mfa_active=True)
-    assert _summary(iam_sim)["AccountMFAEnabled"] == 1
-    assert _iam(iam_sim).list_virtual_mfa_devices()["VirtualMFADevices"] == []
+def test_root_hardware_mfa_is_not_a_virtual_device(sim: SimulatorClient) -> None:
+    _root_credentials(sim, mfa_active=True)
+    assert _summary(sim)["AccountMFAEnabled"] == 1
+    assert _iam(sim).list_virtual_mfa_devices()["VirtualMFADevices"] == []
 
 
-def test_injection_replaces_the_root_state_and_reset_forgets_it(iam_sim: SimulatorClient) -> None:
-    _root_credentials(iam_sim, mfa_active=True, access_keys=[{"last_rotated": _ago(10).isoformat()}])
-    _root_credentials(iam_sim, password_last_used=_ago(2).isoformat())
-    summary = _summary(iam_sim)
+def test_injection_replaces_the_root_state_and_reset_forgets_it(sim: SimulatorClient) -> None:
+    _root_credentials(sim, mfa_active=True, access_keys=[{"last_rotated": _ago(10).isoformat()}])
+    _root_credentials(sim, password_last_used=_ago(2).isoformat())
+    summary = _summary(sim)
     assert summary["AccountMFAEnabled"] == 0 and summary["AccountAccessKeysPresent"] == 0
-    _root_credentials(iam_sim, mfa_active=True)
+    _root_credentials(sim, mfa_active=True)
     credential_report.reset()  # what the server's reset does once the module is registered
-    assert _summary(iam_sim)["AccountMFAEnabled"] == 0
+    assert _summary(sim)["AccountMFAEnabled"] == 0
     assert credential_report.root_state(ACCOUNT) == credential_report.RootState()
 
 
@@ -186,23 +173,23 @@ BAD_ROOT_PAYLOADS: list[tuple[dict[str, Any], str]] = [
 ]
 
 
-def test_bad_root_payloads_are_refused(iam_sim: SimulatorClient) -> None:
+def test_bad_root_payloads_are_refused(sim: SimulatorClient) -> None:
     for payload, problem in BAD_ROOT_PAYLOADS:
         with pytest.raises(SimulatorError, match="400") as caught:
-            _root_credentials(iam_sim, **payload)
+            _root_credentials(sim, **payload)
         assert problem in str(caught.value)
     assert credential_report.root_state(ACCOUNT) == credential_report.RootState()
 
 
-def test_backdated_user_key_and_password_in_every_api(iam_sim: SimulatorClient) -> None:
-    iam = _iam(iam_sim)
+def test_backdated_user_key_and_password_in_every_api(sim: SimulatorClient) -> None:
+    iam = _iam(sim)
     iam.create_user(UserName="stale")
     iam.create_login_profile(UserName="stale", Password="Passw0rd!Passw0rd")
     stale = iam.create_access_key(UserName="stale")["AccessKey"]["AccessKeyId"]
     used = iam.create_access_key(UserName="stale")["AccessKey"]["AccessKeyId"]
     created, key_created, login, key_used = _ago(300), _ago(200), _ago(50), _ago(5)
     answer = _backdate(
-        iam_sim,
+        sim,
         users=[
             {
                 "user_name": "stale",
@@ -232,7 +219,7 @@ def test_backdated_user_key_and_password_in_every_api(iam_sim: SimulatorClient) 
     recent = iam.get_access_key_last_used(AccessKeyId=used)["AccessKeyLastUsed"]
     assert recent == {"LastUsedDate": key_used, "ServiceName": "dynamodb", "Region": "eu-west-1"}
 
-    _, rows, _ = _report(iam_sim)
+    _, rows, _ = _report(sim)
     row = next(r for r in rows if r["user"] == "stale")
     assert row["user_creation_time"] == _fmt(created)
     assert row["password_enabled"] == "true"
@@ -249,15 +236,15 @@ def test_backdated_user_key_and_password_in_every_api(iam_sim: SimulatorClient) 
     assert rows[0]["user_creation_time"] == _fmt(created)
 
 
-def test_password_columns_follow_aws(iam_sim: SimulatorClient) -> None:
-    iam = _iam(iam_sim)
+def test_password_columns_follow_aws(sim: SimulatorClient) -> None:
+    iam = _iam(sim)
     iam.create_user(UserName="robot")
     iam.create_user(UserName="human")
     iam.create_login_profile(UserName="human", Password="Passw0rd!Passw0rd")
     iam.update_account_password_policy(MinimumPasswordLength=14, MaxPasswordAge=90)
     changed = _ago(100)
     _backdate(
-        iam_sim,
+        sim,
         users=[
             {
                 "user_name": "human",
@@ -266,7 +253,7 @@ def test_password_columns_follow_aws(iam_sim: SimulatorClient) -> None:
             }
         ],
     )
-    _, rows, _ = _report(iam_sim)
+    _, rows, _ = _report(sim)
     robot = next(r for r in rows if r["user"] == "robot")
     assert [robot[c] for c in COLUMNS[3:7]] == ["false", "N/A", "N/A", "N/A"]
     human = next(r for r in rows if r["user"] == "human")
@@ -276,12 +263,12 @@ def test_password_columns_follow_aws(iam_sim: SimulatorClient) -> None:
     assert human["password_next_rotation"] == _fmt(changed + timedelta(days=90))
 
 
-def test_backdated_role(iam_sim: SimulatorClient) -> None:
-    iam = _iam(iam_sim)
+def test_backdated_role(sim: SimulatorClient) -> None:
+    iam = _iam(sim)
     iam.create_role(RoleName="old-role", AssumeRolePolicyDocument="{}")
     created, used = _ago(400), _ago(100)
     _backdate(
-        iam_sim,
+        sim,
         roles=[{"role_name": "old-role", "created": created.isoformat(), "last_used": used.isoformat()}],
     )
     role = iam.get_role(RoleName="old-role")["Role"]
@@ -289,8 +276,8 @@ def test_backdated_role(iam_sim: SimulatorClient) -> None:
     assert role["RoleLastUsed"] == {"LastUsedDate": used, "Region": "us-east-1"}
 
 
-def test_a_bad_backdate_changes_nothing(iam_sim: SimulatorClient) -> None:
-    iam = _iam(iam_sim)
+def test_a_bad_backdate_changes_nothing(sim: SimulatorClient) -> None:
+    iam = _iam(sim)
     iam.create_user(UserName="first")
     before = iam.get_user(UserName="first")["User"]["CreateDate"]
     key = iam.create_access_key(UserName="first")["AccessKey"]["AccessKeyId"]
@@ -322,13 +309,13 @@ def test_a_bad_backdate_changes_nothing(iam_sim: SimulatorClient) -> None:
     ]
     for payload, problem in cases:
         with pytest.raises(SimulatorError, match="400") as caught:
-            _backdate(iam_sim, **payload)
+            _backdate(sim, **payload)
         assert problem in str(caught.value)
     assert iam.get_user(UserName="first")["User"]["CreateDate"] == before
 
 
-def test_authorization_details_name_customer_managed_policies(iam_sim: SimulatorClient) -> None:
-    iam = _iam(iam_sim)
+def test_authorization_details_name_customer_managed_policies(sim: SimulatorClient) -> None:
+    iam = _iam(sim)
     document = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}'
     created = iam.create_policy(PolicyName="star-star", PolicyDocument=document)["Policy"]
     details = iam.get_account_authorization_details(Filter=["LocalManagedPolicy"])["Policies"]

@@ -10,16 +10,13 @@ import csv
 import functools
 import io
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from cloudwarden.simulator.client import SimulatorClient
-from cloudwarden.simulator.patches import credential_report
 from cloudwarden.simulator.posture_seed import EXTRA_KINDS, SeedReport, seed_misconfigurations
-from cloudwarden.simulator.server import SimulatorServer
 
 ACCOUNT = "123456789012"
 P = "cw-demo-"
@@ -28,17 +25,6 @@ P = "cw-demo-"
 @functools.cache
 def _client(endpoint: str, service: str) -> Any:
     return SimulatorClient(endpoint).client(service)
-
-
-@pytest.fixture
-def seed_sim(sim: SimulatorClient, simulator_server: SimulatorServer) -> Iterator[SimulatorClient]:
-    """`sim` with the credential-report patch (and its injectors) installed."""
-    credential_report.apply()
-    for kind, handler in credential_report.INJECTORS.items():
-        simulator_server._injectors.setdefault(kind, handler)
-    credential_report.reset()
-    yield sim
-    credential_report.reset()
 
 
 def _days_old(moment: datetime) -> float:
@@ -152,11 +138,11 @@ def _check_the_rest(c: Any) -> None:
     assert c("guardduty").list_detectors()["DetectorIds"] == []
 
 
-def test_seeded_misconfigurations_are_visible_through_boto3(seed_sim: SimulatorClient) -> None:
-    report = seed_misconfigurations(seed_sim)
+def test_seeded_misconfigurations_are_visible_through_boto3(sim: SimulatorClient) -> None:
+    report = seed_misconfigurations(sim)
 
     def c(service: str) -> Any:
-        return _client(seed_sim.endpoint, service)
+        return _client(sim.endpoint, service)
 
     assert report.account_id == ACCOUNT and report.extra_count == 0 and report.extra_path == "none"
     for kind in (
@@ -187,20 +173,20 @@ def test_seeded_misconfigurations_are_visible_through_boto3(seed_sim: SimulatorC
     _check_the_rest(c)
 
     # Seeding again reuses what is there: no second instance, key, trail or error.
-    again = seed_misconfigurations(seed_sim)
+    again = seed_misconfigurations(sim)
     assert again.created == report.created
     _check_ec2(c)
     assert len(c("iam").list_access_keys(UserName=f"{P}two-active-keys")["AccessKeyMetadata"]) == 2
 
 
-def test_size_adds_that_many_benign_resources(seed_sim: SimulatorClient) -> None:
-    report = seed_misconfigurations(seed_sim, size=200)
+def test_size_adds_that_many_benign_resources(sim: SimulatorClient) -> None:
+    report = seed_misconfigurations(sim, size=200)
     assert report.extra_path == "in-process"  # the session's simulator runs in this process
     assert report.extra_count == 200
     assert {kind: len(names) for kind, names in report.extra.items()} == dict.fromkeys(EXTRA_KINDS, 50)
 
     def c(service: str) -> Any:
-        return _client(seed_sim.endpoint, service)
+        return _client(sim.endpoint, service)
 
     buckets = [b["Name"] for b in c("s3").list_buckets()["Buckets"] if b["Name"].startswith("cw-scale-")]
     assert sorted(buckets) == sorted(report.extra["s3_bucket"])
@@ -216,7 +202,7 @@ def test_size_adds_that_many_benign_resources(seed_sim: SimulatorClient) -> None
     assert len(volumes) == 50 and all(v["Encrypted"] for v in volumes)
 
     # The API path (a simulator in another process) makes the same, and tolerates what exists.
-    over_http = seed_misconfigurations(seed_sim, size=208, in_process=False)
+    over_http = seed_misconfigurations(sim, size=208, in_process=False)
     assert over_http.extra_path == "http" and over_http.extra_count == 208
     assert len(c("iam").list_users(PathPrefix="/scale/", MaxItems=1000)["Users"]) == 52
     volumes = c("ec2").describe_volumes(Filters=[{"Name": "tag:Name", "Values": ["cw-scale-volume-*"]}])[

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from cloudwarden.posture.inventory import Inventory
-from cloudwarden.posture.model import CheckMetadata, Remediation, Result, Severity, Unknown
+from cloudwarden.posture.collectors.cloudwatch import MetricAlarm
+from cloudwarden.posture.inventory import Inventory, judge_each
+from cloudwarden.posture.model import CheckMetadata, Remediation, Result, Severity
 
 METADATA = CheckMetadata(
     id="cloudwatch_alarm_action_on_alarm_state",
@@ -28,20 +29,15 @@ METADATA = CheckMetadata(
 
 
 def run(inventory: Inventory) -> Iterator[Result]:
-    for region, data in inventory.each("cloudwatch"):
-        if isinstance(data, Unknown):
-            yield Result.error(inventory.region_arn("cloudwatch", region), region, data)
-            continue
-        if not data.alarms:
-            yield Result.not_applicable(
-                inventory.region_arn("cloudwatch", region), region, "no metric alarms"
-            )
-        for alarm in data.alarms:
-            count = len(alarm.alarm_actions)
-            yield Result.verdict(
-                count > 0,
-                alarm.arn,
-                region,
-                passed=f"alarm {alarm.name} has {count} ALARM action(s)",
-                failed=f"alarm {alarm.name} has no action for the ALARM state",
-            )
+    return judge_each(inventory, "cloudwatch", lambda data: data.alarms, _judge, "no metric alarms")
+
+
+def _judge(alarm: MetricAlarm, region: str) -> Result:
+    count = len(alarm.alarm_actions)
+    return Result.verdict(
+        count > 0,
+        alarm.arn,
+        region,
+        passed=f"alarm {alarm.name} has {count} ALARM action(s)",
+        failed=f"alarm {alarm.name} has no action for the ALARM state",
+    )

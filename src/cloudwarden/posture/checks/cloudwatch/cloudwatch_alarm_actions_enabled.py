@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from cloudwarden.posture.inventory import Inventory
-from cloudwarden.posture.model import CheckMetadata, Remediation, Result, Severity, Unknown
+from cloudwarden.posture.collectors.cloudwatch import MetricAlarm
+from cloudwarden.posture.inventory import Inventory, judge_each
+from cloudwarden.posture.model import CheckMetadata, Remediation, Result, Severity
 
 METADATA = CheckMetadata(
     id="cloudwatch_alarm_actions_enabled",
@@ -27,19 +28,14 @@ METADATA = CheckMetadata(
 
 
 def run(inventory: Inventory) -> Iterator[Result]:
-    for region, data in inventory.each("cloudwatch"):
-        if isinstance(data, Unknown):
-            yield Result.error(inventory.region_arn("cloudwatch", region), region, data)
-            continue
-        if not data.alarms:
-            yield Result.not_applicable(
-                inventory.region_arn("cloudwatch", region), region, "no metric alarms"
-            )
-        for alarm in data.alarms:
-            yield Result.verdict(
-                alarm.actions_enabled,
-                alarm.arn,
-                region,
-                passed=f"alarm {alarm.name} has its actions enabled",
-                failed=f"alarm {alarm.name} has its actions disabled",
-            )
+    return judge_each(inventory, "cloudwatch", lambda data: data.alarms, _judge, "no metric alarms")
+
+
+def _judge(alarm: MetricAlarm, region: str) -> Result:
+    return Result.verdict(
+        alarm.actions_enabled,
+        alarm.arn,
+        region,
+        passed=f"alarm {alarm.name} has its actions enabled",
+        failed=f"alarm {alarm.name} has its actions disabled",
+    )

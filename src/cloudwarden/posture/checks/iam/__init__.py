@@ -12,7 +12,7 @@ never judges what was not read:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -168,6 +168,26 @@ def customer_policies(inventory: Inventory) -> tuple[ManagedPolicy, ...] | Resul
 def boundary_only(policy: ManagedPolicy) -> bool:
     """Used only as a permissions boundary: it limits, it grants nothing."""
     return policy.attachment_count == 0 and policy.boundary_count > 0
+
+
+def judge_customer_policies(
+    inventory: Inventory, judge: Callable[[ManagedPolicy], Result]
+) -> Iterator[Result]:
+    """judge(policy) for each customer managed policy whose document was read; a policy used
+    only as a permissions boundary passes (it grants nothing), an unread document is ERROR."""
+    policies = customer_policies(inventory)
+    if isinstance(policies, Result):
+        yield policies
+        return
+    for policy in policies:
+        if boundary_only(policy):
+            yield Result.passed(
+                policy.arn, GLOBAL, f"policy {policy.name} is used only as a permissions boundary"
+            )
+        elif isinstance(policy.document, Unknown):
+            yield Result.error(policy.arn, GLOBAL, policy.document)
+        else:
+            yield judge(policy)
 
 
 def judge_stale_users(inventory: Inventory, days: int) -> Iterator[Result]:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from cloudwarden.posture.checks.iam import boundary_only, customer_policies, grants_full_admin
+from cloudwarden.posture.checks.iam import grants_full_admin, judge_customer_policies
+from cloudwarden.posture.collectors.iam import ManagedPolicy
 from cloudwarden.posture.inventory import GLOBAL, Inventory
-from cloudwarden.posture.model import CheckMetadata, Remediation, Result, Severity, Unknown
+from cloudwarden.posture.model import CheckMetadata, Remediation, Result, Severity
 
 METADATA = CheckMetadata(
     id="iam_customer_policy_no_full_admin",
@@ -31,25 +32,15 @@ METADATA = CheckMetadata(
 
 
 def run(inventory: Inventory) -> Iterator[Result]:
-    policies = customer_policies(inventory)
-    if isinstance(policies, Result):
-        yield policies
-        return
-    for policy in policies:
-        if boundary_only(policy):
-            yield Result.passed(
-                policy.arn, GLOBAL, f"policy {policy.name} is used only as a permissions boundary"
-            )
-        elif isinstance(policy.document, Unknown):
-            yield Result.error(policy.arn, GLOBAL, policy.document)
-        else:
-            attached = (
-                f"attached {policy.attachment_count} time(s)" if policy.attachment_count else "not attached"
-            )
-            yield Result.verdict(
-                not grants_full_admin(policy),
-                policy.arn,
-                GLOBAL,
-                passed=f"policy {policy.name} does not allow every action on every resource",
-                failed=f"policy {policy.name} allows every action on every resource ({attached})",
-            )
+    return judge_customer_policies(inventory, _judge)
+
+
+def _judge(policy: ManagedPolicy) -> Result:
+    attached = f"attached {policy.attachment_count} time(s)" if policy.attachment_count else "not attached"
+    return Result.verdict(
+        not grants_full_admin(policy),
+        policy.arn,
+        GLOBAL,
+        passed=f"policy {policy.name} does not allow every action on every resource",
+        failed=f"policy {policy.name} allows every action on every resource ({attached})",
+    )

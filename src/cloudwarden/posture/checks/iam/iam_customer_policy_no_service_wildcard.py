@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from cloudwarden.posture.checks.iam import boundary_only, customer_policies, service_wildcards
+from cloudwarden.posture.checks.iam import judge_customer_policies, service_wildcards
+from cloudwarden.posture.collectors.iam import ManagedPolicy
 from cloudwarden.posture.inventory import GLOBAL, Inventory
-from cloudwarden.posture.model import CheckMetadata, Remediation, Result, Severity, Unknown
+from cloudwarden.posture.model import CheckMetadata, Remediation, Result, Severity
 
 METADATA = CheckMetadata(
     id="iam_customer_policy_no_service_wildcard",
@@ -30,23 +31,15 @@ METADATA = CheckMetadata(
 
 
 def run(inventory: Inventory) -> Iterator[Result]:
-    policies = customer_policies(inventory)
-    if isinstance(policies, Result):
-        yield policies
-        return
-    for policy in policies:
-        if boundary_only(policy):
-            yield Result.passed(
-                policy.arn, GLOBAL, f"policy {policy.name} is used only as a permissions boundary"
-            )
-        elif isinstance(policy.document, Unknown):
-            yield Result.error(policy.arn, GLOBAL, policy.document)
-        else:
-            wildcards = service_wildcards(policy)
-            yield Result.verdict(
-                not wildcards,
-                policy.arn,
-                GLOBAL,
-                passed=f"policy {policy.name} allows no service-wide wildcard action",
-                failed=f"policy {policy.name} allows {', '.join(wildcards)}",
-            )
+    return judge_customer_policies(inventory, _judge)
+
+
+def _judge(policy: ManagedPolicy) -> Result:
+    wildcards = service_wildcards(policy)
+    return Result.verdict(
+        not wildcards,
+        policy.arn,
+        GLOBAL,
+        passed=f"policy {policy.name} allows no service-wide wildcard action",
+        failed=f"policy {policy.name} allows {', '.join(wildcards)}",
+    )
