@@ -363,3 +363,25 @@ def public_exposure(bucket: Bucket, s3: S3Data, access: Literal["read", "write"]
     if reasons or not unknowns:
         return reasons
     return unknowns[0]
+
+
+_PUBLIC_WORDS = {"read": ("read it", "readable"), "write": ("write to it", "writable")}
+
+
+def judge_public_access(inventory: Inventory, access: Literal["read", "write"]) -> Iterator[Result]:
+    """Each bucket: FAIL naming what lets everyone `access` it (ACL or policy), ERROR if unknown."""
+    verb, adjective = _PUBLIC_WORDS[access]
+
+    def judge(bucket: Bucket, s3: S3Data, arn: str) -> Result:
+        exposure = public_exposure(bucket, s3, access)
+        if isinstance(exposure, Unknown):
+            return Result.error(arn, bucket.region, exposure)
+        return Result.verdict(
+            not exposure,
+            arn,
+            bucket.region,
+            passed=f"neither the bucket's ACL nor its policy lets the public {verb}",
+            failed=f"the bucket is publicly {adjective}: {'; '.join(exposure)}",
+        )
+
+    return judge_buckets(inventory, judge)

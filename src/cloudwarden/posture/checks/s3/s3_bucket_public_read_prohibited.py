@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from cloudwarden.posture.collectors.s3 import Bucket, S3Data, judge_buckets, public_exposure
+from cloudwarden.posture.collectors.s3 import judge_public_access
 from cloudwarden.posture.inventory import Inventory
-from cloudwarden.posture.model import CheckMetadata, Remediation, Result, Severity, Unknown
+from cloudwarden.posture.model import CheckMetadata, Remediation, Result, Severity
 
 METADATA = CheckMetadata(
     id="s3_bucket_public_read_prohibited",
@@ -32,17 +32,4 @@ METADATA = CheckMetadata(
 
 
 def run(inventory: Inventory) -> Iterator[Result]:
-    return judge_buckets(inventory, _judge)
-
-
-def _judge(bucket: Bucket, s3: S3Data, arn: str) -> Result:
-    exposure = public_exposure(bucket, s3, "read")
-    if isinstance(exposure, Unknown):
-        return Result.error(arn, bucket.region, exposure)
-    return Result.verdict(
-        not exposure,
-        arn,
-        bucket.region,
-        passed="neither the bucket's ACL nor its policy lets the public read it",
-        failed=f"the bucket is publicly readable: {'; '.join(exposure)}",
-    )
+    return judge_public_access(inventory, "read")
