@@ -88,6 +88,7 @@ def run_demo(
     beside_workload: AccountExtension | None = None,
     deliver: bool = False,
     posture: bool = False,
+    approver: loop.Approver | None = None,
 ) -> DemoRun:
     """Run the journey for the shipped scenario `scenario_name`, or for `chosen` (a variant).
 
@@ -101,7 +102,8 @@ def run_demo(
     stand-in for GitHub's compare API. `beside_workload(sim, now)` adds to the account right
     after the workload is deployed (the benchmark's unrelated resources), before onboarding.
     `posture`: afterwards, the account's usual misconfigurations are seeded and its security
-    posture audited (`posture scan`), for a summary beside the incident.
+    posture audited (`posture scan`), for a summary beside the incident. `approver` (with
+    `deliver`): the fix is approved in the console by that callable, not by the phone's button.
     """
     chosen = chosen or scenario.get(scenario_name)
     own_server = server is None
@@ -121,6 +123,7 @@ def run_demo(
             beside_workload,
             deliver,
             posture,
+            approver,
         )
     finally:
         if own_server:
@@ -137,6 +140,7 @@ def _run(
     beside_workload: AccountExtension | None = None,
     deliver: bool = False,
     posture: bool = False,
+    approver: loop.Approver | None = None,
 ) -> DemoRun:
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     with step("Deploying the customer's workload (ECS, RDS, Lambda, ALB, SQS, alarms)"):
@@ -249,7 +253,15 @@ def _run(
             result, stored_at = investigated[incident_id]
             arrival = _arrival(factory, incident_id)
         remediation = (
-            loop.run(service, factory=factory, sim=sim, incident_id=incident_id, phone=phone, step=step)
+            loop.run(
+                service,
+                factory=factory,
+                sim=sim,
+                incident_id=incident_id,
+                phone=phone,
+                step=step,
+                approver=approver,
+            )
             if phone
             else None
         )

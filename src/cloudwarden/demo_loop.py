@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import secrets
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -95,21 +96,36 @@ def run(
     incident_id: str,
     phone: Phone,
     step: StepReporter,
+    approver: Approver | None = None,
 ) -> Remediation:
+    """`approver`: someone approves in the console instead of on the phone. It runs in a thread of
+    its own with the service's URL and the incident id, and returns once it has seen the recovery;
+    the service stays up until it has (its failure is this function's)."""
+    console: _Console | None = None
     try:
         with step("Delivering the diagnosis to the on-call phone (WhatsApp)"):
             message = _wait(lambda: _diagnosis_message(phone), "the diagnosis did not reach WhatsApp")
         approve = next((b for b in _buttons(message) if b["reply"]["id"].startswith("approve:")), None)
         if approve is None:
             return Remediation(deliveries=_deliveries(factory, incident_id), summary={"proposed": None})
-        with step('The responder taps "Approve fix": a single-use, 90-second consent'):
-            phone.standin.user_taps_button(
-                phone.number, message.wamid, approve["reply"]["id"], approve["reply"]["title"]
-            )
-            proposal_id = approve["reply"]["id"].removeprefix("approve:")
+        proposal_id = approve["reply"]["id"].removeprefix("approve:")
+        if approver is not None:
+            console = _Console(approver, service.url, incident_id)
+        with step(
+            "A responder approves the fix in the console: a single-use, 90-second consent"
+            if console
+            else 'The responder taps "Approve fix": a single-use, 90-second consent'
+        ):
+            if console is None:
+                phone.standin.user_taps_button(
+                    phone.number, message.wamid, approve["reply"]["id"], approve["reply"]["title"]
+                )
             _wait(
-                lambda: _proposal(
-                    factory, proposal_id, lambda p: p.status not in ("proposed", "approved", "executing")
+                lambda: (
+                    (console is None or console.check())
+                    and _proposal(
+                        factory, proposal_id, lambda p: p.status not in ("proposed", "approved", "executing")
+                    )
                 ),
                 "the approved action did not run",
             )
@@ -125,10 +141,45 @@ def run(
                 lambda: _recovery_delivered(factory, incident_id),
                 "the recovery message did not reach WhatsApp",
             )
+        if console is not None:
+            console.join()
         summary = _summary(factory, proposal_id)
         return Remediation(deliveries=_deliveries(factory, incident_id), summary=summary)
     finally:
         phone.standin.stop()
+
+
+# (service URL, incident id) -> None, once the approver has seen the recovery.
+Approver = Callable[[str, str], None]
+
+
+class _Console(threading.Thread):
+    """The approver at work in a thread of its own, its failure kept for the loop to raise."""
+
+    def __init__(self, approver: Approver, url: str, incident_id: str) -> None:
+        super().__init__(name="cw-demo-console", daemon=True)
+        self.approver, self.url, self.incident_id = approver, url, incident_id
+        self.failure: BaseException | None = None
+        self.start()
+
+    def run(self) -> None:
+        try:
+            self.approver(self.url, self.incident_id)
+        except BaseException as failure:  # re-raised by join(), in the loop's thread
+            self.failure = failure
+
+    def check(self) -> bool:
+        """True while the approver has not failed; its failure otherwise."""
+        if self.failure is not None:
+            raise self.failure
+        return True
+
+    def join(self, timeout: float | None = WAIT_SECONDS) -> None:
+        super().join(timeout)
+        if self.is_alive():
+            raise RuntimeError(f"the console approver did not finish within {WAIT_SECONDS:.0f}s")
+        if self.failure is not None:
+            raise self.failure
 
 
 def _wait(probe: Callable[[], Any], failure: str, every: float = 0.1) -> Any:

@@ -190,7 +190,9 @@ class Service:
         return self.headers()
 
 
-def start_service(database_url: str, tmp_path: Path, **overrides: Any) -> Iterator[Service]:
+def start_service(
+    database_url: str, tmp_path: Path, *, base_url: str = "http://testserver", **overrides: Any
+) -> Iterator[Service]:
     settings = settings_for(database_url, tmp_path, **overrides)
     identity = identity_for(settings)
     factory = runtime.open_store(settings)
@@ -206,7 +208,7 @@ def start_service(database_url: str, tmp_path: Path, **overrides: Any) -> Iterat
     app = create_app(settings, session_factory=factory, identity=identity)
     # Generous limits: tests sign in many times a minute (test_ratelimit.py tests the real ones).
     app.state.rate_limiter = RateLimiter("memory://", rules=dict.fromkeys(RULES, "10000/minute"))
-    with TestClient(app, raise_server_exceptions=False) as test_client:
+    with TestClient(app, raise_server_exceptions=False, base_url=base_url) as test_client:
         yield Service(client=test_client, factory=factory, identity=identity)
     factory.kw["bind"].dispose()
 

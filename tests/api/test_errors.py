@@ -76,10 +76,17 @@ def test_json_with_a_charset_is_json(client: TestClient, calls: list[str]) -> No
     assert calls == ["a"]
 
 
-@pytest.mark.parametrize("path", ["/nope", "/api/v1/nope", "/api/v2/probe/things", "/api/v1/docs", "/docs"])
+@pytest.mark.parametrize("path", ["/api/v1/nope", "/api/v2/probe/things", "/api/v1/docs"])
 def test_an_unknown_route_is_a_404(client: TestClient, path: str) -> None:
     error = error_of(client.get(path), 404, "not_found")
     assert error["message"] == f"nothing at GET {path}"
+
+
+@pytest.mark.parametrize("path", ["/nope", "/docs"])
+def test_an_unknown_page_outside_the_api_is_the_consoles_404_page(client: TestClient, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 404 and response.headers["content-type"].startswith("text/html")
+    assert f"Nothing at GET {path}" in response.text and "<code>not_found</code>" in response.text
 
 
 def test_a_wrong_method_is_a_405_with_allow(client: TestClient) -> None:

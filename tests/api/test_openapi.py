@@ -51,7 +51,7 @@ def test_the_description_lists_every_error_code(document: dict[str, Any]) -> Non
 def test_error_responses_match_the_published_schema(client: TestClient, document: dict[str, Any]) -> None:
     validator = jsonschema.Draft202012Validator({**document, "$ref": "#/components/schemas/ErrorResponse"})
     responses = [
-        client.get("/nope"),
+        client.get("/api/v1/nope"),
         client.post("/api/v1/probe/things", json={"name": "a", "extra": 1}),
         client.post("/api/v1/probe/things", content=b"{", headers={"content-type": "application/json"}),
         client.get("/api/v1/probe/raise/not_connected"),

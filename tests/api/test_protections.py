@@ -13,6 +13,10 @@ from fastapi.testclient import TestClient
 from tests.api.conftest import app_for, settings_for
 
 CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+CONSOLE_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "font-src 'self'; manifest-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
 PROTECTIONS = {
     "strict-transport-security": "max-age=63072000; includeSubDomains",
     "content-security-policy": CSP,
@@ -29,7 +33,7 @@ REQUESTS: list[tuple[str, str, dict[str, Any], int]] = [
     ("GET", "/healthz", {}, 200),
     ("GET", "/readyz", {}, 200),
     ("GET", "/api/v1/openapi.json", {}, 200),
-    ("GET", "/nope", {}, 404),
+    ("GET", "/api/v1/nope", {}, 404),
     ("POST", "/healthz", {}, 405),
     ("POST", "/api/v1/probe/things", {"content": b"{", "headers": JSON}, 400),
     ("POST", "/api/v1/probe/things", {"json": {"name": "a", "extra": 1}}, 422),
@@ -55,6 +59,22 @@ def test_every_response_carries_the_protections(
         assert response.headers.get(name) == value, f"{name} on {method} {path} ({status})"
     assert response.headers["cache-control"] == "no-store"
     assert "server" not in response.headers
+
+
+def test_console_pages_carry_the_same_protections_with_a_policy_for_their_own_files(
+    client: TestClient,
+) -> None:
+    # /sign-in is a 400 here: plain HTTP to a host that is not loopback cannot keep the Secure cookie.
+    for path, status in (("/sign-in", 400), ("/nope", 404), ("/static/console.css", 200)):
+        response = client.get(path)
+        assert response.status_code == status, path
+        for name, value in PROTECTIONS.items():
+            expected = {"content-security-policy": CONSOLE_CSP, "referrer-policy": "same-origin"}.get(
+                name, value
+            )
+            assert response.headers.get(name) == expected, f"{name} on {path}"
+    assert "'unsafe-inline'" not in CONSOLE_CSP and "'unsafe-eval'" not in CONSOLE_CSP
+    assert "script-src 'self';" in CONSOLE_CSP and "style-src 'self';" in CONSOLE_CSP
 
 
 def test_a_route_may_set_its_own_caching_but_not_weaken_the_rest(client: TestClient) -> None:
@@ -122,7 +142,7 @@ def test_a_configured_origin_may_read_responses(client: TestClient) -> None:
     response = client.get("/healthz", headers={"origin": ORIGIN})
     assert response.headers["access-control-allow-origin"] == ORIGIN
     assert "access-control-allow-credentials" not in response.headers
-    error = client.get("/nope", headers={"origin": ORIGIN})  # errors are readable too
+    error = client.get("/api/v1/nope", headers={"origin": ORIGIN})  # errors are readable too
     assert error.headers["access-control-allow-origin"] == ORIGIN
     bug = client.get("/api/v1/probe/raise/bug", headers={"origin": ORIGIN})
     assert bug.status_code == 500 and bug.headers["access-control-allow-origin"] == ORIGIN

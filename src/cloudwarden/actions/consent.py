@@ -64,7 +64,7 @@ def issue(
     proposal: ActionProposal,
     approver_id: str,
     approver: str,
-    via: Literal["api", "whatsapp"],
+    via: Literal["api", "console", "whatsapp"],
     now: datetime | None = None,
 ) -> Issued:
     now = now or utcnow()

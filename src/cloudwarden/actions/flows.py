@@ -112,7 +112,7 @@ def approve(
     proposal_id: str,
     user_id: str,
     approver: str,
-    via: Literal["api", "whatsapp"],
+    via: Literal["api", "console", "whatsapp"],
     now: datetime | None = None,
 ) -> consent.Issued:
     """Issue a consent for the proposal (the caller checked the approver's role)."""

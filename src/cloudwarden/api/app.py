@@ -22,7 +22,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import ASGIApp
 
-from cloudwarden import runtime
+from cloudwarden import runtime, web
 from cloudwarden.api import deps, errors, health, ratelimit, security
 from cloudwarden.api.routers import (
     accounts,
@@ -157,6 +157,7 @@ def create_app(
         mount_v1(app, router)
     # Intake and webhooks take what AWS and Meta send (SNS posts text/plain): no JSON-only rule.
     app.include_router(intake.router, prefix=API_PREFIX)
+    web.mount(app)  # the console: every path outside /api and the probes
     return app
 
 

@@ -3,10 +3,11 @@
 `protect(app, ...)` wraps the app built by FastAPI, outside Starlette's ServerErrorMiddleware,
 so that every response carries them: 404s, 413s, validation errors and the 500 of a bug too.
 
-- Headers on every response: HSTS (two years, subdomains), a Content-Security-Policy that lets a
-  response load and frame nothing (the API serves JSON only; the interactive docs are off, so no
-  inline script needs an exception), nosniff, no Referer, a same-origin opener, and
-  `Cache-Control: no-store` unless a route set its own.
+- Headers on every response: HSTS (two years, subdomains), a Content-Security-Policy that lets an
+  API response load and frame nothing (the API serves JSON only; the interactive docs are off, so
+  no inline script needs an exception) and lets a console page load only this origin's files (no
+  inline script or style), nosniff, no Referer (a console page's only to itself), a same-origin
+  opener, and `Cache-Control: no-store` unless a route set its own.
 - CORS only for the configured origins (CLOUDWARDEN_CORS_ORIGINS): none by default, no `*`, no
   credentials; a refused preflight is a JSON error like any other.
 - Request bodies bounded (CLOUDWARDEN_MAX_BODY_BYTES): a declared Content-Length over the limit
@@ -27,6 +28,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from cloudwarden.api.errors import error_response
 
 CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+# The console's pages: scripts, styles, images and requests from this origin's files only; no
+# inline script or style, no eval, no nonce (web/render.py).
+CONSOLE_CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; manifest-src 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'; form-action 'self'"
+)
+API_PATHS = ("/api/", "/healthz", "/readyz")
 SECURITY_HEADERS: dict[str, str] = {
     "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
@@ -67,6 +76,11 @@ class SecurityHeadersMiddleware:
                 headers = MutableHeaders(scope=message)
                 for name, value in SECURITY_HEADERS.items():
                     headers[name] = value
+                if not scope["path"].startswith(API_PATHS):
+                    headers["Content-Security-Policy"] = CONSOLE_CONTENT_SECURITY_POLICY
+                    # Same-origin requests keep their Origin (no-referrer would send "null" on a
+                    # form's POST, and the console's CSRF check reads it); other sites get nothing.
+                    headers["Referrer-Policy"] = "same-origin"
                 if "cache-control" not in headers:
                     headers["Cache-Control"] = "no-store"
             await send(message)

@@ -13,10 +13,11 @@ import io
 import json
 import zlib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
-from sqlalchemy import Select, event, select, text
+from sqlalchemy import Select, event, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from cloudwarden.audit import chain
@@ -25,6 +26,13 @@ from cloudwarden.store.tenancy import AuditEntry
 from cloudwarden.store.types import utcnow
 
 Outcome = Literal["success", "denied", "failure"]
+OUTCOMES: tuple[str, ...] = get_args(Outcome)
+ExportFormat = Literal["csv", "json", "jsonl"]
+EXPORT_MEDIA_TYPES: dict[str, str] = {
+    "csv": "text/csv; charset=utf-8",
+    "json": "application/json",
+    "jsonl": "application/x-ndjson",
+}
 # What an export shows: every chained field but the chain's own bookkeeping, then the digest.
 EXPORT_COLUMNS = (*(f for f in chain.FIELDS if f not in ("workspace_id", "prev_hash")), "hash")
 
@@ -92,15 +100,35 @@ def entries(
     workspace_id: str | None,
     since: datetime | None = None,
     until: datetime | None = None,
+    action: str | None = None,
+    actor: str | None = None,
+    outcome: str | None = None,
     after_seq: int = 0,
+    before_seq: int | None = None,
+    newest_first: bool = False,
     limit: int | None = None,
 ) -> list[AuditEntry]:
+    """The chain's entries in seq order (or newest first), all the given conditions holding.
+
+    `action` matches an action ("channel.create") or its family ("channel" matches every
+    "channel.*"); `actor` matches part of the actor's label, in any case.
+    """
     query = _chain(workspace_id).where(AuditEntry.seq > after_seq)
+    if before_seq is not None:
+        query = query.where(AuditEntry.seq < before_seq)
     if since is not None:
         query = query.where(AuditEntry.at >= since)
     if until is not None:
         query = query.where(AuditEntry.at < until)
-    query = query.order_by(AuditEntry.seq)
+    if action:
+        query = query.where(
+            or_(AuditEntry.action == action, AuditEntry.action.startswith(f"{action}.", autoescape=True))
+        )
+    if actor:
+        query = query.where(func.lower(AuditEntry.actor).contains(actor.lower(), autoescape=True))
+    if outcome:
+        query = query.where(AuditEntry.outcome == outcome)
+    query = query.order_by(AuditEntry.seq.desc() if newest_first else AuditEntry.seq)
     if limit is not None:
         query = query.limit(limit)
     return list(db.scalars(query))
@@ -111,10 +139,13 @@ def verify(db: Session, *, workspace_id: str | None, batch: int = 1000) -> chain
     return chain.verify(_as_dict(e) for e in _stream(db, workspace_id, batch))
 
 
-def export(db: Session, *, workspace_id: str | None, fmt: Literal["csv", "json"], **filters: Any) -> str:
+def export(db: Session, *, workspace_id: str | None, fmt: ExportFormat, **filters: Any) -> str:
+    """The entries `entries(**filters)` selects, oldest first: CSV, a JSON array or JSON Lines."""
     rows = [_export_row(e) for e in entries(db, workspace_id=workspace_id, **filters)]
     if fmt == "json":
         return json.dumps(rows, indent=2, ensure_ascii=False)
+    if fmt == "jsonl":
+        return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS)
     writer.writeheader()
@@ -122,6 +153,69 @@ def export(db: Session, *, workspace_id: str | None, fmt: Literal["csv", "json"]
         cells = {**row, "details": json.dumps(row["details"], sort_keys=True)}
         writer.writerow({name: _inert(value) for name, value in cells.items()})
     return out.getvalue()
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    """An export as it leaves the service: a download with its own name and type."""
+
+    content: str
+    media_type: str
+    filename: str
+
+
+def export_file(
+    db: Session,
+    *,
+    workspace_id: str,
+    fmt: ExportFormat,
+    actor: str,
+    actor_id: str | None,
+    source_ip: str | None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    action: str | None = None,
+    actor_filter: str | None = None,
+    outcome: str | None = None,
+) -> ExportFile:
+    """The workspace's log as a file (the API's and the console's export).
+
+    Taking the log out of the service is itself audited ("audit.export", written first, so the
+    file holds its own export entry when the filters select it).
+    """
+    record(
+        db,
+        workspace_id=workspace_id,
+        action="audit.export",
+        actor=actor,
+        actor_id=actor_id,
+        source_ip=source_ip,
+        details={
+            "format": fmt,
+            "since": since.isoformat() if since else None,
+            "until": until.isoformat() if until else None,
+            **{
+                name: value
+                for name, value in (("action", action), ("actor", actor_filter), ("outcome", outcome))
+                if value
+            },
+        },
+    )
+    content = export(
+        db,
+        workspace_id=workspace_id,
+        fmt=fmt,
+        since=since,
+        until=until,
+        action=action,
+        actor=actor_filter,
+        outcome=outcome,
+    )
+    return ExportFile(
+        content=content,
+        media_type=EXPORT_MEDIA_TYPES[fmt],
+        filename=f"cloudwarden-audit-{workspace_id}.{fmt}",
+    )
 
 
 def _inert(value: Any) -> Any:

@@ -63,10 +63,15 @@ class BackupCodeUse:
 
 def new_enrolment(*, account_label: str) -> Enrolment:
     """A fresh secret and its provisioning URI, labelled "CloudWarden:<account_label>"."""
+    secret = base64.b32encode(secrets.token_bytes(SECRET_BYTES)).decode("ascii")  # 32 chars, no padding
+    return enrolment_of(secret, account_label=account_label)
+
+
+def enrolment_of(secret: str, *, account_label: str) -> Enrolment:
+    """An existing secret with its provisioning URI (an enrolment shown again until it is confirmed)."""
     label = account_label.strip()
     if not label or ":" in label:
         raise ValueError("the account label must be non-empty and contain no ':' (the issuer separator)")
-    secret = base64.b32encode(secrets.token_bytes(SECRET_BYTES)).decode("ascii")  # 32 chars, no padding
     uri = _totp(secret).provisioning_uri(name=label, issuer_name=ISSUER)
     return Enrolment(secret=secret, provisioning_uri=uri)
 

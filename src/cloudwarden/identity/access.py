@@ -11,7 +11,7 @@ another tenant's workspace and one that does not exist look the same.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -96,7 +96,17 @@ class Access:
         return Role(self.membership.role)
 
 
-def effective_role(membership: Membership, module: Module | None) -> Role:
+class RoleHolder(Protocol):
+    """A membership, or a detached copy of its role and module roles (the console keeps one)."""
+
+    @property
+    def role(self) -> str: ...
+
+    @property
+    def module_roles(self) -> dict[str, str] | None: ...
+
+
+def effective_role(membership: RoleHolder, module: Module | None) -> Role:
     """The member's role, or the narrower role they have in `module`."""
     role = Role(membership.role)
     narrowed = (membership.module_roles or {}).get(module) if module else None
@@ -105,7 +115,7 @@ def effective_role(membership: Membership, module: Module | None) -> Role:
     return role
 
 
-def holds(membership: Membership, permission: str) -> bool:
+def holds(membership: RoleHolder, permission: str) -> bool:
     module, weakest, _ = PERMISSIONS[permission]
     return RANKS[effective_role(membership, module)] >= RANKS[weakest]
 

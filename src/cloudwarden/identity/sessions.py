@@ -7,6 +7,7 @@ with `outcome.refusal`. Never commits itself.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -78,19 +79,7 @@ def sign_in(
         else None
     )
 
-    def refuse(reason: str, error: CloudWardenError | None = None) -> Outcome:
-        audit.record(
-            db,
-            workspace_id=None,
-            action="auth.sign_in",
-            actor=address or "(not an email)",
-            actor_id=user.id if user else None,
-            source_ip=source_ip,
-            outcome="failure" if error is None else "denied",
-            details={"reason": reason},
-        )
-        return Outcome(user=user, refusal=error or InvalidCredentials(_WRONG))
-
+    refuse = _refuser(db, address=address, user=user, source_ip=source_ip)
     if user is None:
         dummy_verify(parameters=config.passwords)  # the same time as for a real account
         return refuse("unknown_email")
@@ -115,6 +104,54 @@ def sign_in(
             return refuse("wrong_code")
     if checked.new_hash:
         user.password_hash = checked.new_hash
+    return _admit(db, config=config, user=user, now=now, source_ip=source_ip)
+
+
+def complete_two_factor(
+    db: Session, *, config: IdentityConfig, user_id: str, code: str, source_ip: str | None = None
+) -> Outcome:
+    """The second step of a sign-in whose password was already accepted (the console's code page).
+
+    The caller proves the first step (a short-lived challenge it signed); this checks the code
+    exactly as `sign_in` does: counted failures, lockout and the audit entry are the same.
+    """
+    now = datetime.now(UTC)
+    user = db.scalars(
+        select(User).where(User.id == user_id, User.deleted_at.is_(None)).with_for_update()
+    ).first()
+    refuse = _refuser(db, address=user.email if user else None, user=user, source_ip=source_ip)
+    if user is None or user.totp_enabled_at is None:
+        return refuse("unknown_challenge")
+    if user.locked_until is not None and user.locked_until > now:
+        return refuse("locked")
+    if not twofactor.check_code(db, config=config, user=user, code=code):
+        _count_failure(user, config=config, now=now)
+        return refuse("wrong_code")
+    return _admit(db, config=config, user=user, now=now, source_ip=source_ip)
+
+
+def _refuser(
+    db: Session, *, address: str | None, user: User | None, source_ip: str | None
+) -> Callable[..., Outcome]:
+    def refuse(reason: str, error: CloudWardenError | None = None) -> Outcome:
+        audit.record(
+            db,
+            workspace_id=None,
+            action="auth.sign_in",
+            actor=address or "(not an email)",
+            actor_id=user.id if user else None,
+            source_ip=source_ip,
+            outcome="failure" if error is None else "denied",
+            details={"reason": reason},
+        )
+        return Outcome(user=user, refusal=error or InvalidCredentials(_WRONG))
+
+    return refuse
+
+
+def _admit(
+    db: Session, *, config: IdentityConfig, user: User, now: datetime, source_ip: str | None
+) -> Outcome:
     user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
     tokens = start_session(db, config=config, user=user, now=now)
     users.audit_person(
@@ -239,6 +276,40 @@ def authenticate(
     if user is None or user.deleted_at is not None or user.id != family.user_id:
         raise InvalidToken("revoked", "the session has ended", hint="sign in again")
     rls.scope(db, user_id=user.id)  # their memberships; a workspace once one is authorised
+    return Principal(
+        user_id=user.id,
+        email=user.email,
+        two_factor=user.totp_enabled_at is not None,
+        session_id=family.id,
+        source_ip=source_ip,
+    )
+
+
+def authenticate_session_token(
+    db: Session, *, config: IdentityConfig, token: str, source_ip: str | None = None
+) -> Principal:
+    """The principal of a session's current refresh token, as the console's cookie holds it.
+
+    The console never rotates it (concurrent page loads would look like a reuse and end the
+    session); it stops working when it expires (the idle limit), when the session is signed out or
+    revoked, or once the token was rotated through the API.
+    """
+    now = datetime.now(UTC)
+    row = db.get(RefreshToken, refresh.hash_refresh_token(token)) if token else None
+    family = db.get(RefreshFamily, row.family_id) if row is not None else None
+    if (
+        row is None
+        or family is None
+        or row.rotated_at is not None
+        or row.expires_at <= now
+        or family.revoked_at is not None
+        or family.expires_at <= now
+    ):
+        raise InvalidToken("revoked", "the session has ended", hint="sign in again")
+    user = db.get(User, family.user_id)
+    if user is None or user.deleted_at is not None:
+        raise InvalidToken("revoked", "the session has ended", hint="sign in again")
+    rls.scope(db, user_id=user.id)
     return Principal(
         user_id=user.id,
         email=user.email,

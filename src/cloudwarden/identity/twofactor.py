@@ -44,6 +44,14 @@ def start(db: Session, *, config: IdentityConfig, user: User, source_ip: str | N
     return Enrolment(secret=enrolment.secret, provisioning_uri=enrolment.provisioning_uri)
 
 
+def pending(db: Session, *, config: IdentityConfig, user: User) -> Enrolment | None:
+    """The enrolment started but not yet confirmed, to show again (its QR code), or None."""
+    if user.totp_enabled_at is not None or user.totp_secret is None:
+        return None
+    enrolment = totp.enrolment_of(_secret(db, config, user), account_label=user.email)
+    return Enrolment(secret=enrolment.secret, provisioning_uri=enrolment.provisioning_uri)
+
+
 def confirm(
     db: Session,
     *,

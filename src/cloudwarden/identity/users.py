@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cloudwarden.alerts.channels.configs import normalize_phone_number
 from cloudwarden.audit import service as audit
 from cloudwarden.auth.passwords import check_password, hash_password, verify_password
 from cloudwarden.errors import NotFound, UsageError
@@ -79,6 +80,17 @@ def change_password(
     user.password_hash = hash_password(new, parameters=config.passwords)
     revoke_sessions(db, user_id=user.id, reason="password_changed")
     audit_person(db, user=user, action="user.password_change", source_ip=source_ip)
+
+
+def set_phone(db: Session, *, user: User, phone: str | None, source_ip: str | None = None) -> None:
+    """Set (or clear, with None or "") the number WhatsApp replies act as this person from (approvals)."""
+    try:
+        user.phone = normalize_phone_number(phone) if phone else None
+    except ValueError as exc:
+        raise UsageError(f"phone: {exc}") from None
+    audit_person(
+        db, user=user, action="user.phone", source_ip=source_ip, details={"set": user.phone is not None}
+    )
 
 
 def audit_person(

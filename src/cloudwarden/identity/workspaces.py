@@ -205,6 +205,32 @@ def revoke_invitation(db: Session, *, access: Access, invitation_id: str) -> Non
     _record(db, access.principal, access.workspace_id, "invitation.revoke", "invitation", invitation_id, {})
 
 
+def invitation_for(db: Session, *, token: str, lock: bool = False) -> tuple[Invitation, Workspace]:
+    """The invitation a token names and its workspace, while it can be accepted; else NotFound (a
+    wrong, revoked or closed workspace's token) or UsageError (used, expired). `lock`: for accepting."""
+    clean = token.strip()
+    workspace_part, dot, _ = clean.removeprefix(INVITATION_PREFIX).partition(".")
+    try:
+        uuid.UUID(workspace_part)
+    except ValueError:
+        dot = ""
+    if not clean.startswith(INVITATION_PREFIX) or not dot:
+        raise NotFound("the invitation is not valid", hint="ask for a new one")
+    rls.scope(db, workspace_id=workspace_part)
+    query = select(Invitation).where(Invitation.token_hash == _digest(clean))
+    invitation = db.scalars(query.with_for_update() if lock else query).first()
+    if invitation is None or invitation.revoked_at is not None:
+        raise NotFound("the invitation is not valid", hint="ask for a new one")
+    if invitation.accepted_at is not None:
+        raise UsageError("the invitation was already used", hint="ask for a new one")
+    if invitation.expires_at <= datetime.now(UTC):
+        raise UsageError("the invitation has expired", hint="ask for a new one")
+    workspace = db.get(Workspace, invitation.workspace_id)
+    if workspace is None or workspace.closed_at is not None:
+        raise NotFound("the invitation is not valid", hint="ask for a new one")
+    return invitation, workspace
+
+
 def accept(
     db: Session,
     *,
@@ -216,27 +242,8 @@ def accept(
     source_ip: str | None,
 ) -> tuple[Workspace, Membership, User]:
     """Join with an invitation: as the signed-in person it was sent to, or as a new person."""
-    workspace_part, dot, _ = token.strip().removeprefix(INVITATION_PREFIX).partition(".")
-    try:
-        uuid.UUID(workspace_part)
-    except ValueError:
-        dot = ""
-    if not token.strip().startswith(INVITATION_PREFIX) or not dot:
-        raise NotFound("the invitation is not valid", hint="ask for a new one")
-    rls.scope(db, workspace_id=workspace_part)
-    invitation = db.scalars(
-        select(Invitation).where(Invitation.token_hash == _digest(token.strip())).with_for_update()
-    ).first()
+    invitation, workspace = invitation_for(db, token=token, lock=True)
     now = datetime.now(UTC)
-    if invitation is None or invitation.revoked_at is not None:
-        raise NotFound("the invitation is not valid", hint="ask for a new one")
-    if invitation.accepted_at is not None:
-        raise UsageError("the invitation was already used", hint="ask for a new one")
-    if invitation.expires_at <= now:
-        raise UsageError("the invitation has expired", hint="ask for a new one")
-    workspace = db.get(Workspace, invitation.workspace_id)
-    if workspace is None or workspace.closed_at is not None:
-        raise NotFound("the invitation is not valid", hint="ask for a new one")
     if principal is not None:
         if principal.scopes is not None:
             raise Forbidden("an API token cannot accept an invitation", hint="sign in")

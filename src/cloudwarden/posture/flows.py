@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy.orm import Session
 
@@ -24,7 +25,11 @@ from cloudwarden.posture import frameworks, scoring, service
 from cloudwarden.posture import scan as posture_scan
 from cloudwarden.posture.model import ExternalFinding, Finding
 from cloudwarden.store import models
-from cloudwarden.store.posture import PostureScan
+from cloudwarden.store.posture import PostureScan, PostureSuppression
+from cloudwarden.store.types import utcnow
+
+if TYPE_CHECKING:
+    from cloudwarden.worker.dispatch import Dispatcher
 
 
 @dataclass(frozen=True)
@@ -94,16 +99,78 @@ def report_of(
         for s in service.scans(db=db, workspace_id=scan.workspace_id, account_id=scan.account_id, limit=60)
         if s.started_at <= scan.started_at
     ]
-    known = frameworks.load_all()
-    scores = [scoring.FrameworkScore(**value) for key, value in scan.scores.items() if key in known]
     return ScanReport(
         scan=scan,
         account=account,
         findings=results,
-        scores=scores,
+        scores=scores_of(scan),
         history=history,
         external=service.external_of(db=db, scan=scan),
     )
+
+
+def scores_of(scan: PostureScan) -> list[scoring.FrameworkScore]:
+    """The scan's stored scores of the frameworks still shipped."""
+    known = frameworks.load_all()
+    return [scoring.FrameworkScore(**value) for key, value in scan.scores.items() if key in known]
+
+
+@dataclass(frozen=True)
+class ScanRequest:
+    account_id: str
+    requested_at: datetime  # a scan that starts after this answers the request
+
+
+def request_scan(*, db: Session, dispatcher: Dispatcher, workspace_id: str, account_id: str) -> ScanRequest:
+    """Queue a scan of the account (the worker's `posture_scan` runs it, audited as it runs)."""
+    account = service.account_of(db=db, workspace_id=workspace_id, account_id=account_id)
+    requested = utcnow()
+    dispatcher.send(
+        "posture_scan", workspace_id=workspace_id, account_id=account.id, requested_at=requested.isoformat()
+    )
+    return ScanRequest(account_id=account.id, requested_at=requested)
+
+
+def suppress(
+    *,
+    db: Session,
+    workspace_id: str,
+    actor: str,
+    check_id: str,
+    reason: str,
+    owner: str,
+    days: int,
+    resource_id: str = "*",
+    account_id: str | None = None,
+) -> PostureSuppression:
+    """Suppress a check's failures (on one account, or every one) for `days`, audited."""
+    if account_id is not None:
+        service.account_of(db=db, workspace_id=workspace_id, account_id=account_id)
+    made = service.add_suppression(
+        db=db,
+        workspace_id=workspace_id,
+        account_id=account_id,
+        check_id=check_id,
+        resource_id=resource_id,
+        reason=reason,
+        owner=owner,
+        expires_at=utcnow() + timedelta(days=days),
+        created_by=actor,
+    )
+    audit.record(
+        db,
+        workspace_id=workspace_id,
+        action="posture.suppress",
+        actor=actor,
+        target_type="posture_check",
+        target_id=made.check_id,
+        details={
+            "resource_id": made.resource_id,
+            "expires_at": made.expires_at.isoformat(),
+            "owner": made.owner,
+        },
+    )
+    return made
 
 
 def _audit(

@@ -19,12 +19,34 @@ from cloudwarden.errors import NotFound, UsageError
 from cloudwarden.posture.model import SEVERITY_WEIGHT, ExternalFinding, Finding, Severity, Status
 from cloudwarden.posture.scan import ScanOutcome
 from cloudwarden.posture.scoring import FrameworkScore
+from cloudwarden.store import models
+from cloudwarden.store import service as store
 from cloudwarden.store.alerting import ARN_LENGTH
 from cloudwarden.store.posture import ExternalFinding as StoredExternalFinding
 from cloudwarden.store.posture import PostureIssue, PostureResult, PostureScan, PostureSuppression
 from cloudwarden.store.types import utcnow
 
 NEW, OPEN, RECURRING = "new", "open", "recurring"
+
+
+def account_of(*, db: Session, workspace_id: str, account_id: str) -> models.Account:
+    """The workspace's account that posture may scan or name (not closed); NotFound otherwise."""
+    account = store.get_account(db=db, workspace_id=workspace_id, account_id=account_id)
+    if account is None or account.status == models.AccountStatus.CLOSED:
+        raise NotFound(
+            "no such account", hint=f"list them with GET /api/v1/workspaces/{workspace_id}/accounts"
+        )
+    return account
+
+
+def suppressions(
+    *, db: Session, workspace_id: str, include_expired: bool = False, now: datetime | None = None
+) -> list[PostureSuppression]:
+    """The workspace's suppressions, oldest first: those in force, or every one still stored."""
+    statement = select(PostureSuppression).where(PostureSuppression.workspace_id == workspace_id)
+    if not include_expired:
+        statement = statement.where(PostureSuppression.expires_at > (now or utcnow()))
+    return list(db.scalars(statement.order_by(PostureSuppression.created_at, PostureSuppression.id)))
 
 
 def live_suppressions(

@@ -423,6 +423,18 @@ def latest_diagnosis(*, db: Session, workspace_id: str, incident_id: str) -> Dia
     return db.scalars(statement).first()
 
 
+def latest_diagnoses(*, db: Session, workspace_id: str, incident_ids: list[str]) -> dict[str, Diagnosis]:
+    """Each listed incident's latest diagnosis (incidents without one are absent), in one query."""
+    if not incident_ids:
+        return {}
+    statement = (
+        select(Diagnosis)
+        .where(Diagnosis.workspace_id == workspace_id, Diagnosis.incident_id.in_(incident_ids))
+        .order_by(Diagnosis.created_at)
+    )
+    return {diagnosis.incident_id: diagnosis for diagnosis in db.scalars(statement)}
+
+
 def list_incidents(
     *,
     db: Session,

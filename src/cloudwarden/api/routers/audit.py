@@ -21,7 +21,6 @@ from cloudwarden.store.tenancy import AuditEntry
 router = APIRouter(tags=["audit"])
 AUDIT = "/workspaces/{workspace_id}/audit"
 MAX_PAGE = 1000
-EXPORT_MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
 
 AuditRead = Annotated[Access, Depends(allow("audit:read"))]
 
@@ -77,37 +76,47 @@ def list_entries(
 
 @router.get(
     f"{AUDIT}/export",
-    summary="The audit log as a file: CSV or JSON (the export is audited)",
+    summary="The audit log as a file: CSV, JSON or JSON Lines (the export is audited)",
     response_class=Response,
-    responses={200: {"content": {"text/csv": {}, "application/json": {}}, "description": "The entries"}},
+    responses={
+        200: {
+            "content": {"text/csv": {}, "application/json": {}, "application/x-ndjson": {}},
+            "description": "The entries, oldest first",
+        }
+    },
 )
 def export_entries(
     granted: AuditRead,
     db: SessionDep,
-    fmt: Annotated[Literal["csv", "json"], Query(alias="format")] = "csv",
+    fmt: Annotated[Literal["csv", "json", "jsonl"], Query(alias="format")] = "csv",
     since: Annotated[datetime | None, Query(description="From this time (UTC unless given)")] = None,
     until: Annotated[datetime | None, Query(description="Before this time (UTC unless given)")] = None,
+    action: Annotated[
+        str | None, Query(max_length=64, description='An action, or its family ("channel": channel.*)')
+    ] = None,
+    actor: Annotated[str | None, Query(max_length=320, description="Part of the actor's label")] = None,
+    outcome: Annotated[Literal["success", "denied", "failure"] | None, Query()] = None,
 ) -> Response:
-    workspace_id = granted.workspace_id
-    audit.record(
+    exported = audit.export_file(
         db,
-        workspace_id=workspace_id,
-        action="audit.export",
+        workspace_id=granted.workspace_id,
+        fmt=fmt,
         actor=granted.principal.label,
         actor_id=granted.principal.user_id,
         source_ip=granted.principal.source_ip,
-        details={
-            "format": fmt,
-            "since": since.isoformat() if since else None,
-            "until": until.isoformat() if until else None,
-        },
+        since=_aware(since),
+        until=_aware(until),
+        action=action,
+        actor_filter=actor,
+        outcome=outcome,
     )
-    text = audit.export(db, workspace_id=workspace_id, fmt=fmt, since=_aware(since), until=_aware(until))
-    filename = f"cloudwarden-audit-{workspace_id}.{fmt}"
     return Response(
-        content=text,
-        media_type=EXPORT_MEDIA_TYPES[fmt],
-        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
+        content=exported.content,
+        media_type=exported.media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{exported.filename}"',
+            "Cache-Control": "no-store",
+        },
     )
 
 

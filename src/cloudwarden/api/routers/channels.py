@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
-from cloudwarden.alerts import channel_store
+from cloudwarden.alerts import channel_admin, channel_store
 from cloudwarden.alerts import testing as alert_testing
 from cloudwarden.alerts.channels import configs
 from cloudwarden.alerts.intake import eventbridge
@@ -54,22 +54,14 @@ class ChannelOut(BaseModel):
 
     @classmethod
     def of(cls, record: ChannelRecord, settings: Settings) -> ChannelOut:
-        secret_fields = {
-            "whatsapp": configs.WhatsAppConfig.SECRET_FIELDS,
-            "slack": configs.SlackConfig.SECRET_FIELDS,
-            "email": configs.EmailConfig.SECRET_FIELDS,
-            "sns": configs.SnsConfig.SECRET_FIELDS,
-        }[record.kind]
         return cls(
             id=record.id,
             name=record.name,
             kind=record.kind,
             enabled=record.enabled,
             settings=dict(record.settings),  # never a secret: those are sealed apart
-            secrets_set=list(secret_fields) if record.sealed_secrets else [],
-            webhook_url=f"{settings.public_url}/api/v1/intake/workspaces/{record.workspace_id}/whatsapp/{record.id}"
-            if record.kind == "whatsapp"
-            else None,
+            secrets_set=channel_admin.secrets_set(record),
+            webhook_url=channel_admin.whatsapp_webhook_url(public_url=settings.public_url, record=record),
             created_at=record.created_at,
         )
 
@@ -89,39 +81,27 @@ def list_channels(granted: ChannelsRead, db: SessionDep, request: Request) -> li
 
 @router.post(CHANNELS, status_code=201, summary="Add a channel (its secrets are sealed, never shown again)")
 def create_channel(body: ChannelIn, granted: ChannelsWrite, db: SessionDep, request: Request) -> ChannelOut:
-    record = channel_store.create(
+    record = channel_admin.add(
         db=db,
         keys=request.app.state.identity.keys,
         workspace_id=granted.workspace_id,
         name=body.name,
         config=body.config,
-    )
-    audit.record(
-        db,
-        workspace_id=granted.workspace_id,
-        action="channel.create",
         actor=granted.principal.label,
         actor_id=granted.principal.user_id,
-        target_type="channel",
-        target_id=record.id,
         source_ip=granted.principal.source_ip,
-        details={"kind": record.kind, "name": record.name},
     )
     return ChannelOut.of(record, _settings(request))
 
 
 @router.delete(f"{CHANNELS}/{{channel_id}}", status_code=204, summary="Remove a channel and its secrets")
 def remove_channel(channel_id: str, granted: ChannelsWrite, db: SessionDep) -> None:
-    record = channel_store.get(db=db, workspace_id=granted.workspace_id, channel_id=channel_id)
-    channel_store.remove(record=record)
-    audit.record(
-        db,
+    channel_admin.remove(
+        db=db,
         workspace_id=granted.workspace_id,
-        action="channel.remove",
+        channel_id=channel_id,
         actor=granted.principal.label,
         actor_id=granted.principal.user_id,
-        target_type="channel",
-        target_id=record.id,
         source_ip=granted.principal.source_ip,
     )
 
@@ -156,14 +136,10 @@ class IntakeSecretOut(BaseModel):
 
 @router.get(INTAKE, summary="Where this workspace receives alarms (SNS, EventBridge)")
 def intake_addresses(granted: AccountsRead, db: SessionDep, request: Request) -> IntakeOut:
-    base = f"{_settings(request).public_url}/api/v1/intake/workspaces/{granted.workspace_id}"
-    workspace = db.get(Workspace, granted.workspace_id)
-    return IntakeOut(
-        sns_url=f"{base}/sns",
-        eventbridge_url=f"{base}/eventbridge",
-        eventbridge_header=eventbridge.SECRET_HEADER,
-        eventbridge_secret_set=bool(workspace and workspace.intake_secret_hash),
+    addresses = channel_admin.intake_addresses(
+        db=db, public_url=_settings(request).public_url, workspace_id=granted.workspace_id
     )
+    return IntakeOut(**addresses.__dict__)
 
 
 @router.post(f"{INTAKE}/secret", summary="Make a new EventBridge intake secret (the old one stops working)")

@@ -17,9 +17,9 @@ from pydantic import BaseModel, Field
 
 from cloudwarden.api.auth import allow
 from cloudwarden.api.deps import SessionDep
-from cloudwarden.audit import service as audit
-from cloudwarden.errors import NotFound, UsageError
+from cloudwarden.errors import UsageError
 from cloudwarden.identity.access import Access
+from cloudwarden.incidents import view
 from cloudwarden.store import models
 from cloudwarden.store import service as store
 
@@ -167,25 +167,11 @@ def list_incidents(
 
 @router.get(f"{INCIDENTS}/{{incident_id}}", summary="One incident with its latest diagnosis and evidence")
 def get_incident(incident_id: str, granted: IncidentsRead, db: SessionDep) -> IncidentDetail:
-    workspace_id = granted.workspace_id
-    incident = store.get_incident(db=db, workspace_id=workspace_id, incident_id=incident_id)
-    if incident is None:
-        raise NotFound("no such incident", hint=f"list them with GET /api/v1{INCIDENTS}")
-    diagnosis = store.latest_diagnosis(db=db, workspace_id=workspace_id, incident_id=incident.id)
-    evidence = store.list_evidence(db=db, workspace_id=workspace_id, incident_id=incident.id)
-    audit.record(
-        db,
-        workspace_id=workspace_id,
-        action="incident.read",
-        actor=granted.principal.label,
-        actor_id=granted.principal.user_id,
-        target_type="incident",
-        target_id=incident.id,
-        source_ip=granted.principal.source_ip,
-        details={"diagnosis": diagnosis.id if diagnosis else None, "evidence": len(evidence)},
+    record = view.read(
+        db=db, workspace_id=granted.workspace_id, incident_id=incident_id, principal=granted.principal
     )
     return IncidentDetail(
-        **IncidentOut.of(incident).model_dump(),
-        diagnosis=DiagnosisOut.of(diagnosis) if diagnosis else None,
-        evidence=[EvidenceOut.of(e) for e in evidence],
+        **IncidentOut.of(record.incident).model_dump(),
+        diagnosis=DiagnosisOut.of(record.diagnosis) if record.diagnosis else None,
+        evidence=[EvidenceOut.of(e) for e in record.evidence],
     )

@@ -11,8 +11,6 @@ from cloudwarden.api import ratelimit
 from cloudwarden.api.auth import IdentityDep, PrincipalDep
 from cloudwarden.api.deps import SessionDep
 from cloudwarden.api.schemas import ApiInput
-from cloudwarden.audit import service as audit
-from cloudwarden.errors import UsageError
 from cloudwarden.identity import twofactor, users, workspaces
 from cloudwarden.identity.access import Forbidden, Principal
 
@@ -145,24 +143,7 @@ class PhoneIn(ApiInput):
 
 @router.put("/phone", status_code=204, summary="Set (or clear) the phone number WhatsApp approvals come from")
 def set_phone(body: PhoneIn, who: PersonDep, db: SessionDep) -> None:
-    from cloudwarden.alerts.channels.configs import normalize_phone_number
-
-    user = users.get(db, who.user_id)
-    try:
-        user.phone = normalize_phone_number(body.phone) if body.phone else None
-    except ValueError as exc:
-        raise UsageError(f"phone: {exc}") from None
-    audit.record(
-        db,
-        workspace_id=None,
-        action="user.phone",
-        actor=who.email,
-        actor_id=who.user_id,
-        target_type="user",
-        target_id=who.user_id,
-        source_ip=who.source_ip,
-        details={"set": user.phone is not None},
-    )
+    users.set_phone(db, user=users.get(db, who.user_id), phone=body.phone, source_ip=who.source_ip)
 
 
 @router.post("/password", status_code=204, summary="Change the password; every session ends")

@@ -2,26 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
 from cloudwarden.api.auth import allow
 from cloudwarden.api.deps import SessionDep
 from cloudwarden.api.schemas import ApiInput
-from cloudwarden.audit import service as audit
-from cloudwarden.errors import NotFound
 from cloudwarden.identity.access import Access
 from cloudwarden.posture import flows, service
 from cloudwarden.posture.outputs import render
 from cloudwarden.store import models
-from cloudwarden.store import service as store
 from cloudwarden.store.posture import PostureScan, PostureSuppression
-from cloudwarden.store.types import utcnow
 from cloudwarden.worker import context as worker_context
 
 router = APIRouter(tags=["posture"])
@@ -87,35 +82,24 @@ class SuppressionOut(BaseModel):
         return cls.model_validate(suppression, from_attributes=True)
 
 
-def _account(db: Any, workspace_id: str, account_id: str) -> models.Account:
-    account = store.get_account(db=db, workspace_id=workspace_id, account_id=account_id)
-    if account is None or account.status == models.AccountStatus.CLOSED:
-        raise NotFound(
-            "no such account", hint=f"list them with GET /api/v1/workspaces/{workspace_id}/accounts"
-        )
-    return account
-
-
 @router.post(
     f"{BASE}/accounts/{{account_id}}/posture/scans", status_code=202, summary="Scan an account's posture"
 )
 def start_scan(account_id: str, granted: PostureScanWrite, db: SessionDep) -> ScanQueued:
-    account = _account(db, granted.workspace_id, account_id)
-    requested = utcnow()
-    worker_context.get().dispatcher.send(
-        "posture_scan",
+    queued = flows.request_scan(
+        db=db,
+        dispatcher=worker_context.get().dispatcher,
         workspace_id=granted.workspace_id,
-        account_id=account.id,
-        requested_at=requested.isoformat(),
+        account_id=account_id,
     )
-    return ScanQueued(account_id=account.id, requested_at=requested)
+    return ScanQueued(account_id=queued.account_id, requested_at=queued.requested_at)
 
 
 @router.get(f"{BASE}/posture/scans", summary="An account's scans, oldest first (the trend)")
 def list_scans(
     granted: PostureRead, db: SessionDep, account_id: str, limit: Annotated[int, Query(ge=1, le=200)] = 30
 ) -> list[ScanOut]:
-    account = _account(db, granted.workspace_id, account_id)
+    account = service.account_of(db=db, workspace_id=granted.workspace_id, account_id=account_id)
     return [
         ScanOut.of(s)
         for s in service.scans(db=db, workspace_id=granted.workspace_id, account_id=account.id, limit=limit)
@@ -149,45 +133,23 @@ def get_report(
 
 @router.get(f"{BASE}/posture/suppressions", summary="Suppressions in force")
 def list_suppressions(granted: PostureRead, db: SessionDep) -> list[SuppressionOut]:
-    rows = db.scalars(
-        select(PostureSuppression)
-        .where(
-            PostureSuppression.workspace_id == granted.workspace_id, PostureSuppression.expires_at > utcnow()
-        )
-        .order_by(PostureSuppression.created_at)
-    )
-    return [SuppressionOut.of(s) for s in rows]
+    return [SuppressionOut.of(s) for s in service.suppressions(db=db, workspace_id=granted.workspace_id)]
 
 
 @router.post(
     f"{BASE}/posture/suppressions", status_code=201, summary="Suppress a check's failures until a date"
 )
 def add_suppression(body: SuppressionIn, granted: PostureSuppress, db: SessionDep) -> SuppressionOut:
-    if body.account_id is not None:
-        _account(db, granted.workspace_id, body.account_id)
-    made = service.add_suppression(
+    made = flows.suppress(
         db=db,
         workspace_id=granted.workspace_id,
+        actor=granted.principal.label,
         account_id=body.account_id,
         check_id=body.check_id,
         resource_id=body.resource_id,
         reason=body.reason,
         owner=body.owner,
-        expires_at=utcnow() + timedelta(days=body.days),
-        created_by=granted.principal.label,
-    )
-    audit.record(
-        db,
-        workspace_id=granted.workspace_id,
-        action="posture.suppress",
-        actor=granted.principal.label,
-        target_type="posture_check",
-        target_id=made.check_id,
-        details={
-            "resource_id": made.resource_id,
-            "expires_at": made.expires_at.isoformat(),
-            "owner": made.owner,
-        },
+        days=body.days,
     )
     return SuppressionOut.of(made)
 

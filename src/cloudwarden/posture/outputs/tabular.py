@@ -60,7 +60,11 @@ def summary(report: ScanReport) -> dict[str, Any]:
 def external_summary(report: ScanReport) -> dict[str, Any]:
     """Security Hub, GuardDuty and Inspector findings the scan read: counts by source and by
     severity, what each service said where; `read` false when the scan did not read them."""
-    stored = report.scan.external
+    return summarize_external(report.scan.external)
+
+
+def summarize_external(stored: dict[str, Any] | None) -> dict[str, Any]:
+    """`external_summary` from what a scan stored (PostureScan.external)."""
     if stored is None:
         return {"read": False, "total": 0, "counts": {}, "by_severity": {}, "sources": {}}
     by_severity: dict[str, int] = {}
