@@ -127,6 +127,14 @@ class Settings(BaseSettings):
     poll_interval_seconds: int = Field(
         default=60, ge=10, le=3600, description="How often the alarm poller reads every account's alarms"
     )
+    template_url: str | None = Field(
+        default=None,
+        description=(
+            "Where the operator published the onboarding template (`cloudwarden iam-template`) in S3, "
+            "as https://<bucket>.s3.<region>.amazonaws.com/<key>: the console's quick-create link needs "
+            "it (the AWS console opens templates from S3 only)"
+        ),
+    )
     public_url: str = Field(
         default="http://127.0.0.1:8000",
         description="The address people and AWS reach this service at (links in messages, intake URLs)",
@@ -163,6 +171,16 @@ class Settings(BaseSettings):
             return arns.parse_iam_arn(value, kinds=arns.PRINCIPAL_KINDS).value
         except UsageError as exc:  # pydantic reports a ValueError against the variable
             raise ValueError(exc.message) from None
+
+    @field_validator("template_url")
+    @classmethod
+    def _template_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme != "https" or not (parts.hostname or "").endswith(".amazonaws.com"):
+            raise ValueError("must be the https:// URL of the template in an S3 bucket (…amazonaws.com)")
+        return value.strip()
 
     @field_validator("aws_endpoint_url", "simulator_url")
     @classmethod

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy.orm import Session
 
@@ -74,6 +75,25 @@ def resolve(*, db: Session, workspace_id: str, ref: str | None) -> models.Accoun
         hint="`cloudwarden accounts` lists them; --account takes an id, a unique id prefix "
         f"(at least {MIN_ID_PREFIX} characters), an AWS account id or a name",
     )
+
+
+def require_open(*, db: Session, workspace_id: str, account_id: str) -> models.Account:
+    """The workspace's open account; another workspace's, a closed or an unknown one is NotFound."""
+    account = store.get_account(db=db, workspace_id=workspace_id, account_id=account_id)
+    if account is None or account.status == models.AccountStatus.CLOSED:
+        raise NotFound(
+            "no such account", hint=f"list them with GET /api/v1/workspaces/{workspace_id}/accounts"
+        )
+    return account
+
+
+def quick_create_url(account: models.Account, *, template_url: str) -> str:
+    """The AWS console's quick-create page for the onboarding stack, this account's ExternalId filled in."""
+    region = account.regions[0]
+    query = urlencode(
+        {"templateURL": template_url, "stackName": STACK_NAME, "param_ExternalId": account.external_id}
+    )
+    return f"https://{region}.console.aws.amazon.com/cloudformation/home?region={region}#/stacks/quickcreate?{query}"
 
 
 def aws_account_id(account: models.Account) -> str:

@@ -11,14 +11,14 @@ from fastapi.staticfiles import StaticFiles
 
 from cloudwarden.web import errors
 from cloudwarden.web.render import STATIC
-from cloudwarden.web.routes import accounts, audit, auth, channels, home, incidents, me, members, posture
+from cloudwarden.web.routes import audit, auth, channels, home, incidents, me, members, onboarding, posture
 
 ROUTERS = (
     auth.router,
     home.router,
     incidents.router,
     posture.router,
-    accounts.router,
+    onboarding.router,
     channels.router,
     members.router,
     audit.router,

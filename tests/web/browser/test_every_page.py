@@ -24,7 +24,7 @@ PAGES = {
     f"{WS}/posture": "Posture",
     f"{WS}/posture/findings": "Findings",
     f"{WS}/posture/suppressions": "Suppressions",
-    # ACCOUNTS_PLACEHOLDER
+    f"{WS}/accounts": "AWS accounts",
     f"{WS}/channels": "Channels",
     f"{WS}/members": "Members",
     f"{WS}/tokens": "API tokens",

@@ -21,7 +21,6 @@ from cloudwarden.api.schemas import ApiInput
 from cloudwarden.aws.session import SessionBroker
 from cloudwarden.aws.template import render_declared
 from cloudwarden.config import Settings
-from cloudwarden.errors import NotFound
 from cloudwarden.identity.access import Access
 from cloudwarden.store import models
 from cloudwarden.store import service as store
@@ -45,10 +44,7 @@ def settings_of(request: Request) -> Settings:
 
 def find_account(db: SessionDep, granted: Access, account_id: str) -> models.Account:
     """The workspace's open account; another workspace's, a closed or an unknown one is a 404."""
-    account = store.get_account(db=db, workspace_id=granted.workspace_id, account_id=account_id)
-    if account is None or account.status == models.AccountStatus.CLOSED:
-        raise NotFound("no such account", hint=f"list them with GET /api/v1{ACCOUNTS}")
-    return account
+    return accounts.require_open(db=db, workspace_id=granted.workspace_id, account_id=account_id)
 
 
 class AccountIn(ApiInput):

@@ -1,7 +1,0 @@
-"""Console pages: accounts (being written this session)."""
-
-from __future__ import annotations
-
-from fastapi import APIRouter
-
-router = APIRouter(include_in_schema=False)
