@@ -111,11 +111,16 @@ def test_serve_answers_over_http_and_stops_cleanly_on_sigterm(
         assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
         document = httpx.get(f"{base}/api/v1/openapi.json", timeout=5).json()
         assert document["openapi"].startswith("3.")
+        # The console, at the root: anonymous people are sent to its sign-in page.
+        front = httpx.get(f"{base}/", timeout=5, follow_redirects=True)
+        assert front.status_code == 200 and str(front.url) == f"{base}/sign-in"
+        assert "<h1 id=\"sign-in-title\">Sign in</h1>" in front.text
+        assert httpx.get(f"{base}/static/htmx.min.js", timeout=5).status_code == 200
     except BaseException:
         _kill(process)
         raise
     output = _stop(process, log)
-    assert f"CloudWarden API at {base}/api/v1" in output
+    assert f"CloudWarden API at {base}/api/v1" in output and f"console: {base}/" in output
     if "CLOUDWARDEN_DATABASE_URL" not in server_database:
         assert (Path(server_database["CLOUDWARDEN_DATA_DIR"]) / "cloudwarden.db").exists()
 

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from cloudwarden.actions import catalog
 from cloudwarden.actions import flows as actions
 from cloudwarden.actions.consent import ConsentRefused
 from cloudwarden.api.deps import SessionDep
@@ -215,6 +216,7 @@ def _side_context(page: Page, story: view.IncidentStory, consent: Any, refusal: 
             for p in story.proposals
         ),
         "json": json.dumps,
+        "remediations": catalog.REMEDIATIONS,
     }
 
 
