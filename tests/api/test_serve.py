@@ -114,7 +114,7 @@ def test_serve_answers_over_http_and_stops_cleanly_on_sigterm(
         # The console, at the root: anonymous people are sent to its sign-in page.
         front = httpx.get(f"{base}/", timeout=5, follow_redirects=True)
         assert front.status_code == 200 and str(front.url) == f"{base}/sign-in"
-        assert "<h1 id=\"sign-in-title\">Sign in</h1>" in front.text
+        assert '<h1 id="sign-in-title">Sign in</h1>' in front.text
         assert httpx.get(f"{base}/static/htmx.min.js", timeout=5).status_code == 200
     except BaseException:
         _kill(process)

@@ -97,7 +97,9 @@ def serve(
     server = uvicorn.Server(config)
     base = f"http://{f'[{host}]' if ':' in host else host}:{port}"
     output.console.print(f"CloudWarden API at {base}{API_PREFIX} (OpenAPI: {OPENAPI_URL})", soft_wrap=True)
-    output.console.print(f"  console: {base}/ (sign in with the owner `admin bootstrap` created)", soft_wrap=True)
+    output.console.print(
+        f"  console: {base}/ (sign in with the owner `admin bootstrap` created)", soft_wrap=True
+    )
     output.console.print(
         f"  probes: {base}/healthz, {base}/readyz; SIGTERM or Ctrl-C stops it", soft_wrap=True
     )
