@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import yaml
 from sqlalchemy import select
 
 from cloudwarden.accounts import flows
@@ -88,12 +89,24 @@ def test_the_wizard_connects_the_simulated_account_and_reports_every_source(
     cloudformation = web_sim.client.get(f"{location}/template?format=cloudformation")
     assert cloudformation.headers["content-disposition"].startswith("attachment;")
     assert "sts:ExternalId" in cloudformation.text and PRINCIPAL in cloudformation.text
+    stack = yaml.safe_load(cloudformation.text)
+    assert {"ExternalId", "EnableActions"} <= set(stack["Parameters"])
+    read_role = stack["Resources"]["CloudWardenReadOnly"]["Properties"]
+    trust = read_role["AssumeRolePolicyDocument"]["Statement"][0]
+    assert trust["Condition"]["StringEquals"]["sts:ExternalId"] == {"Ref": "ExternalId"}
+    assert trust["Principal"] == {"AWS": PRINCIPAL}
     terraform = web_sim.client.get(f"{location}/template?format=terraform")
     assert "external_id" in terraform.text and PRINCIPAL in terraform.text
-    quick = re.search(r'href="(https://us-east-1\.console\.aws\.amazon\.com/cloudformation/[^"]+)"', page)
-    assert quick is not None
-    fragment = parse_qs(urlsplit(unescape(quick.group(1))).fragment.split("?", 1)[1])
-    assert fragment["templateURL"] == [TEMPLATE_URL] and fragment["param_ExternalId"] == [external_id]
+    quick = re.findall(r'href="(https://us-east-1\.console\.aws\.amazon\.com/cloudformation/[^"]+)"', page)
+    assert len(quick) == 2  # read-only, and with EnableActions=true
+    for link, actions in zip(quick, ("false", "true"), strict=True):
+        parts = urlsplit(unescape(link))
+        assert parse_qs(parts.query) == {"region": ["us-east-1"]}
+        route, query = parts.fragment.split("?", 1)
+        fragment = parse_qs(query)
+        assert route == "/stacks/quickcreate" and fragment["stackName"] == ["CloudWardenOnboarding"]
+        assert fragment["templateURL"] == [TEMPLATE_URL] and fragment["param_ExternalId"] == [external_id]
+        assert fragment["param_EnableActions"] == [actions]
     assert f"ExternalId={external_id}" in unescape(page)  # the CLI command too
 
     deploy_onboarding_stack(sim, principal_arn=PRINCIPAL, external_id=external_id)
@@ -119,6 +132,9 @@ def test_the_wizard_connects_the_simulated_account_and_reports_every_source(
     )
     assert [action for _, action in denied] == ["cloudtrail:LookupEvents"], denied
     assert len(re.findall(r'<tr class="source-ok">', tested.text)) >= 5
+    listing = text_of(web_sim.client.get(f"{WS}/accounts").text)
+    assert "shop-prod 123456789012 connected" in listing
+    assert "arn:aws:iam::123456789012:role/CloudWardenReadOnly" in listing and "UTC" in listing
     with web_sim.factory() as db:
         assert db.scalars(select(models.Account)).one().status == "connected"
         actions = [e.action for e in db.scalars(select(AuditEntry).order_by(AuditEntry.seq))]
@@ -146,6 +162,8 @@ def test_a_viewer_sees_the_accounts_but_cannot_connect_or_change_one(web_sim: Se
     page = web_sim.client.get(location)
     assert page.status_code == 200 and "Test the connection</button>" not in page.text
     assert web_sim.client.get(f"{WS}/accounts/new").status_code == 403
-    for action in ("test", "disconnect", "remove"):
+    for action in ("test", "disconnect", "remove", "actions-role"):
         assert web_sim.client.post(f"{location}/{action}", data={"csrf_token": viewer}).status_code == 403
+    new = {"csrf_token": viewer, "aws_account_id": "210987654321"}
+    assert web_sim.client.post(f"{WS}/accounts/new", data=new).status_code == 403
     assert web_sim.client.get(f"/w/{'0' * 36}/accounts").status_code == 404

@@ -87,11 +87,17 @@ def require_open(*, db: Session, workspace_id: str, account_id: str) -> models.A
     return account
 
 
-def quick_create_url(account: models.Account, *, template_url: str) -> str:
-    """The AWS console's quick-create page for the onboarding stack, this account's ExternalId filled in."""
+def quick_create_url(account: models.Account, *, template_url: str, enable_actions: bool = False) -> str:
+    """The AWS console's quick-create page for the onboarding stack, this account's ExternalId filled in
+    (and EnableActions, which adds the separate actions role)."""
     region = account.regions[0]
     query = urlencode(
-        {"templateURL": template_url, "stackName": STACK_NAME, "param_ExternalId": account.external_id}
+        {
+            "templateURL": template_url,
+            "stackName": STACK_NAME,
+            "param_ExternalId": account.external_id,
+            "param_EnableActions": "true" if enable_actions else "false",
+        }
     )
     return f"https://{region}.console.aws.amazon.com/cloudformation/home?region={region}#/stacks/quickcreate?{query}"
 

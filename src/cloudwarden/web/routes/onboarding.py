@@ -198,7 +198,14 @@ def _account_page(
         account=account,
         facts=accounts.describe(account),
         templates={fmt: base + fmt for fmt in TEMPLATE_MEDIA_TYPES},
-        quick_create=accounts.quick_create_url(account, template_url=template_url) if template_url else None,
+        quick_create=(
+            {
+                "read": accounts.quick_create_url(account, template_url=template_url),
+                "actions": accounts.quick_create_url(account, template_url=template_url, enable_actions=True),
+            }
+            if template_url
+            else None
+        ),
         actions_role_name=ACTIONS_ROLE_NAME,
         principal_arn=settings.principal_arn,
         may_write=page.may("accounts:write"),
