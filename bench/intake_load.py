@@ -6,9 +6,11 @@
 
 Every message is a distinct, correctly signed delivery (its own MessageId) of a new state change of
 one of --alarms alarms, alternating ALARM and OK, so half of them open an incident and queue an
-investigation (the account's role cannot be assumed here: each fails fast, as a revoked role
-would). Sends are scheduled at fixed times and each latency is measured from its scheduled time,
-so a server that falls behind is charged for the queue it builds (no coordinated omission).
+investigation. The account's endpoint is a stand-in (`_stand_in`) that refuses every AssumeRole
+with AccessDenied, so each investigation fails fast, as one against a revoked role does;
+`investigated_by_end` counts those the worker finished during the run. Sends are scheduled at
+fixed times and each latency is measured from its scheduled time, so a server that falls behind
+is charged for the queue it builds (no coordinated omission).
 Afterwards the store is read: every acknowledged MessageId must be stored exactly once (lost: 0,
 duplicated: 0) and every ALARM transition must have exactly one incident. Prints one JSON object.
 
@@ -22,6 +24,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import multiprocessing
 import os
 import signal
 import socket
@@ -178,6 +181,59 @@ def _history(engine: Any, *, account_id: str, workspace_id: str, count: int) -> 
         connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
 
 
+_REVOKED = (
+    b'<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type>'
+    b"<Code>AccessDenied</Code><Message>not authorized to perform: sts:AssumeRole</Message></Error>"
+    b"<RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>"
+)
+
+
+def _stand_in(signer: Any) -> tuple[str, Any]:
+    """The simulated account's endpoint for this run: it serves the SNS signing certificate and
+    refuses every AssumeRole with AccessDenied, as a revoked role would (each investigation fails
+    fast, in its own transaction, as a real one against a revoked role does)."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from cloudwarden.simulator.sns_signer import CERT_PATH
+
+    pem = signer.certificate_pem
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # else each answer waits 40 ms for a delayed ACK
+        wbufsize = -1  # the head and the body in one write (flushed after each request)
+
+        def log_message(self, format: str, *args: object) -> None:
+            return None
+
+        def _answer(self, status: int, body: bytes, kind: str) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self) -> None:
+            ok = self.path.endswith(CERT_PATH)
+            self._answer(200 if ok else 404, pem if ok else b"not found", "text/plain")
+
+        def do_POST(self) -> None:  # STS (through the proxy): the role refuses CloudWarden
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self._answer(403, _REVOKED, "text/xml")
+
+    # In a process of its own, so its answers do not wait for the load generator's GIL.
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    process = multiprocessing.get_context("fork").Process(target=server.serve_forever, daemon=True)
+    process.start()
+    server.server_close()  # the child serves; this process only needed the bound port
+
+    def stop() -> None:
+        process.terminate()
+        process.join(5)
+
+    return f"http://127.0.0.1:{server.server_address[1]}", stop
+
+
 def _drop_queue(broker_url: str, queue: str) -> None:
     """The run's own task queue: without a worker its investigations would pile up in Redis."""
     import redis
@@ -240,7 +296,7 @@ def main() -> None:
 
     count = int(args.rate * args.seconds)
     messages = _messages(count, args.alarms)
-    cert_endpoint, stop_cert = _messages.signer.serve_certificate()  # type: ignore[attr-defined]
+    cert_endpoint, stop_cert = _stand_in(_messages.signer)  # type: ignore[attr-defined]
     schema = throwaway_postgres_schema(args.database_url, prefix="cw_bench")
     database_url = next(schema)
     folder = Path(tempfile.mkdtemp(prefix="cw-intake-bench-"))
@@ -266,7 +322,7 @@ def main() -> None:
         CLOUDWARDEN_DATABASE_URL=database_url,
         CLOUDWARDEN_BROKER_URL=args.broker_url,
         CLOUDWARDEN_TASK_QUEUE=queue,
-        CLOUDWARDEN_SIMULATOR_URL=cert_endpoint,  # where the signing certificate is served
+        CLOUDWARDEN_SIMULATOR_URL=cert_endpoint,  # the signing certificate; AssumeRole refused
         CLOUDWARDEN_POLL_INTERVAL_SECONDS="3600",
     )
     processes = []
@@ -299,6 +355,8 @@ def main() -> None:
         with factory.begin() as db:
             stored = db.execute(select(Alert.delivery_id, func.count()).group_by(Alert.delivery_id)).all()
             incidents = db.scalar(select(func.count()).select_from(models.Incident)) or 0
+            # The run's incidents the worker has investigated by now (each fails: the role is revoked).
+            investigated = db.scalar(select(func.count()).where(models.Incident.state == "failed")) or 0
             transitions = (
                 db.scalar(select(func.count()).select_from(Alert).where(Alert.new_state == "ALARM")) or 0
             )
@@ -330,6 +388,7 @@ def main() -> None:
                     "alarm_transitions_stored": transitions,
                     "incidents": incidents,
                     "incidents_per_transition_ok": incidents == transitions,
+                    "investigated_by_end": investigated,
                     "serve_workers": args.serve_workers,
                     "worker_concurrency": args.worker_concurrency,
                     "history": args.history,

@@ -16,10 +16,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from cloudwarden.actions.catalog import RESTART_ECS_SERVICE
 from cloudwarden.alerts.intake import eventbridge
 from cloudwarden.simulator.sns_signer import SnsSigner, alarm_notification
 from cloudwarden.store import models
-from cloudwarden.store.alerting import Alert
+from cloudwarden.store.alerting import ActionProposal, Alert, ProposalStatus
 from cloudwarden.store.tenancy import DEFAULT_WORKSPACE_ID, AuditEntry
 from tests.api.conftest import Service
 from tests.conftest import add_connected_account
@@ -215,8 +216,32 @@ def test_back_to_ok_resolves_the_incident(intake: Intake) -> None:
     with intake.service.factory.begin() as db:
         incident = db.get(models.Incident, opened["incident_id"])
         assert incident is not None and incident.resolved_at == later
-    # A recovery is not a new incident: it asks whether an action brought it about.
-    assert [task for task, _ in intake.queued.sent] == ["investigate_incident", "incident_resolved"]
+    # A recovery is not a new incident; with no action run for it there is no recovery to report.
+    assert [task for task, _ in intake.queued.sent] == ["investigate_incident"]
+
+
+def test_back_to_ok_after_an_action_reports_its_recovery(intake: Intake) -> None:
+    opened = intake.post_sns(intake.signer.notification(TOPIC, _alarm(), subject="ALARM")).json()
+    with intake.service.factory.begin() as db:
+        incident = db.get(models.Incident, opened["incident_id"])
+        assert incident is not None
+        db.add(
+            ActionProposal(
+                workspace_id=incident.workspace_id,
+                incident_id=incident.id,
+                account_id=incident.account_id,
+                action=RESTART_ECS_SERVICE.name,
+                resource="arn:aws:ecs:us-east-1:123456789012:service/prod/api",
+                params={},
+                status=ProposalStatus.SUCCEEDED.value,
+            )
+        )
+    later = datetime(2026, 12, 4, 10, 20, tzinfo=UTC)
+    intake.post_sns(intake.signer.notification(TOPIC, _alarm("OK", at=later), subject="OK"))
+    # The action succeeded and its recovery is not reported yet: the task reports it now.
+    assert intake.queued.sent[1:] == [
+        ("incident_resolved", {"workspace_id": DEFAULT_WORKSPACE_ID, "incident_id": opened["incident_id"]})
+    ]
 
 
 def test_a_subscription_is_confirmed_only_on_an_sns_host(intake: Intake) -> None:

@@ -52,6 +52,25 @@ def test_wrong_external_id_is_refused_with_a_clear_message(broker: SessionBroker
         broker.session(role_arn=ROLE_ARN, external_id="not-the-right-one-" + "x" * 20, region="us-east-1")
 
 
+def test_sts_client_is_built_once_per_region(broker: SessionBroker, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A revoked role is asked again at every investigation: building a boto3 session and client
+    each time cost more CPU than the AssumeRole itself."""
+    built: list[str] = []
+    real = session_module.base_session
+
+    def counting(settings: Settings, region: str) -> object:
+        built.append(region)
+        return real(settings, region)
+
+    monkeypatch.setattr(session_module, "base_session", counting)
+    for _ in range(3):
+        with pytest.raises(AccountDisconnected):
+            broker.session(role_arn=ROLE_ARN, external_id="not-the-right-one-" + "x" * 20, region="us-east-1")
+    broker.session(role_arn=ROLE_ARN, external_id=EXTERNAL_ID, region="us-east-1")
+    broker.session(role_arn=ROLE_ARN, external_id=EXTERNAL_ID, region="eu-west-1")
+    assert built == ["us-east-1", "eu-west-1"]
+
+
 def test_credentials_never_appear_in_reprs(broker: SessionBroker) -> None:
     session = broker.session(role_arn=ROLE_ARN, external_id=EXTERNAL_ID, region="us-east-1")
     secret = session._credentials.secret_access_key

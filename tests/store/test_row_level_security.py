@@ -14,7 +14,7 @@ from datetime import datetime
 import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, inspect, select, text
+from sqlalchemy import Connection, Engine, event, inspect, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -395,6 +395,29 @@ def test_with_no_workspace_set_nothing_is_visible(store: Store) -> None:
     with session_scope(session_factory(store.app)) as db:  # the setting ended with its transaction
         assert rls.current_workspace(db) is None
         assert _workspaces_seen(db)["accounts"] == set()
+
+
+def test_each_transaction_sets_its_scope_once_and_keeps_it(store: Store) -> None:
+    statements: list[dict[str, str]] = []
+
+    def seen(_c: object, _cursor: object, statement: str, parameters: object, *_: object) -> None:
+        if "set_config" in statement and isinstance(parameters, dict):
+            statements.append(dict(parameters))
+
+    event.listen(store.app, "before_cursor_execute", seen)
+    try:
+        with session_scope(session_factory(store.app)) as db:
+            rls.scope(db, workspace_id=store.a.workspace_id)  # begins the transaction: one round trip
+            assert len(statements) == 1
+            rls.scope(db, user_id=store.a.user_id)  # within it: that setting only
+            assert [s["name"] for s in statements] == [rls.WORKSPACE_SETTING, rls.USER_SETTING]
+            db.commit()
+            statements.clear()
+            assert rls.current_workspace(db) == store.a.workspace_id  # the next one: both again
+            assert {s["name"] for s in statements} == {rls.WORKSPACE_SETTING, rls.USER_SETTING}
+            assert len(statements) == 2
+    finally:
+        event.remove(store.app, "before_cursor_execute", seen)
 
 
 def _set_workspace(connection: Connection, workspace_id: str) -> None:

@@ -128,7 +128,7 @@ def follow_up(workspace_id: str, received: Received) -> list[tuple[str, dict[str
     tasks = []
     if received.opened:
         tasks.append(("investigate_incident", ids))
-    if received.resolved:  # back to OK: did an action do it?
+    if received.resolved and received.recovery_to_report:  # back to OK after an action of ours
         tasks.append(("incident_resolved", ids))
     return tasks
 

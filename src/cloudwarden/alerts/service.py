@@ -14,7 +14,7 @@ the alarm's open incident. Never commits: the request or task does, before it ac
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from cloudwarden.alerts.errors import InvalidAlert
 from cloudwarden.store import models
-from cloudwarden.store.alerting import ARN_LENGTH, Alert, AlertSource
+from cloudwarden.store.alerting import ARN_LENGTH, ActionProposal, Alert, AlertSource, ProposalStatus
 from cloudwarden.store.models import new_id
 from cloudwarden.store.types import utcnow
 
@@ -79,6 +79,8 @@ class Received:
     duplicate: bool  # this very delivery was stored before: nothing new
     opened: bool  # this transition's incident is new: it needs an investigation
     resolved: bool  # this transition closed an open incident of the alarm (back to OK)
+    # It resolved an incident whose action succeeded and whose recovery is not reported yet.
+    recovery_to_report: bool = False
 
 
 def record(
@@ -196,6 +198,10 @@ def record_batch(
             update(table).where(table.c.id == bindparam("b_id")).values(resolved_at=bindparam("b_at")),
             [{"b_id": i, "b_at": at} for i, at in resolutions.items()],
         )
+        watched = _recoveries_to_report(db, set(resolutions))
+        for index, outcome in enumerate(outcomes):
+            if isinstance(outcome, Received) and outcome.resolved and outcome.incident_id in watched:
+                outcomes[index] = replace(outcome, recovery_to_report=True)
     if rows:
         inserted = _insert_new(
             db, cast(Table, Alert.__table__), rows, ["workspace_id", "source", "delivery_id"]
@@ -207,6 +213,23 @@ def record_batch(
 
 def _dedup_key(workspace_id: str, transition: Transition) -> str:
     return f"{workspace_id}:{transition.key}"
+
+
+def _recoveries_to_report(db: Session, incident_ids: set[str]) -> set[str]:
+    """The incidents among these with an action that succeeded and whose recovery is unreported.
+
+    Only those need the incident_resolved task. An action that succeeds after this read is
+    watched by its own watch_recovery, which sees the incident resolved.
+    """
+    return set(
+        db.scalars(
+            select(ActionProposal.incident_id).where(
+                ActionProposal.incident_id.in_(incident_ids),
+                ActionProposal.status == ProposalStatus.SUCCEEDED.value,
+                ActionProposal.recovered.is_(None),
+            )
+        )
+    )
 
 
 def _stored_deliveries(

@@ -227,6 +227,10 @@ class SessionBroker:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._cache: dict[tuple[str, str, str], AssumedSession] = {}
+        # CloudWarden's own STS client per region, built once: a boto3 session and client cost
+        # tens of milliseconds of CPU to build (botocore parses its endpoint and service JSON),
+        # far more than an AssumeRole, and a revoked role is asked again at every investigation.
+        self._sts: dict[str, Any] = {}
         self._lock = threading.Lock()
 
     def session(self, *, role_arn: str, external_id: str, region: str) -> AssumedSession:
@@ -245,9 +249,13 @@ class SessionBroker:
                 del self._cache[key]
 
     def _assume(self, *, role_arn: str, external_id: str, region: str) -> AssumedSession:
-        base = base_session(self.settings, region)
-        config = client_config(self.settings, region)
-        sts = base.client("sts", endpoint_url=self.settings.aws_endpoint(), config=config)
+        sts = self._sts.get(region)
+        if sts is None:  # under self._lock (see `session`); clients are thread-safe once built
+            base = base_session(self.settings, region)
+            config = client_config(self.settings, region)
+            sts = self._sts[region] = base.client(
+                "sts", endpoint_url=self.settings.aws_endpoint(), config=config
+            )
         try:
             response = sts.assume_role(
                 RoleArn=role_arn,

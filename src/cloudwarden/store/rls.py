@@ -40,6 +40,7 @@ SERVICE_SCOPE_SETTING = "cloudwarden.service_scope"
 
 _SET = text("SELECT set_config(:name, :value, true)")
 _SCOPE = "cloudwarden.rls.scope"  # session.info key: the settings re-applied to every transaction
+_BEGINS = "cloudwarden.rls.begins"  # session.info key: transactions `_reapply` has set up
 _SETTINGS = {
     "workspace_id": WORKSPACE_SETTING,
     "user_id": USER_SETTING,
@@ -65,8 +66,12 @@ def scope(session: Session, **values: str | bool | None) -> None:
     for key, value in values.items():
         remembered[key] = ("on" if value else None) if key == "service" else (value or None)  # type: ignore[assignment]
     if _postgresql(session):
+        begun = session.info.get(_BEGINS, 0)
+        connection = session.connection()  # begins the transaction if none has
+        if session.info.get(_BEGINS, 0) != begun:
+            return  # it began just now: `_reapply` has applied every remembered setting
         for key in values:
-            session.execute(_SET, {"name": _SETTINGS[key], "value": remembered[key] or ""})
+            connection.execute(_SET, {"name": _SETTINGS[key], "value": remembered[key] or ""})
 
 
 @event.listens_for(Session, "after_begin")
@@ -75,6 +80,7 @@ def _reapply(session: Session, _transaction: Any, connection: Any) -> None:
     if remembered and connection.dialect.name == "postgresql":
         for key, value in remembered.items():
             connection.execute(_SET, {"name": _SETTINGS[key], "value": value or ""})
+        session.info[_BEGINS] = session.info.get(_BEGINS, 0) + 1
 
 
 def _postgresql(session: Session) -> bool:
