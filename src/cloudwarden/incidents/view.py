@@ -10,6 +10,9 @@ read of a customer's evidence is audited the same way. Never commits.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -18,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cloudwarden.audit import service as audit
-from cloudwarden.errors import NotFound
+from cloudwarden.errors import NotFound, UsageError
 from cloudwarden.identity.access import Principal
 from cloudwarden.store import service as store
 from cloudwarden.store.alerting import ActionProposal, ChannelRecord, Consent, OutboxMessage
@@ -234,6 +237,26 @@ def follow_up(*, db: Session, record: IncidentRecord) -> IncidentStory:
     return IncidentStory(
         record=record, series=series, deliveries=deliveries, proposals=proposals, consents=consents
     )
+
+
+def encode_cursor(incident: Incident) -> str:
+    """Where the next page of the incidents list starts (the API's and the console's)."""
+    raw = json.dumps([incident.opened_at.isoformat(), incident.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        opened, incident_id = json.loads(raw)
+        moment = datetime.fromisoformat(opened)
+        if not isinstance(incident_id, str) or moment.tzinfo is None:
+            raise ValueError("not a cursor")
+    except (ValueError, TypeError, binascii.Error):
+        raise UsageError(
+            "the cursor is not one this API gave", hint="pass next_cursor from the previous page as is"
+        ) from None
+    return moment, incident_id
 
 
 def mask_recipient(recipient: str) -> str:

@@ -38,7 +38,7 @@ class SignInRequired(Exception):
 
 
 @dataclass(frozen=True)
-class Membership:
+class Seat:
     """A workspace the person belongs to, copied out of the session: an error page rendered after
     the request's transaction rolled back can still draw the navigation."""
 
@@ -55,7 +55,7 @@ class Console:
     principal: Principal
     session_token: str
     csrf: str
-    memberships: tuple[Membership, ...]
+    memberships: tuple[Seat, ...]
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ class Page:
 
     console: Console
     access: Access
-    membership: Membership
+    membership: Seat
 
     @property
     def workspace(self) -> Workspace:
@@ -98,7 +98,7 @@ def optional_console(request: Request, db: SessionDep, config: IdentityDep) -> C
         session_token=token,
         csrf=session.csrf_token(config, token),
         memberships=tuple(
-            Membership(workspace.id, workspace.name, membership.role, dict(membership.module_roles or {}))
+            Seat(workspace.id, workspace.name, membership.role, dict(membership.module_roles or {}))
             for workspace, membership in workspaces.of_user(db, user_id=principal.user_id)
         ),
     )
@@ -121,7 +121,7 @@ def page_for(permission: str) -> Callable[..., Page]:
 
     def dependency(request: Request, workspace_id: str, console: ConsoleDep, db: SessionDep) -> Page:
         access = check(request, db, console.principal, workspace_id, permission)
-        copied = Membership(
+        copied = Seat(
             access.workspace_id,
             access.workspace.name,
             access.membership.role,

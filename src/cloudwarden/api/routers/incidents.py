@@ -6,9 +6,6 @@ read is written to the audit log ("incident.read"). Another workspace's incident
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -17,9 +14,9 @@ from pydantic import BaseModel, Field
 
 from cloudwarden.api.auth import allow
 from cloudwarden.api.deps import SessionDep
-from cloudwarden.errors import UsageError
 from cloudwarden.identity.access import Access
 from cloudwarden.incidents import view
+from cloudwarden.incidents.view import decode_cursor, encode_cursor
 from cloudwarden.store import models
 from cloudwarden.store import service as store
 
@@ -118,25 +115,6 @@ class EvidenceOut(BaseModel):
 class IncidentDetail(IncidentOut):
     diagnosis: DiagnosisOut | None = Field(description="The latest diagnosis; null before the first")
     evidence: list[EvidenceOut]
-
-
-def encode_cursor(incident: models.Incident) -> str:
-    raw = json.dumps([incident.opened_at.isoformat(), incident.id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        opened, incident_id = json.loads(raw)
-        moment = datetime.fromisoformat(opened)
-        if not isinstance(incident_id, str) or moment.tzinfo is None:
-            raise ValueError("not a cursor")
-    except (ValueError, TypeError, binascii.Error):
-        raise UsageError(
-            "the cursor is not one this API gave", hint="pass next_cursor from the previous page as is"
-        ) from None
-    return moment, incident_id
 
 
 @router.get(INCIDENTS, summary="Incidents, newest first, a page at a time")

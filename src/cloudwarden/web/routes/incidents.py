@@ -19,9 +19,9 @@ from cloudwarden.actions import catalog
 from cloudwarden.actions import flows as actions
 from cloudwarden.actions.consent import ConsentRefused
 from cloudwarden.api.deps import SessionDep
-from cloudwarden.api.routers.incidents import decode_cursor, encode_cursor
 from cloudwarden.errors import NotFound, UsageError
 from cloudwarden.incidents import view
+from cloudwarden.incidents.view import decode_cursor, encode_cursor
 from cloudwarden.store import models
 from cloudwarden.store import service as store
 from cloudwarden.store.alerting import ProposalStatus
