@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from cloudwarden.simulator import alarms, workload
 from cloudwarden.simulator.client import SimulatorClient
-from cloudwarden.simulator.onboarding import OnboardingOutputs, deploy_onboarding_stack
+from cloudwarden.simulator.onboarding import OnboardingOutputs, delete_read_role, deploy_onboarding_stack
 from cloudwarden.store.tenancy import DEFAULT_WORKSPACE_ID, AuditEntry
 from tests.api.conftest import Service
 from tests.api.test_identity import invite, join
@@ -89,10 +89,7 @@ def test_the_connection_test_reports_each_source_and_a_revoked_role_is_kept_disc
         s["source"] for s in report["sources"]
     }
 
-    iam = sim.client("iam")  # the customer deletes the role
-    for policy in iam.list_role_policies(RoleName="CloudWardenReadOnly")["PolicyNames"]:
-        iam.delete_role_policy(RoleName="CloudWardenReadOnly", PolicyName=policy)
-    iam.delete_role(RoleName="CloudWardenReadOnly")
+    delete_read_role(sim)  # the customer deletes the role
     revoked = simulated.client.post(f"{WS}/accounts/{account['id']}/test", headers=owner)
     assert revoked.status_code == 409, revoked.text
     assert revoked.json()["error"]["code"] == "not_connected"

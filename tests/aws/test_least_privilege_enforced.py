@@ -44,7 +44,11 @@ from cloudwarden.posture.model import Finding, Status
 from cloudwarden.simulator import account as sim_account
 from cloudwarden.simulator import posture_seed
 from cloudwarden.simulator.client import SimulatorClient
-from cloudwarden.simulator.onboarding import deploy_onboarding_stack, put_read_policies
+from cloudwarden.simulator.onboarding import (
+    attached_deny_policy_arn,
+    deploy_onboarding_stack,
+    put_read_policies,
+)
 from cloudwarden.simulator.server import SimulatorServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -440,13 +444,15 @@ def test_the_policies_put_per_action_are_those_of_a_stack_deployed_without_it(si
     )
     iam = sim.client("iam")
 
-    def inline_policies() -> dict[str, Any]:
-        return {
-            name: iam.get_role_policy(RoleName=template.READ_ROLE_NAME, PolicyName=name)["PolicyDocument"]
-            for name in (template.READ_POLICY_NAME, template.DENY_POLICY_NAME)
-        }
+    deny_arn = attached_deny_policy_arn(sim)
 
-    deployed = inline_policies()
+    def role_policies() -> dict[str, Any]:
+        read = iam.get_role_policy(RoleName=template.READ_ROLE_NAME, PolicyName=template.READ_POLICY_NAME)
+        version = iam.get_policy(PolicyArn=deny_arn)["Policy"]["DefaultVersionId"]
+        deny = iam.get_policy_version(PolicyArn=deny_arn, VersionId=version)["PolicyVersion"]["Document"]
+        return {"read": read["PolicyDocument"], "deny": json.loads(deny) if isinstance(deny, str) else deny}
+
+    deployed = role_policies()
     for actions, same in [(reads, False), (reduced, True)]:
         put_read_policies(
             sim,
@@ -455,7 +461,7 @@ def test_the_policies_put_per_action_are_those_of_a_stack_deployed_without_it(si
             alerts_topic_arn=outputs.alerts_topic_arn,
             read_actions=actions,
         )
-        assert (inline_policies() == deployed) == same
+        assert (role_policies() == deployed) == same
 
 
 def test_enforcement_ends_when_the_enforcing_server_stops(sim: SimulatorClient) -> None:

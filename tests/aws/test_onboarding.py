@@ -10,7 +10,11 @@ from botocore.exceptions import ClientError
 
 from cloudwarden.aws import template
 from cloudwarden.simulator.client import SimulatorClient
-from cloudwarden.simulator.onboarding import OnboardingOutputs, deploy_onboarding_stack
+from cloudwarden.simulator.onboarding import (
+    OnboardingOutputs,
+    attached_deny_policy_arn,
+    deploy_onboarding_stack,
+)
 from tests.aws.test_template import PRINCIPAL, READS, WRITES
 
 # moto warns that it skips AWS::SNS::TopicPolicy; deploy_onboarding_stack fills that gap.
@@ -38,6 +42,14 @@ def policy_actions(document: dict[str, Any], effect: str = "Allow") -> set[str]:
             action = statement["Action"]
             actions.update(action if isinstance(action, list) else [action])
     return actions
+
+
+def deny_document(sim: SimulatorClient) -> dict[str, Any]:
+    """The default version of the write-deny managed policy attached to the read role."""
+    iam, arn = sim.client("iam"), attached_deny_policy_arn(sim)
+    version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+    document = iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
+    return json.loads(document) if isinstance(document, str) else document
 
 
 def test_roles_trust_only_cloudwarden_and_only_with_the_external_id(sim: SimulatorClient) -> None:
@@ -70,12 +82,17 @@ def test_roles_hold_exactly_the_declared_actions(sim: SimulatorClient) -> None:
     iam = sim.client("iam")
     read_role = template.READ_ROLE_NAME
     names = iam.list_role_policies(RoleName=read_role)["PolicyNames"]
-    assert sorted(names) == sorted([template.READ_POLICY_NAME, template.DENY_POLICY_NAME])
+    assert names == [template.READ_POLICY_NAME]
     read = iam.get_role_policy(RoleName=read_role, PolicyName=template.READ_POLICY_NAME)
     assert policy_actions(read["PolicyDocument"]) == set(READS)
-    deny = iam.get_role_policy(RoleName=read_role, PolicyName=template.DENY_POLICY_NAME)
-    assert "ecs:Update*" in policy_actions(deny["PolicyDocument"], effect="Deny")
-    assert iam.list_attached_role_policies(RoleName=read_role)["AttachedPolicies"] == []
+    # The write-deny is a customer managed policy of the account, attached to the read role only.
+    attached = iam.list_attached_role_policies(RoleName=read_role)["AttachedPolicies"]
+    assert [p["PolicyArn"] for p in attached] == [attached_deny_policy_arn(sim)]
+    assert f"-{template.DENY_POLICY_NAME}-" in attached[0]["PolicyName"]  # named by CloudFormation
+    assert "ecs:Update*" in policy_actions(deny_document(sim), effect="Deny")
+    entities = iam.list_entities_for_policy(PolicyArn=attached[0]["PolicyArn"])
+    assert [r["RoleName"] for r in entities["PolicyRoles"]] == [read_role]
+    assert entities["PolicyUsers"] == entities["PolicyGroups"] == []
 
     [name] = iam.list_role_policies(RoleName=template.ACTIONS_ROLE_NAME)["PolicyNames"]
     actions = iam.get_role_policy(RoleName=template.ACTIONS_ROLE_NAME, PolicyName=name)["PolicyDocument"]
@@ -125,10 +142,9 @@ def test_managed_modes_attach_the_aws_policy(
     deploy(sim, policy_mode=mode)
     iam = sim.client("iam")
     attached = iam.list_attached_role_policies(RoleName=template.READ_ROLE_NAME)["AttachedPolicies"]
-    assert [p["PolicyArn"] for p in attached] == [policy_arn]
-    assert iam.list_role_policies(RoleName=template.READ_ROLE_NAME)["PolicyNames"] == [
-        template.DENY_POLICY_NAME
-    ]
+    assert sorted(p["PolicyArn"] for p in attached) == sorted([policy_arn, attached_deny_policy_arn(sim)])
+    assert iam.list_role_policies(RoleName=template.READ_ROLE_NAME)["PolicyNames"] == []
+    assert "iam:Create*" in policy_actions(deny_document(sim), effect="Deny")
 
 
 def test_github_token_grant_exists_only_when_its_parameter_is_set(sim: SimulatorClient) -> None:
@@ -155,7 +171,7 @@ def test_github_token_grant_exists_only_when_its_parameter_is_set(sim: Simulator
             name: iam.get_role_policy(RoleName=template.READ_ROLE_NAME, PolicyName=name)["PolicyDocument"]
             for name in iam.list_role_policies(RoleName=template.READ_ROLE_NAME)["PolicyNames"]
         }
-        optional = set(policies) - {template.READ_POLICY_NAME, template.DENY_POLICY_NAME}
+        optional = set(policies) - {template.READ_POLICY_NAME}
         assert (
             optional
             == {

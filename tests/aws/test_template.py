@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
@@ -64,6 +63,18 @@ def role_policy(document: dict[str, Any], role: str, name: str) -> dict[str, Any
     return None
 
 
+def deny_policy(document: dict[str, Any]) -> dict[str, Any] | None:
+    """The write-deny: a managed policy of its own, attached to the read role only."""
+    resource = document["Resources"].get(template.DENY_POLICY_NAME)
+    if resource is None:
+        return None
+    assert resource["Type"] == "AWS::IAM::ManagedPolicy"
+    assert resource["Properties"]["Roles"] == [{"Ref": "CloudWardenReadOnly"}]
+    assert "Users" not in resource["Properties"] and "Groups" not in resource["Properties"]
+    found: dict[str, Any] = resource["Properties"]["PolicyDocument"]
+    return found
+
+
 def actions_of(policy: dict[str, Any], effect: str = "Allow") -> list[str]:
     found: list[str] = []
     for statement in policy["Statement"]:
@@ -123,14 +134,16 @@ def test_read_policy_grants_exactly_the_declared_read_actions() -> None:
 def test_no_role_allows_a_wildcard_action(mode: PolicyMode) -> None:
     document = parsed(mode)
     for role in ("CloudWardenReadOnly", "CloudWardenActions"):
-        for policy in document["Resources"][role]["Properties"]["Policies"]:
+        for policy in document["Resources"][role]["Properties"].get("Policies", []):
             allowed = actions_of(policy["PolicyDocument"])
             assert not [a for a in allowed if "*" in a or "?" in a], (role, policy["PolicyName"])
+    deny = deny_policy(document)
+    assert deny is not None and actions_of(deny, "Allow") == []
 
 
 @pytest.mark.parametrize("mode", MODES)
 def test_write_deny_blocks_no_declared_read_but_every_remediation(mode: PolicyMode) -> None:
-    deny = role_policy(parsed(mode), "CloudWardenReadOnly", template.DENY_POLICY_NAME)
+    deny = deny_policy(parsed(mode))
     assert deny is not None
     patterns = actions_of(deny, effect="Deny")
     assert actions_of(deny, effect="Allow") == []
@@ -146,7 +159,7 @@ def test_write_deny_blocks_no_declared_read_but_every_remediation(mode: PolicyMo
 
 
 def test_deny_leaves_out_only_the_pattern_that_would_catch_a_read() -> None:
-    deny = role_policy(parsed(), "CloudWardenReadOnly", template.DENY_POLICY_NAME)
+    deny = deny_policy(parsed())
     assert deny is not None
     patterns = actions_of(deny, effect="Deny")
     assert "logs:Start*" not in patterns  # would block logs:StartQuery
@@ -214,7 +227,8 @@ def test_managed_modes_attach_the_aws_policy_instead_of_the_read_list(
 ) -> None:
     properties = parsed(mode)["Resources"]["CloudWardenReadOnly"]["Properties"]
     assert properties["ManagedPolicyArns"] == [{"Fn::Sub": f"arn:${{AWS::Partition}}:iam::aws:{policy_path}"}]
-    assert [p["PolicyName"] for p in properties["Policies"]] == [template.DENY_POLICY_NAME]
+    assert "Policies" not in properties  # no read list; the write-deny is a managed policy
+    assert deny_policy(parsed(mode)) is not None
 
 
 def test_alerts_topic_is_encrypted_with_a_key_alarms_and_rules_can_use() -> None:
@@ -319,7 +333,8 @@ def test_terraform_declares_the_same_grants(mode: PolicyMode) -> None:
 
     expected = {
         ("aws_iam_role", "read_only"),
-        ("aws_iam_role_policy", "deny_writes"),
+        ("aws_iam_policy", "deny_writes"),
+        ("aws_iam_role_policy_attachment", "deny_writes"),
         ("aws_iam_role", "actions"),
         ("aws_iam_role_policy", "actions"),
         ("aws_kms_key", "alerts"),
@@ -339,7 +354,7 @@ def test_terraform_declares_the_same_grants(mode: PolicyMode) -> None:
     assert set(resources) == expected
 
     # Same deny patterns as the CloudFormation template.
-    cfn_deny = role_policy(parsed(mode), "CloudWardenReadOnly", template.DENY_POLICY_NAME)
+    cfn_deny = deny_policy(parsed(mode))
     assert cfn_deny is not None
     assert policy_document_actions(data[("aws_iam_policy_document", "deny_writes")]) == actions_of(
         cfn_deny, "Deny"
@@ -395,10 +410,7 @@ def test_terraform_is_formatted_and_validates_against_the_aws_provider(
 
 # --- The real registry -----------------------------------------------------------------------
 
-registry_exists = importlib.util.find_spec("cloudwarden.evidence.registry") is not None
 
-
-@pytest.mark.skipif(not registry_exists, reason="cloudwarden.evidence.registry not written yet")
 def test_template_for_the_declared_registry_lints_clean_and_grants_exactly_it() -> None:
     from cloudwarden.aws import permissions
 
@@ -410,7 +422,7 @@ def test_template_for_the_declared_registry_lints_clean_and_grants_exactly_it() 
         text = template.render_declared("cloudformation", principal_arn=PRINCIPAL, policy_mode=mode)
         assert lint(text) == []
         document = yaml.safe_load(text)
-        deny = role_policy(document, "CloudWardenReadOnly", template.DENY_POLICY_NAME)
+        deny = deny_policy(document)
         assert deny is not None
         assert not [(r, p) for r in reads for p in actions_of(deny, "Deny") if iam_matches(r, p)]
         read = role_policy(document, "CloudWardenReadOnly", template.READ_POLICY_NAME)
@@ -477,7 +489,7 @@ def test_github_token_is_granted_only_under_its_parameter_and_only_on_that_secre
         if any("secretsmanager" in a for a in actions_of(policy["PolicyDocument"]))
     ]
     assert elsewhere == []
-    deny = role_policy(document, "CloudWardenReadOnly", template.DENY_POLICY_NAME)
+    deny = deny_policy(document)
     assert deny is not None
     assert not [p for p in actions_of(deny, "Deny") if iam_matches("secretsmanager:GetSecretValue", p)]
     assert not [p for p in actions_of(deny, "Deny") if iam_matches("kms:Decrypt", p)]

@@ -19,7 +19,7 @@ from cloudwarden.cli.main import app
 from cloudwarden.config import DEFAULT_PRINCIPAL, get_settings
 from cloudwarden.simulator import alarms, inject, scenario, workload
 from cloudwarden.simulator.client import SimulatorClient
-from cloudwarden.simulator.onboarding import deploy_onboarding_stack
+from cloudwarden.simulator.onboarding import delete_read_role, deploy_onboarding_stack
 
 ROLE = "CloudWardenReadOnly"
 ROLE_ARN = f"arn:aws:iam::123456789012:role/{ROLE}"
@@ -54,13 +54,6 @@ def _onboard(cli: CliRunner, sim: SimulatorClient, *, name: str | None = None) -
     second = cli.invoke(app, ["connect", "--role-arn", ROLE_ARN, "--json"])
     assert second.exit_code == 0, second.output
     return {"workload": w, "now": now, "external_id": external_id, "account": _json(second)["account"]}
-
-
-def _delete_role(sim: SimulatorClient) -> None:
-    iam = sim.client("iam")
-    for policy in iam.list_role_policies(RoleName=ROLE)["PolicyNames"]:
-        iam.delete_role_policy(RoleName=ROLE, PolicyName=policy)
-    iam.delete_role(RoleName=ROLE)
 
 
 def _status(cli: CliRunner) -> str:
@@ -143,7 +136,7 @@ def test_unreachable_aws_leaves_the_account_connected_and_revocation_does_not(
     monkeypatch.delenv("CLOUDWARDEN_AWS_ENDPOINT_URL")
     monkeypatch.setenv("CLOUDWARDEN_SIMULATOR_URL", sim.endpoint)
     get_settings.cache_clear()
-    _delete_role(sim)
+    delete_read_role(sim)
     revoked = cli.invoke(app, ["investigate", "--alarm", injection.alarm_name])
     assert revoked.exit_code == 3, revoked.output
     assert "cannot assume" in revoked.output

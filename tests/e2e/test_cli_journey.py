@@ -14,7 +14,7 @@ from cloudwarden.cli.main import app
 from cloudwarden.config import DEFAULT_PRINCIPAL, get_settings
 from cloudwarden.simulator import alarms, inject, scenario, workload
 from cloudwarden.simulator.client import SimulatorClient
-from cloudwarden.simulator.onboarding import deploy_onboarding_stack
+from cloudwarden.simulator.onboarding import delete_read_role, deploy_onboarding_stack
 
 ROLE_ARN = "arn:aws:iam::123456789012:role/CloudWardenReadOnly"
 
@@ -58,10 +58,7 @@ def test_register_connect_investigate_then_revoke(cli: CliRunner, sim: Simulator
     top = _json(investigated)["hypotheses"][0]
     assert (top["resource"], top["fault"]) == (injection.truth_resource, "bad_deploy")
 
-    iam = sim.client("iam")
-    for name in iam.list_role_policies(RoleName="CloudWardenReadOnly")["PolicyNames"]:
-        iam.delete_role_policy(RoleName="CloudWardenReadOnly", PolicyName=name)
-    iam.delete_role(RoleName="CloudWardenReadOnly")
+    delete_read_role(sim)
     revoked = cli.invoke(app, ["investigate", "--alarm", injection.alarm_name])
     assert revoked.exit_code == 3
     assert "disconnected" in revoked.output.lower()

@@ -25,8 +25,10 @@ if TYPE_CHECKING:
 PolicyMode = Literal["least-privilege", "ReadOnlyAccess", "ViewOnlyAccess"]
 PolicyDocument = dict[str, Any]
 
-# IAM counts a role's inline policies together, whitespace excluded.
+# IAM counts a role's inline policies together, whitespace excluded; a customer managed policy
+# on its own. The write-deny is a managed policy so the reads keep the inline budget.
 INLINE_POLICY_BUDGET = 10_240
+MANAGED_POLICY_BUDGET = 6_144
 MANAGED_POLICY_ARNS: dict[str, str] = {
     "ReadOnlyAccess": "arn:{{partition}}:iam::aws:policy/ReadOnlyAccess",
     "ViewOnlyAccess": "arn:{{partition}}:iam::aws:policy/job-function/ViewOnlyAccess",
@@ -208,12 +210,17 @@ def build_policies(
     read_doc = _read_policy(reads) if policy_mode == "least-privilege" else None
     deny_doc = _document(_statement("DenyWritesSecondWall", deny_patterns, effect="Deny"))
     optional_docs = [d for g in grants for d in (g.document, g.kms_document) if d is not None]
-    inline_size = sum(len(json.dumps(d, separators=(",", ":"))) for d in (read_doc, deny_doc) if d)
-    inline_size += sum(len(json.dumps(d, separators=(",", ":"))) + _ARN_RESERVE for d in optional_docs)
+    inline_size = policy_size(read_doc) if read_doc else 0
+    inline_size += sum(policy_size(d) + _ARN_RESERVE for d in optional_docs)
     if inline_size > INLINE_POLICY_BUDGET:
         raise ValueError(
             f"the read role's inline policies need {inline_size} characters; IAM allows "
             f"{INLINE_POLICY_BUDGET}. Use a managed policy mode or declare fewer actions."
+        )
+    if policy_size(deny_doc) > MANAGED_POLICY_BUDGET:
+        raise ValueError(
+            f"the write-deny managed policy needs {policy_size(deny_doc)} characters; IAM allows "
+            f"{MANAGED_POLICY_BUDGET} for one managed policy. Split it by service."
         )
     cloudwarden = {"AWS": principal_arn}
     external_id = {"StringEquals": {"sts:ExternalId": "{{external_id}}"}}
@@ -263,6 +270,11 @@ def _optional_grants(
             kms_document = _document(_statement(kms_sid, "kms:Decrypt", resource=kms_resource, condition=via))
         grants.append(OptionalGrant(opt_in, tuple(sorted(granted)), document, kms_document))
     return tuple(grants)
+
+
+def policy_size(document: PolicyDocument) -> int:
+    """The characters IAM counts against a policy's size limit (whitespace excluded)."""
+    return len(json.dumps(document, separators=(",", ":")))
 
 
 def write_deny_patterns(services: Iterable[str], read_actions: Sequence[str]) -> list[str]:

@@ -20,6 +20,7 @@ from cloudwarden.aws.onboarding_policies import (
     INLINE_POLICY_BUDGET,
     KMS_KEY_ARN_PATTERN,
     MANAGED_POLICY_ARNS,
+    MANAGED_POLICY_BUDGET,
     TOKEN,
     WRITE_VERBS_BY_SERVICE,
     OnboardingPolicies,
@@ -28,6 +29,7 @@ from cloudwarden.aws.onboarding_policies import (
     PolicyMode,
     build_policies,
     matching_patterns,
+    policy_size,
     resolve_tokens,
     substitute_values,
     write_deny_patterns,
@@ -51,6 +53,7 @@ __all__ = [
     "INLINE_POLICY_BUDGET",
     "KMS_KEY_ARN_PATTERN",
     "MANAGED_POLICY_ARNS",
+    "MANAGED_POLICY_BUDGET",
     "MAX_SESSION_SECONDS",
     "READ_POLICY_NAME",
     "READ_ROLE_NAME",
@@ -65,6 +68,7 @@ __all__ = [
     "declared_actions",
     "declared_optional",
     "matching_patterns",
+    "policy_size",
     "render_cloudformation",
     "render_declared",
     "render_terraform",
@@ -182,7 +186,11 @@ _CFN_COMMENTS = {
         "Assumable only by CloudWarden's principal, and only with this account's ExternalId.",
         'Read policy: exactly the declared actions, Resource "*" because the Describe/List/Get',
         "APIs of these services mostly do not support resource-level permissions.",
-        "Deny policy: a second wall; write verbs are denied even if an allow ever slips in.",
+    ),
+    DENY_POLICY_NAME: (
+        "A second wall, attached to the read role: write verbs are denied even if an allow ever",
+        "slips in. A managed policy (6,144 characters of its own), so the reads keep the role's",
+        "10,240-character inline budget.",
     ),
     "CloudWardenActions": (
         "Only with EnableActions=true: the declared remediation actions and nothing else.",
@@ -268,7 +276,13 @@ def _cloudformation_template(p: OnboardingPolicies) -> dict[str, Any]:
         "Description": "CloudWarden reads evidence for incident investigation (read-only)",
         "MaxSessionDuration": MAX_SESSION_SECONDS,
         "AssumeRolePolicyDocument": _cfn(p.trust),
-        "Policies": [*read_policies, {"PolicyName": DENY_POLICY_NAME, "PolicyDocument": p.deny_writes}],
+    }
+    if read_policies:
+        read_role["Policies"] = read_policies
+    deny_writes = {
+        "Description": "CloudWarden's read role: write verbs denied (a second wall)",
+        "Roles": [{"Ref": "CloudWardenReadOnly"}],
+        "PolicyDocument": p.deny_writes,
     }
     if p.managed_policy_arn:
         read_role["ManagedPolicyArns"] = [_cfn(p.managed_policy_arn)]
@@ -313,6 +327,7 @@ def _cloudformation_template(p: OnboardingPolicies) -> dict[str, Any]:
         },
         "Resources": {
             "CloudWardenReadOnly": {"Type": "AWS::IAM::Role", "Properties": read_role},
+            DENY_POLICY_NAME: {"Type": "AWS::IAM::ManagedPolicy", "Properties": deny_writes},
             **optional["Resources"],
             "CloudWardenActions": {
                 "Type": "AWS::IAM::Role",

@@ -37,7 +37,9 @@ _HEADER = """\
 _READ_COMMENT = """\
 Exactly the declared read actions. Resource "*" because the Describe/List/Get APIs of these
 services mostly do not support resource-level permissions."""
-_DENY_COMMENT = "A second wall: write verbs are denied even if an allow ever slips in."
+_DENY_COMMENT = """\
+A second wall: write verbs are denied even if an allow ever slips in. A managed policy (6,144
+characters of its own), so the reads keep the role's 10,240-character inline budget."""
 _ACTIONS_COMMENT = """\
 Only with enable_actions: the declared remediation actions and nothing else, used only after a
 person approves one specific action."""
@@ -113,7 +115,17 @@ def render(p: OnboardingPolicies) -> str:
             .attr("policy_arn", _string(p.managed_policy_arn))
         )
     blocks.append(_policy_document("deny_writes", p.deny_writes, _DENY_COMMENT))
-    blocks.append(_role_policy("deny_writes", names.DENY_POLICY_NAME, "read_only"))
+    blocks.append(
+        _Block('resource "aws_iam_policy" "deny_writes"')
+        .attr("name_prefix", _string(f"{names.DENY_POLICY_NAME}-"))
+        .attr("description", _string("CloudWarden's read role: write verbs denied (a second wall)"))
+        .attr("policy", "data.aws_iam_policy_document.deny_writes.json")
+    )
+    blocks.append(
+        _Block('resource "aws_iam_role_policy_attachment" "deny_writes"')
+        .attr("role", "aws_iam_role.read_only.name")
+        .attr("policy_arn", "aws_iam_policy.deny_writes.arn")
+    )
     for grant in p.optional:
         blocks.extend(_optional_grant(grant))
 

@@ -11,7 +11,7 @@ import errno
 import signal
 import socket
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlsplit
@@ -258,7 +258,11 @@ def _onboard(
     from cloudwarden.aws.session import SessionBroker
     from cloudwarden.config import get_settings
     from cloudwarden.simulator import account as sim_account
-    from cloudwarden.simulator.onboarding import DEFAULT_STACK_NAME, deploy_onboarding_stack
+    from cloudwarden.simulator.onboarding import (
+        DEFAULT_STACK_NAME,
+        delete_onboarding_stack,
+        deploy_onboarding_stack,
+    )
     from cloudwarden.store import service as store
 
     settings = get_settings()
@@ -278,7 +282,7 @@ def _onboard(
     replaced = sim_account.onboarding_topic(sim) is not None
     with step("Deploying the onboarding stack with the account's ExternalId, as the customer would"):
         if replaced:
-            _delete_stack(sim, DEFAULT_STACK_NAME)
+            delete_onboarding_stack(sim, DEFAULT_STACK_NAME)
         outputs = deploy_onboarding_stack(
             sim,
             principal_arn=settings.principal_arn,
@@ -302,20 +306,3 @@ def _onboard(
         )
         connection = flows.connect(db=db, broker=SessionBroker(settings), account=registered, probe=True)
     return registered, connection, replaced
-
-
-def _delete_stack(sim: SimulatorClient, name: str) -> None:
-    cloudformation = sim.client("cloudformation")
-    cloudformation.delete_stack(StackName=name)
-    for _ in _polls():
-        stacks = cloudformation.describe_stacks()["Stacks"]
-        if not any(s["StackName"] == name and s["StackStatus"] != "DELETE_COMPLETE" for s in stacks):
-            return
-
-
-def _polls() -> Iterator[int]:
-    import time
-
-    for attempt in range(60):
-        yield attempt
-        time.sleep(0.25)

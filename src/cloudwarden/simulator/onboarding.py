@@ -135,13 +135,70 @@ def put_read_policies(
     ).resolved(_stack_values(alerts_topic_arn, external_id))
     assert policies.read is not None  # least-privilege mode always has one
     iam = sim.client("iam")
-    for name, document in [
-        (template.READ_POLICY_NAME, policies.read),
-        (template.DENY_POLICY_NAME, policies.deny_writes),
-    ]:
-        iam.put_role_policy(
-            RoleName=template.READ_ROLE_NAME, PolicyName=name, PolicyDocument=json.dumps(document)
-        )
+    iam.put_role_policy(
+        RoleName=template.READ_ROLE_NAME,
+        PolicyName=template.READ_POLICY_NAME,
+        PolicyDocument=json.dumps(policies.read),
+    )
+    # The deny is a managed policy: its new version replaces the default (IAM keeps at most 5).
+    deny_arn = attached_deny_policy_arn(sim)
+    versions = iam.list_policy_versions(PolicyArn=deny_arn)["Versions"]
+    for old in (v for v in versions if not v["IsDefaultVersion"]):
+        iam.delete_policy_version(PolicyArn=deny_arn, VersionId=old["VersionId"])
+    iam.create_policy_version(
+        PolicyArn=deny_arn, PolicyDocument=json.dumps(policies.deny_writes), SetAsDefault=True
+    )
+
+
+def delete_onboarding_stack(sim: SimulatorClient, name: str, timeout_seconds: float = 30.0) -> None:
+    """Delete the stack as CloudFormation would, and wait until it is gone.
+
+    moto's CloudFormation does not delete an AWS::IAM::ManagedPolicy, and deletes the role
+    without detaching it first (IAM refuses: DeleteConflict). CloudFormation deletes the policy
+    (which the role's Ref makes depend on it) before the role: done here the same way.
+    """
+    cloudformation, iam = sim.client("cloudformation"), sim.client("iam")
+    resources = cloudformation.describe_stack_resources(StackName=name)["StackResources"]
+    deny = [
+        r["PhysicalResourceId"] for r in resources if r.get("LogicalResourceId") == template.DENY_POLICY_NAME
+    ]
+    for deny_arn in deny:
+        entities = iam.list_entities_for_policy(PolicyArn=deny_arn)
+        for role in entities["PolicyRoles"]:
+            iam.detach_role_policy(RoleName=role["RoleName"], PolicyArn=deny_arn)
+        for version in iam.list_policy_versions(PolicyArn=deny_arn)["Versions"]:
+            if not version["IsDefaultVersion"]:
+                iam.delete_policy_version(PolicyArn=deny_arn, VersionId=version["VersionId"])
+        iam.delete_policy(PolicyArn=deny_arn)
+    cloudformation.delete_stack(StackName=name)
+    deadline = time.monotonic() + timeout_seconds
+    while time.monotonic() < deadline:
+        stacks = cloudformation.describe_stacks()["Stacks"]
+        if not any(s["StackName"] == name and s["StackStatus"] != "DELETE_COMPLETE" for s in stacks):
+            return
+        time.sleep(0.2)
+    raise OnboardingFailed(f"stack {name} was not deleted within {timeout_seconds:.0f} s")
+
+
+def delete_read_role(sim: SimulatorClient) -> None:
+    """The customer revokes CloudWarden by deleting the read role, as the IAM console does it:
+    its inline policies deleted and its managed policies detached first (IAM refuses otherwise)."""
+    iam, role = sim.client("iam"), template.READ_ROLE_NAME
+    for name in iam.list_role_policies(RoleName=role)["PolicyNames"]:
+        iam.delete_role_policy(RoleName=role, PolicyName=name)
+    for attached in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]:
+        iam.detach_role_policy(RoleName=role, PolicyArn=attached["PolicyArn"])
+    iam.delete_role(RoleName=role)
+
+
+def attached_deny_policy_arn(sim: SimulatorClient) -> str:
+    """The ARN of the write-deny managed policy attached to the read role (CloudFormation names
+    it <stack>-CloudWardenDenyWrites-<suffix>)."""
+    attached = sim.client("iam").list_attached_role_policies(RoleName=template.READ_ROLE_NAME)
+    [arn] = [
+        p["PolicyArn"] for p in attached["AttachedPolicies"] if template.DENY_POLICY_NAME in p["PolicyName"]
+    ]
+    return str(arn)
 
 
 def _stack_values(alerts_topic_arn: str, external_id: str) -> dict[str, str]:
@@ -166,7 +223,14 @@ def _fill_moto_gaps(
         if policies.managed_policy_arn not in {p["PolicyArn"] for p in attached}:
             iam.attach_role_policy(RoleName=role, PolicyArn=policies.managed_policy_arn)
 
-    inline = {(role, template.DENY_POLICY_NAME): policies.deny_writes}
+    deny_arn = sim.client("cloudformation").describe_stack_resource(
+        StackName=result.stack_id, LogicalResourceId=template.DENY_POLICY_NAME
+    )["StackResourceDetail"]["PhysicalResourceId"]
+    attached = iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]
+    if deny_arn not in {p["PolicyArn"] for p in attached}:
+        iam.attach_role_policy(RoleName=role, PolicyArn=deny_arn)
+
+    inline: dict[tuple[str, str], template.PolicyDocument] = {}
     if policies.read is not None:
         inline[(role, template.READ_POLICY_NAME)] = policies.read
     if result.actions_role_arn is not None:
