@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
+import itertools
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import insert, or_, select
 from sqlalchemy.orm import Session
 
 from cloudwarden.errors import NotFound, UsageError
@@ -25,6 +26,8 @@ from cloudwarden.store.alerting import ARN_LENGTH
 from cloudwarden.store.posture import ExternalFinding as StoredExternalFinding
 from cloudwarden.store.posture import PostureIssue, PostureResult, PostureScan, PostureSuppression
 from cloudwarden.store.types import utcnow
+
+RESULT_BATCH = 1000  # results stored per INSERT (executemany)
 
 NEW, OPEN, RECURRING = "new", "open", "recurring"
 
@@ -207,24 +210,28 @@ def record_scan(
         record_external(
             db=db, workspace_id=workspace_id, account_id=account_id, findings=outcome.external, seen_at=now
         )
-    db.add_all(
-        PostureResult(
-            workspace_id=workspace_id,
-            scan_id=scan.id,
-            recorded_at=now,
-            check_id=f.check_id,
-            service=f.service,
-            severity=f.severity.value,
-            resource_type=f.resource_type,
-            resource_id=f.resource_id,
-            region=f.region,
-            status=f.status.value,
-            reason=f.reason[:2000],
-            change=change,
-            suppression_id=f.suppression_id,
-        )
+    # Plain rows in batches (an executemany each), not ORM objects: a scan of thousands of
+    # resources stores its results without holding them all in the session.
+    rows = (
+        {
+            "workspace_id": workspace_id,
+            "scan_id": scan.id,
+            "recorded_at": now,
+            "check_id": f.check_id,
+            "service": f.service,
+            "severity": f.severity.value,
+            "resource_type": f.resource_type,
+            "resource_id": f.resource_id,
+            "region": f.region,
+            "status": f.status.value,
+            "reason": f.reason[:2000],
+            "change": change,
+            "suppression_id": f.suppression_id,
+        }
         for f, change in with_change
     )
+    while batch := list(itertools.islice(rows, RESULT_BATCH)):
+        db.execute(insert(PostureResult), batch)
     db.flush()
     return scan, with_change
 

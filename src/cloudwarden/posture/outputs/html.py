@@ -10,7 +10,7 @@ the account's scans), so the file opens anywhere and can be mailed as it is.
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import jinja2
 
@@ -29,14 +29,15 @@ _ENV = jinja2.Environment(
 STATUS_ORDER = {Status.FAIL: 0, Status.ERROR: 1, Status.PASS: 2, Status.NOT_APPLICABLE: 3}
 
 
-def to_html(report: ScanReport) -> str:
+def stream_html(report: ScanReport) -> Iterator[str]:
+    """The report page, rendered a row at a time (Jinja's generate)."""
     checks = all_checks()
     requirements = requirements_by_check()
     rows = sorted(
         report.findings,
         key=lambda fc: (STATUS_ORDER[fc[0].status], -_weight(fc[0].severity.value), fc[0].check_id),
     )
-    findings = [
+    findings = (
         {
             "finding": f,
             "change": change,
@@ -45,8 +46,8 @@ def to_html(report: ScanReport) -> str:
             "requirements": requirements.get(f.check_id, []),
         }
         for f, change in rows
-    ]
-    return _ENV.get_template("report.html.j2").render(
+    )
+    return _ENV.get_template("report.html.j2").generate(
         summary=summary(report),
         scores=report.scores,
         bars=score_bars([(s.title, s.score) for s in report.scores]),
@@ -57,6 +58,10 @@ def to_html(report: ScanReport) -> str:
         severities=[s.value for s in Severity],
         kept_days=kept_days(),
     )
+
+
+def to_html(report: ScanReport) -> str:
+    return "".join(stream_html(report))
 
 
 def _weight(severity: str) -> int:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import textwrap
+from collections.abc import Iterator
 from typing import Any
 
 from cloudwarden import __version__
@@ -42,12 +44,26 @@ def finding_uid(aws_account_id: str, finding: Finding) -> str:
     return f"cloudwarden-{finding.check_id}-{digest}"
 
 
+def stream_ocsf(report: ScanReport) -> Iterator[str]:
+    """A JSON array of Detection Findings, written an event at a time."""
+    yield "["
+    separator = "\n"
+    for event in events(report):
+        yield separator + textwrap.indent(json.dumps(event, indent=2), "  ")
+        separator = ",\n"
+    yield "\n]\n" if separator != "\n" else "]\n"
+
+
 def to_ocsf(report: ScanReport) -> str:
+    return "".join(stream_ocsf(report))
+
+
+def events(report: ScanReport) -> Iterator[dict[str, Any]]:
+    """One Detection Finding per result, in the report's order."""
     checks = all_checks()
     requirements = requirements_by_check()
     aws_account = report.account.role_arn.split(":")[4]
     time_ms = int(report.scan.finished_at.timestamp() * 1000)
-    events: list[dict[str, Any]] = []
     for finding, change in report.findings:
         meta = checks[finding.check_id].metadata if finding.check_id in checks else None
         severity_id, severity = SEVERITY_ID[finding.severity]
@@ -114,5 +130,4 @@ def to_ocsf(report: ScanReport) -> str:
                     meta.remediation.terraform,
                 ],
             }
-        events.append(event)
-    return json.dumps(events, indent=2) + "\n"
+        yield event

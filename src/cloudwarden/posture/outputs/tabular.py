@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from cloudwarden.posture import frameworks
@@ -120,10 +121,11 @@ def external_rows(report: ScanReport) -> list[dict[str, Any]]:
     ]
 
 
-def to_json(report: ScanReport) -> str:
+def stream_json(report: ScanReport) -> Iterator[str]:
+    """The whole report as one JSON object, its findings written one at a time."""
     checks = all_checks()
     requirements = requirements_by_check()
-    findings = [
+    findings = (
         {
             "check_id": f.check_id,
             "title": checks[f.check_id].metadata.title if f.check_id in checks else f.check_id,
@@ -139,7 +141,7 @@ def to_json(report: ScanReport) -> str:
             "requirements": requirements.get(f.check_id, []),
         }
         for f, change in report.findings
-    ]
+    )
     trend = [
         {"scan_id": s.id, "started_at": s.started_at.isoformat(), "scores": s.scores, "counts": s.counts}
         for s in report.history
@@ -150,16 +152,49 @@ def to_json(report: ScanReport) -> str:
         "kept_days": kept_days(),
         "findings": external_rows(report),
     }
-    document = {**head, "external_findings": external, "findings": findings, "trend": trend}
-    return json.dumps(document, indent=2) + "\n"
+    fields: dict[str, Any] = {**head, "external_findings": external, "findings": findings, "trend": trend}
+    yield "{"
+    separator = "\n"
+    for key, value in fields.items():
+        yield f"{separator}  {json.dumps(key)}: "
+        separator = ",\n"
+        if isinstance(value, Iterator):
+            yield from _stream_array(value, indent="  ")
+        else:
+            yield json.dumps(value, indent=2).replace("\n", "\n  ")
+    yield "\n}\n"
 
 
-def to_csv(report: ScanReport) -> str:
+def _stream_array(items: Iterator[Any], indent: str) -> Iterator[str]:
+    """A JSON array formatted as json.dumps(indent=2) would, one element at a time."""
+    inner = indent + "  "
+    yield "["
+    separator = "\n"
+    for item in items:
+        yield separator + inner + json.dumps(item, indent=2).replace("\n", "\n" + inner)
+        separator = ",\n"
+    yield "]" if separator == "\n" else f"\n{indent}]"
+
+
+def to_json(report: ScanReport) -> str:
+    return "".join(stream_json(report))
+
+
+def stream_csv(report: ScanReport) -> Iterator[str]:
+    """One header row, then a row per finding."""
     checks = all_checks()
     requirements = requirements_by_check()
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
+
+    def flushed() -> str:
+        text = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return text
+
     writer.writerow(CSV_COLUMNS)
+    yield flushed()
     for f, change in report.findings:
         meta = checks[f.check_id].metadata if f.check_id in checks else None
         writer.writerow(
@@ -179,7 +214,11 @@ def to_csv(report: ScanReport) -> str:
                 _cell(meta.remediation.cli) if meta else "",
             ]
         )
-    return buffer.getvalue()
+        yield flushed()
+
+
+def to_csv(report: ScanReport) -> str:
+    return "".join(stream_csv(report))
 
 
 def _cell(text: str) -> str:
