@@ -30,6 +30,8 @@ from __future__ import annotations
 import functools
 import io
 import json
+import secrets
+import string
 import sys
 import threading
 import time
@@ -50,8 +52,16 @@ EXTRA_PREFIX = "cw-scale-"
 AMI_ID = "ami-0c55b159cbfafe1f0"  # the one AMI the simulator loads (server.py)
 EXTRA_KINDS = ("s3_bucket", "security_group", "iam_user", "ebs_volume")
 DEMO_VPC_CIDR = "10.77.0.0/16"
-# AWS's own example secret key: what a secret scanner looks for, and no real credential.
-EXAMPLE_SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"  # noqa: S105 - AWS documentation example
+
+
+def leaked_key_pair() -> tuple[str, str]:
+    """An access key id and secret key shaped like AWS's, random each seed: what a leak looks
+    like. (AWS's documentation example key is ignored by secret scanners on purpose, so a value
+    scanner such as Prowler's would not see a leak in it.) No AWS account knows them."""
+    upper = string.ascii_uppercase + "234567"
+    secret = string.ascii_letters + string.digits + "+/"
+    key_id = "AKIA" + "".join(secrets.choice(upper) for _ in range(16))
+    return key_id, "".join(secrets.choice(secret) for _ in range(40))
 
 
 @dataclass(frozen=True)
@@ -820,6 +830,7 @@ class _Seeder:
         try:
             ecs.describe_task_definition(taskDefinition=family)
         except ClientError:
+            key_id, secret_key = leaked_key_pair()
             ecs.register_task_definition(
                 family=family,
                 containerDefinitions=[
@@ -832,7 +843,8 @@ class _Seeder:
                         "environment": [
                             {"name": "APP_ENV", "value": "production"},
                             {"name": "DB_PASSWORD", "value": "Pr0d-db-Passw0rd!"},
-                            {"name": "AWS_SECRET_ACCESS_KEY", "value": EXAMPLE_SECRET_KEY},
+                            {"name": "AWS_ACCESS_KEY_ID", "value": key_id},
+                            {"name": "AWS_SECRET_ACCESS_KEY", "value": secret_key},
                         ],
                     }
                 ],
@@ -840,7 +852,8 @@ class _Seeder:
         self.report.add("ecs_task_definition", family)
         self.report.fails("ECS task definition runs a privileged container", family)
         self.report.fails(
-            "ECS task definition has secrets in plain environment variables (DB_PASSWORD, AWS_SECRET_ACCESS_KEY)",
+            "ECS task definition has secrets in plain environment variables "
+            "(DB_PASSWORD, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)",
             family,
         )
 
