@@ -698,6 +698,35 @@ class _Seeder:
         self.report.fails("RDS instance is publicly accessible", name)
         self.report.fails("RDS instance has no deletion protection", name)
         self.report.fails("RDS instance is not Multi-AZ", name)
+        self.report.fails("RDS instance has no IAM database authentication", name)
+        self.report.fails("RDS instance listens on its engine's default port (5432)", name)
+        # An Aurora MySQL cluster with one writer: left as the console's quick path leaves it.
+        cluster, rds = f"{PREFIX}aurora-orders", self.client("rds")
+        if not rds.describe_db_clusters(Filters=[{"Name": "db-cluster-id", "Values": [cluster]}])[
+            "DBClusters"
+        ]:
+            rds.create_db_cluster(
+                DBClusterIdentifier=cluster,
+                Engine="aurora-mysql",
+                MasterUsername="orders_owner",
+                MasterUserPassword="ChangeMe12345",
+                StorageEncrypted=True,
+                DeletionProtection=False,
+                Tags=_tags(cluster),
+            )
+            rds.create_db_instance(
+                DBInstanceIdentifier=f"{cluster}-writer",
+                DBClusterIdentifier=cluster,
+                DBInstanceClass="db.r6g.large",
+                Engine="aurora-mysql",
+                AvailabilityZone=f"{self.region}a",
+            )
+        self.report.add("rds_cluster", cluster)
+        self.report.fails("RDS cluster runs in a single Availability Zone", cluster)
+        self.report.fails("RDS cluster has no IAM database authentication", cluster)
+        self.report.fails("Aurora MySQL cluster has no backtracking", cluster)
+        self.report.fails("RDS cluster has no deletion protection", cluster)
+        self.report.passes("RDS cluster storage is encrypted", cluster)
 
     def cloudtrail(self) -> None:
         bucket = self._bucket(f"{PREFIX}cloudtrail-logs-no-access-logging")

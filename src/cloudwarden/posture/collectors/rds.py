@@ -53,6 +53,8 @@ class DbInstance:
     backup_retention_days: int
     copy_tags_to_snapshot: bool
     master_username: str = ""
+    iam_auth: bool = False  # IAM database authentication
+    port: int | None = None
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,11 @@ class DbCluster:
     deletion_protection: bool
     copy_tags_to_snapshot: bool = False
     master_username: str = ""
+    iam_auth: bool = False
+    multi_az: bool = False
+    auto_minor_version_upgrade: bool = False
+    backtrack_window: int = 0  # seconds; 0: backtracking off (Aurora MySQL only)
+    port: int | None = None
 
 
 @dataclass(frozen=True)
@@ -139,7 +146,13 @@ def _instance(raw: dict[str, Any]) -> DbInstance:
         backup_retention_days=int(raw.get("BackupRetentionPeriod") or 0),
         copy_tags_to_snapshot=bool(raw.get("CopyTagsToSnapshot")),
         master_username=str(raw.get("MasterUsername") or ""),
+        iam_auth=bool(raw.get("IAMDatabaseAuthenticationEnabled")),
+        port=_port(raw.get("Endpoint", {}).get("Port") or raw.get("DbInstancePort")),
     )
+
+
+def _port(value: Any) -> int | None:
+    return int(value) if value else None
 
 
 def _cluster(raw: dict[str, Any]) -> DbCluster:
@@ -151,6 +164,11 @@ def _cluster(raw: dict[str, Any]) -> DbCluster:
         deletion_protection=bool(raw.get("DeletionProtection")),
         copy_tags_to_snapshot=bool(raw.get("CopyTagsToSnapshot")),
         master_username=str(raw.get("MasterUsername") or ""),
+        iam_auth=bool(raw.get("IAMDatabaseAuthenticationEnabled")),
+        multi_az=bool(raw.get("MultiAZ")),
+        auto_minor_version_upgrade=bool(raw.get("AutoMinorVersionUpgrade")),
+        backtrack_window=int(raw.get("BacktrackWindow") or 0),
+        port=_port(raw.get("Port")),
     )
 
 
@@ -209,13 +227,33 @@ def judge_instances(
         yield from results or [Result.not_applicable(where, region, f"{nothing} in {region}")]
 
 
-def judge_clusters(inventory: Inventory, judge: Callable[[DbCluster, str], Result]) -> Iterator[Result]:
-    """judge(cluster, region) for every DB cluster, per region; NOT_APPLICABLE where there is none."""
-    return judge_each(inventory, SERVICE, lambda rds: rds.clusters, judge, "no DB clusters")
+def judge_clusters(
+    inventory: Inventory, judge: Callable[[DbCluster, str], Result | None], nothing: str = "no DB clusters"
+) -> Iterator[Result]:
+    """judge(cluster, region) for every DB cluster, per region (None leaves one unjudged);
+    NOT_APPLICABLE with `nothing` where no cluster was judged."""
+    return judge_each(inventory, SERVICE, lambda rds: rds.clusters, judge, nothing)
 
 
 # The engines' default administrator names (FSBP RDS.24 and RDS.25 fail them).
 DEFAULT_ADMIN_USERNAMES = frozenset({"admin", "postgres"})
+# The instance engines that support IAM database authentication (FSBP RDS.10).
+IAM_AUTH_INSTANCE_ENGINES = frozenset({"mysql", "mariadb", "postgres"})
+# Each engine family's default port (FSBP RDS.23), by the engine name's prefix.
+DEFAULT_PORTS = (
+    ("aurora-postgresql", 5432),
+    ("aurora", 3306),  # aurora and aurora-mysql
+    ("mysql", 3306),
+    ("mariadb", 3306),
+    ("postgres", 5432),
+    ("oracle", 1521),
+    ("sqlserver", 1433),
+    ("db2", 50000),
+)
+
+
+def default_port(engine: str) -> int | None:
+    return next((port for prefix, port in DEFAULT_PORTS if engine.startswith(prefix)), None)
 
 
 def judge_snapshots(inventory: Inventory, judge: Callable[[Snapshot, str], Result]) -> Iterator[Result]:

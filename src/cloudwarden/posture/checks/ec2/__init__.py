@@ -68,6 +68,27 @@ def admin_ports_check(inventory: Inventory, worlds: tuple[str, ...]) -> Iterator
     return judge_groups(inventory, judge)
 
 
+def one_port_check(inventory: Inventory, port: int, service: str) -> Iterator[Result]:
+    """Shared by the SSH and RDP checks (FSBP EC2.13, EC2.14): one result per security group,
+    failing a group that admits 0.0.0.0/0 or ::/0 to TCP `port` (an all-traffic rule included)."""
+
+    def judge(group: SecurityGroup, resource: str, region: str) -> Result:
+        found = [
+            f"{permission.describe()} from {world}"
+            for permission, world in world_rules(group, (WORLD_IPV4, WORLD_IPV6))
+            if permission.covers(port, "tcp")
+        ]
+        return Result.verdict(
+            not found,
+            resource,
+            region,
+            passed=f"{group.name} admits no traffic from the internet to {service} (TCP {port})",
+            failed=f"{group.name} admits the internet to {service} (TCP {port}): {', '.join(found)}",
+        )
+
+    return judge_groups(inventory, judge)
+
+
 def nacl_admits(acl: NetworkAcl, port: int, world: str) -> str | None:
     """The entry deciding inbound traffic from `world` to `port` when it allows it ('rule 100:
     all traffic'), else None. Entries are evaluated in rule-number order, as AWS does; entries
@@ -92,5 +113,6 @@ __all__ = [
     "exposed",
     "judge_groups",
     "nacl_admits",
+    "one_port_check",
     "world_rules",
 ]
