@@ -508,6 +508,34 @@ class _Seeder:
         self.report.fails("EBS volume is not encrypted", *root_volumes)
         self.report.fails(f"EBS encryption by default is off in {self.region}", self.region)
         self.report.fails("VPC flow logs are not enabled", vpc_id, app_vpc)
+        self._network_leftovers(app_vpc)
+
+    def _network_leftovers(self, app_vpc: str) -> None:
+        """What a migration leaves behind: an Elastic IP and a network ACL attached to nothing."""
+        ec2 = self.client("ec2")
+        tagged = [{"Name": "tag:Name", "Values": [f"{PREFIX}old-bastion-ip"]}]
+        addresses = ec2.describe_addresses(Filters=tagged)["Addresses"]
+        if addresses:
+            allocation = str(addresses[0]["AllocationId"])
+        else:
+            allocation = str(ec2.allocate_address(Domain="vpc")["AllocationId"])
+            ec2.create_tags(Resources=[allocation], Tags=_tags(f"{PREFIX}old-bastion-ip"))
+        self.report.add("elastic_ip", allocation)
+        self.report.fails("Elastic IP is associated with nothing", allocation)
+        acl_name = f"{PREFIX}old-dmz-acl"
+        acls = ec2.describe_network_acls(Filters=[{"Name": "tag:Name", "Values": [acl_name]}])["NetworkAcls"]
+        if acls:
+            acl = str(acls[0]["NetworkAclId"])
+        else:
+            acl = str(
+                ec2.create_network_acl(
+                    VpcId=app_vpc,
+                    TagSpecifications=[{"ResourceType": "network-acl", "Tags": _tags(acl_name)}],
+                )["NetworkAcl"]["NetworkAclId"]
+            )
+        self.report.add("network_acl", f"{acl_name} ({acl})")
+        self.report.fails("Network ACL is associated with no subnet", acl)
+        self.report.fails("Default subnets assign public IPv4 addresses on launch", "default VPC subnets")
 
     # -- IAM -------------------------------------------------------------------------------
 

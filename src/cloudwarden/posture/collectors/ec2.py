@@ -1,5 +1,5 @@
-"""EC2 and VPC, read in every region: VPCs, security groups, network ACLs, flow logs, instances,
-EBS volumes, snapshots, AMIs and the account's EBS encryption default.
+"""EC2 and VPC, read in every region: VPCs, subnets, security groups, network ACLs, flow logs,
+Elastic IPs, instances, EBS volumes, snapshots, AMIs and the account's EBS encryption default.
 
 DescribeVpcs is the main listing (its failure makes the service unknown in the region); every
 other listing is read on its own, so a refusal of one (say DescribeFlowLogs) leaves the others
@@ -13,10 +13,18 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal, TypeVar
 
 from cloudwarden.aws import permissions
 from cloudwarden.posture.collectors import Clients
+from cloudwarden.posture.collectors._ec2_network import (
+    Address,
+    Subnet,
+    read_addresses,
+    read_subnets,
+    stopped_since,
+)
 from cloudwarden.posture.inventory import Inventory, paginate, read
 from cloudwarden.posture.model import Unknown
 
@@ -35,8 +43,11 @@ PERMISSIONS = permissions.declare(
         "ec2:DescribeSnapshotAttribute",
         "ec2:DescribeImages",
         "ec2:GetEbsEncryptionByDefault",
+        "ec2:DescribeSubnets",
+        "ec2:DescribeAddresses",
     ),
-    purpose="posture: VPC network controls, instance metadata and public IPs, EBS encryption and sharing",
+    purpose="posture: VPC network controls, subnets, Elastic IPs, instance metadata and public IPs, EBS "
+    "encryption and sharing",
 )
 WORLD_IPV4 = "0.0.0.0/0"
 WORLD_IPV6 = "::/0"
@@ -132,6 +143,7 @@ class NetworkAcl:
     vpc_id: str
     is_default: bool
     entries: tuple[NaclEntry, ...]
+    subnet_ids: tuple[str, ...] = ()  # the subnets it is associated with
 
 
 @dataclass(frozen=True)
@@ -149,6 +161,9 @@ class Instance:
     http_tokens: str  # "required": IMDSv2 only; "optional": IMDSv1 allowed too
     http_endpoint: str  # "enabled" or "disabled"
     public_ip: str | None
+    virtualization: str = "hvm"  # "hvm" or "paravirtual"
+    network_interfaces: int = 1
+    stopped_at: datetime | None = None  # when a stopped instance was stopped, if EC2 says
 
 
 @dataclass(frozen=True)
@@ -183,6 +198,8 @@ class Ec2Data:
     snapshots: tuple[Snapshot, ...] | Unknown  # the account's own
     images: tuple[Image, ...] | Unknown  # the account's own AMIs
     ebs_encryption_by_default: bool | Unknown
+    subnets: tuple[Subnet, ...] | Unknown = ()
+    addresses: tuple[Address, ...] | Unknown = ()  # Elastic IPs
 
 
 def collect(clients: Clients, region: str, account_id: str) -> Ec2Data:
@@ -216,6 +233,8 @@ def collect(clients: Clients, region: str, account_id: str) -> Ec2Data:
         ebs_encryption_by_default=read(
             ec2, lambda: bool(ec2.get_ebs_encryption_by_default()["EbsEncryptionByDefault"])
         ),
+        subnets=read(ec2, lambda: read_subnets(ec2)),
+        addresses=read(ec2, lambda: read_addresses(ec2)),
     )
 
 
@@ -270,6 +289,7 @@ def _acl(raw: dict[str, Any]) -> NetworkAcl:
         vpc_id=str(raw.get("VpcId", "")),
         is_default=bool(raw.get("IsDefault")),
         entries=tuple(sorted(entries, key=lambda e: e.rule_number)),
+        subnet_ids=tuple(str(a["SubnetId"]) for a in raw.get("Associations") or () if a.get("SubnetId")),
     )
 
 
@@ -297,6 +317,9 @@ def _instances(ec2: Any) -> tuple[Instance, ...]:
                     http_tokens=str(metadata.get("HttpTokens", "optional")),
                     http_endpoint=str(metadata.get("HttpEndpoint", "enabled")),
                     public_ip=raw.get("PublicIpAddress") or None,
+                    virtualization=str(raw.get("VirtualizationType") or "hvm"),
+                    network_interfaces=len(raw.get("NetworkInterfaces") or ()) or 1,
+                    stopped_at=stopped_since(raw),
                 )
             )
     return tuple(found)
