@@ -28,6 +28,8 @@ _IAM_ACTION_BY_OPERATION = {
     ("s3", "GetBucketEncryption"): "s3:GetEncryptionConfiguration",
     ("s3", "GetBucketLifecycleConfiguration"): "s3:GetLifecycleConfiguration",
     ("s3", "GetBucketPolicyStatus"): "s3:GetBucketPolicyStatus",
+    ("s3", "GetBucketNotificationConfiguration"): "s3:GetBucketNotification",
+    ("s3", "GetObjectLockConfiguration"): "s3:GetBucketObjectLockConfiguration",
     ("s3-control", "GetPublicAccessBlock"): "s3:GetAccountPublicAccessBlock",
 }
 # Modules whose import registers declarations; kept explicit so the policy never depends on

@@ -359,6 +359,19 @@ class _Seeder:
             Bucket=private,
             BucketLoggingStatus={"LoggingEnabled": {"TargetBucket": logs, "TargetPrefix": f"{private}/"}},
         )
+        s3.put_bucket_lifecycle_configuration(
+            Bucket=private,
+            LifecycleConfiguration={
+                "Rules": [
+                    {
+                        "ID": "expire-old-versions",
+                        "Status": "Enabled",
+                        "Filter": {},
+                        "NoncurrentVersionExpiration": {"NoncurrentDays": 90},
+                    }
+                ]
+            },
+        )
 
         self.report.fails("S3 bucket is publicly readable: its ACL grants AllUsers READ", public)
         self.report.fails("S3 bucket policy allows anyone (Principal '*') to read objects", public)
@@ -367,9 +380,13 @@ class _Seeder:
         self.report.fails("S3 bucket policy does not deny non-TLS requests (aws:SecureTransport)", public)
         self.report.fails("S3 bucket versioning is not enabled", public)
         self.report.fails("S3 server access logging is not enabled", public, logs)
+        self.report.fails("S3 bucket ACLs still apply (object ownership not enforced)", public)
+        self.report.fails(
+            "S3 bucket has no lifecycle rules, event notifications or Object Lock", public, logs
+        )
         self.report.passes(
-            "S3 bucket private: Block Public Access on, ACLs disabled, SSE-KMS, versioning, "
-            "TLS-only policy, access logging",
+            "S3 bucket private: Block Public Access on, ACLs disabled, SSE-KMS, versioning with a "
+            "lifecycle rule for old versions, TLS-only policy, access logging",
             private,
         )
 
@@ -508,7 +525,10 @@ class _Seeder:
         self.report.fails("EBS volume is not encrypted", *root_volumes)
         self.report.fails(f"EBS encryption by default is off in {self.region}", self.region)
         self.report.fails("VPC flow logs are not enabled", vpc_id, app_vpc)
+        self.report.fails("Security group is attached to no network interface", rdp)
+        self.report.passes("Security group is attached to a network interface (the instance's)", ssh)
         self._network_leftovers(app_vpc)
+        self._network_services(vpc_id, app_vpc)
 
     def _network_leftovers(self, app_vpc: str) -> None:
         """What a migration leaves behind: an Elastic IP and a network ACL attached to nothing."""
@@ -536,6 +556,71 @@ class _Seeder:
         self.report.add("network_acl", f"{acl_name} ({acl})")
         self.report.fails("Network ACL is associated with no subnet", acl)
         self.report.fails("Default subnets assign public IPv4 addresses on launch", "default VPC subnets")
+
+    def _network_services(self, vpc_id: str, app_vpc: str) -> None:
+        """An EC2 API endpoint in the application VPC only, a launch template handing out public
+        IPs (and a private one beside it), and a transit gateway accepting any shared attachment."""
+        ec2 = self.client("ec2")
+        service = f"com.amazonaws.{self.region}.ec2"
+        endpoints = ec2.describe_vpc_endpoints(
+            Filters=[{"Name": "vpc-id", "Values": [app_vpc]}, {"Name": "service-name", "Values": [service]}]
+        )["VpcEndpoints"]
+        if endpoints:
+            endpoint = str(endpoints[0]["VpcEndpointId"])
+        else:
+            subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [app_vpc]}])["Subnets"]
+            endpoint = str(
+                ec2.create_vpc_endpoint(
+                    VpcId=app_vpc,
+                    ServiceName=service,
+                    VpcEndpointType="Interface",
+                    SubnetIds=[str(s["SubnetId"]) for s in subnets],
+                    PrivateDnsEnabled=True,
+                    TagSpecifications=[
+                        {"ResourceType": "vpc-endpoint", "Tags": _tags(f"{PREFIX}app-ec2-api")}
+                    ],
+                )["VpcEndpoint"]["VpcEndpointId"]
+            )
+        self.report.add("vpc_endpoint", f"{PREFIX}app-ec2-api ({endpoint})")
+        self.report.fails("VPC has no interface endpoint for the EC2 API", vpc_id)
+        self.report.passes("VPC has an interface endpoint for the EC2 API", app_vpc)
+
+        public_data = {"NetworkInterfaces": [{"DeviceIndex": 0, "AssociatePublicIpAddress": True}]}
+        private_data = {"NetworkInterfaces": [{"DeviceIndex": 0, "AssociatePublicIpAddress": False}]}
+        for name, data in (("web-asg-public-ip", public_data), ("worker-private", private_data)):
+            template = f"{PREFIX}{name}"
+            create = functools.partial(
+                ec2.create_launch_template,
+                LaunchTemplateName=template,
+                LaunchTemplateData={"ImageId": AMI_ID, "InstanceType": "t3.micro", **data},
+            )
+            _tolerate(create, "InvalidLaunchTemplateName.AlreadyExistsException")
+            self.report.add("launch_template", template)
+        self.report.fails(
+            "Launch template assigns public IPs to network interfaces", f"{PREFIX}web-asg-public-ip"
+        )
+        self.report.passes("Launch template assigns no public IP", f"{PREFIX}worker-private")
+
+        tagged = [{"Name": "tag:Name", "Values": [f"{PREFIX}shared-tgw-auto-accept"]}]
+        gateways = [
+            g
+            for g in ec2.describe_transit_gateways(Filters=tagged)["TransitGateways"]
+            if g.get("State") not in ("deleting", "deleted")
+        ]
+        if gateways:
+            gateway = str(gateways[0]["TransitGatewayId"])
+        else:
+            gateway = str(
+                ec2.create_transit_gateway(
+                    Description="Shared with the organization; attachments accepted without review",
+                    Options={"AutoAcceptSharedAttachments": "enable"},
+                    TagSpecifications=[
+                        {"ResourceType": "transit-gateway", "Tags": _tags(f"{PREFIX}shared-tgw-auto-accept")}
+                    ],
+                )["TransitGateway"]["TransitGatewayId"]
+            )
+        self.report.add("transit_gateway", f"{PREFIX}shared-tgw-auto-accept ({gateway})")
+        self.report.fails("Transit gateway accepts shared VPC attachments automatically", gateway)
 
     # -- IAM -------------------------------------------------------------------------------
 
@@ -703,8 +788,25 @@ class _Seeder:
 
     # -- data, logging, keys, compute -------------------------------------------------------
 
+    def _db_subnet_group(self) -> str:
+        """A DB subnet group over the default VPC's subnets: where AWS puts an instance created
+        without one (moto leaves such an instance outside any VPC, as EC2-Classic was)."""
+        ec2, name = self.client("ec2"), f"{PREFIX}db-default-vpc"
+        vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+        subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]
+        _tolerate(
+            lambda: self.client("rds").create_db_subnet_group(
+                DBSubnetGroupName=name,
+                DBSubnetGroupDescription="The default VPC's subnets",
+                SubnetIds=[s["SubnetId"] for s in subnets[:3]],
+            ),
+            "DBSubnetGroupAlreadyExists",
+        )
+        return name
+
     def rds(self) -> None:
         name = f"{PREFIX}db-public-unencrypted"
+        subnet_group = self._db_subnet_group()
         _tolerate(
             lambda: self.client("rds").create_db_instance(
                 DBInstanceIdentifier=name,
@@ -717,6 +819,7 @@ class _Seeder:
                 StorageEncrypted=False,
                 DeletionProtection=False,
                 MultiAZ=False,
+                DBSubnetGroupName=subnet_group,
                 Tags=_tags(name),
             ),
             "DBInstanceAlreadyExists",
@@ -728,6 +831,9 @@ class _Seeder:
         self.report.fails("RDS instance is not Multi-AZ", name)
         self.report.fails("RDS instance has no IAM database authentication", name)
         self.report.fails("RDS instance listens on its engine's default port (5432)", name)
+        self.report.fails("RDS for PostgreSQL instance does not publish its postgresql log", name)
+        self.report.fails("RDS for PostgreSQL instance does not force TLS (rds.force_ssl)", name)
+        self.report.passes("RDS instance is deployed in a VPC", name)
         # An Aurora MySQL cluster with one writer: left as the console's quick path leaves it.
         cluster, rds = f"{PREFIX}aurora-orders", self.client("rds")
         if not rds.describe_db_clusters(Filters=[{"Name": "db-cluster-id", "Values": [cluster]}])[
@@ -740,6 +846,7 @@ class _Seeder:
                 MasterUserPassword="ChangeMe12345",
                 StorageEncrypted=True,
                 DeletionProtection=False,
+                DBSubnetGroupName=subnet_group,
                 Tags=_tags(cluster),
             )
             rds.create_db_instance(
@@ -748,6 +855,7 @@ class _Seeder:
                 DBInstanceClass="db.r6g.large",
                 Engine="aurora-mysql",
                 AvailabilityZone=f"{self.region}a",
+                DBSubnetGroupName=subnet_group,
             )
         self.report.add("rds_cluster", cluster)
         self.report.fails("RDS cluster runs in a single Availability Zone", cluster)
@@ -755,6 +863,37 @@ class _Seeder:
         self.report.fails("Aurora MySQL cluster has no backtracking", cluster)
         self.report.fails("RDS cluster has no deletion protection", cluster)
         self.report.passes("RDS cluster storage is encrypted", cluster)
+        self.report.fails("Aurora MySQL cluster does not publish its audit log", cluster)
+        self._rds_event_subscriptions()
+
+    def _rds_event_subscriptions(self) -> None:
+        """Failures only reach the on-call; maintenance and configuration changes go unheard.
+        Parameter group changes are subscribed to; clusters and DB security groups are not."""
+        topic = self.client("sns").create_topic(Name=f"{PREFIX}rds-alerts")["TopicArn"]
+        rds = self.client("rds")
+        instances, groups = f"{PREFIX}rds-instance-failures", f"{PREFIX}rds-parameter-changes"
+        for name, source, categories in (
+            (instances, "db-instance", ["failure"]),
+            (groups, "db-parameter-group", ["configuration change"]),
+        ):
+            create = functools.partial(
+                rds.create_event_subscription,
+                SubscriptionName=name,
+                SnsTopicArn=topic,
+                SourceType=source,
+                EventCategories=categories,
+                Enabled=True,
+            )
+            _tolerate(create, "SubscriptionAlreadyExist")
+            self.report.add("rds_event_subscription", name)
+        self.report.fails(
+            "RDS event subscription for instances lacks maintenance and configuration change", instances
+        )
+        self.report.passes("RDS event subscription sends parameter group configuration changes", groups)
+        self.report.fails(
+            "No RDS event subscription sends DB cluster maintenance and failure events", self.region
+        )
+        self.report.fails("No RDS event subscription sends DB security group events", self.region)
 
     def cloudtrail(self) -> None:
         bucket = self._bucket(f"{PREFIX}cloudtrail-logs-no-access-logging")
@@ -880,6 +1019,48 @@ class _Seeder:
         self.report.add("lambda_function", name)
         self.report.fails("Lambda function policy allows anyone (Principal '*') to invoke it", name)
         self.report.fails("Lambda function uses a deprecated runtime (python3.7)", name)
+        self._vpc_functions(role, buffer.getvalue())
+
+    def _vpc_functions(self, role: str, code: bytes) -> None:
+        """Two VPC-connected functions: one in the application VPC's single subnet (one
+        Availability Zone), one across two zones of the default VPC."""
+        ec2, lam = self.client("ec2"), self.client("lambda")
+        vpcs = ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": [f"{PREFIX}app-vpc-no-flow-logs"]}])
+        defaults = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])
+        placements = (
+            ("orders-worker-one-az", str(vpcs["Vpcs"][0]["VpcId"]), 1),
+            ("orders-api-two-azs", str(defaults["Vpcs"][0]["VpcId"]), 2),
+        )
+        for suffix, vpc_id, zones in placements:
+            subnets = sorted(
+                ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["Subnets"],
+                key=lambda s: str(s["AvailabilityZone"]),
+            )
+            by_zone = {str(s["AvailabilityZone"]): str(s["SubnetId"]) for s in subnets}
+            group = ec2.describe_security_groups(
+                Filters=[
+                    {"Name": "group-name", "Values": ["default"]},
+                    {"Name": "vpc-id", "Values": [vpc_id]},
+                ]
+            )["SecurityGroups"][0]["GroupId"]
+            name = f"{PREFIX}{suffix}"
+            create = functools.partial(
+                lam.create_function,
+                FunctionName=name,
+                Runtime="python3.12",
+                Role=f"arn:aws:iam::{self.account_id}:role/{role}",
+                Handler="index.handler",
+                Code={"ZipFile": code},
+                VpcConfig={"SubnetIds": list(by_zone.values())[:zones], "SecurityGroupIds": [group]},
+            )
+            _tolerate(create, "ResourceConflictException")
+            self.report.add("lambda_function", name)
+        self.report.fails(
+            "VPC Lambda function runs in one Availability Zone", f"{PREFIX}orders-worker-one-az"
+        )
+        self.report.passes(
+            "VPC Lambda function runs in two Availability Zones", f"{PREFIX}orders-api-two-azs"
+        )
 
     def ecs(self) -> None:
         ecs = self.client("ecs")
@@ -913,6 +1094,66 @@ class _Seeder:
             "(DB_PASSWORD, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)",
             family,
         )
+        self._fargate_service_on_old_platform()
+
+    def _fargate_service_on_old_platform(self) -> None:
+        """A Fargate web service pinned to platform 1.3.0 (an old template's), otherwise sound:
+        private, logged, read-only, not root, in a cluster with Container Insights."""
+        ecs, ec2 = self.client("ecs"), self.client("ec2")
+        cluster, family = f"{PREFIX}fargate-apps", f"{PREFIX}web-fargate"
+        service = f"{PREFIX}web-old-platform"
+        ecs.create_cluster(clusterName=cluster, settings=[{"name": "containerInsights", "value": "enabled"}])
+        try:
+            ecs.describe_task_definition(taskDefinition=family)
+        except ClientError:
+            ecs.register_task_definition(
+                family=family,
+                networkMode="awsvpc",
+                requiresCompatibilities=["FARGATE"],
+                cpu="256",
+                memory="512",
+                containerDefinitions=[
+                    {
+                        "name": "web",
+                        "image": "public.ecr.aws/nginx/nginx:1.27",
+                        "memory": 512,
+                        "essential": True,
+                        "user": "101",
+                        "readonlyRootFilesystem": True,
+                        "logConfiguration": {
+                            "logDriver": "awslogs",
+                            "options": {"awslogs-group": f"/ecs/{family}", "awslogs-region": self.region},
+                        },
+                    }
+                ],
+            )
+        if not [s for s in ecs.describe_services(cluster=cluster, services=[service])["services"]]:
+            vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+            subnet = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"][0]
+            group = ec2.describe_security_groups(
+                Filters=[{"Name": "group-name", "Values": ["default"]}, {"Name": "vpc-id", "Values": [vpc]}]
+            )["SecurityGroups"][0]["GroupId"]
+            ecs.create_service(
+                cluster=cluster,
+                serviceName=service,
+                taskDefinition=family,
+                desiredCount=1,
+                launchType="FARGATE",
+                platformVersion="1.3.0",
+                networkConfiguration={
+                    "awsvpcConfiguration": {
+                        "subnets": [subnet["SubnetId"]],
+                        "securityGroups": [group],
+                        "assignPublicIp": "DISABLED",
+                    }
+                },
+            )
+        self.report.add("ecs_cluster", cluster)
+        self.report.add("ecs_task_definition", family)
+        self.report.add("ecs_service", service)
+        self.report.fails("ECS Fargate service is not on the latest platform version (1.3.0)", service)
+        self.report.passes("ECS service does not assign public IPs", service)
+        self.report.passes("ECS cluster has Container Insights enabled", cluster)
 
     def detective_services(self) -> None:
         """Nothing to create: a reset account has no recorder, detector or analyzer. Say so."""

@@ -1,5 +1,6 @@
 """EC2 and VPC, read in every region: VPCs, subnets, security groups, network ACLs, flow logs,
-Elastic IPs, instances, EBS volumes, snapshots, AMIs and the account's EBS encryption default.
+Elastic IPs, network interfaces, VPC endpoints, launch templates, transit gateways, Site-to-Site
+VPN connections, instances, EBS volumes, snapshots, AMIs and the account's EBS encryption default.
 
 DescribeVpcs is the main listing (its failure makes the service unknown in the region); every
 other listing is read on its own, so a refusal of one (say DescribeFlowLogs) leaves the others
@@ -18,13 +19,7 @@ from typing import Any, Literal, TypeVar
 
 from cloudwarden.aws import permissions
 from cloudwarden.posture.collectors import Clients
-from cloudwarden.posture.collectors._ec2_network import (
-    Address,
-    Subnet,
-    read_addresses,
-    read_subnets,
-    stopped_since,
-)
+from cloudwarden.posture.collectors import _ec2_network as net
 from cloudwarden.posture.inventory import Inventory, paginate, read
 from cloudwarden.posture.model import Unknown
 
@@ -45,9 +40,14 @@ PERMISSIONS = permissions.declare(
         "ec2:GetEbsEncryptionByDefault",
         "ec2:DescribeSubnets",
         "ec2:DescribeAddresses",
+        "ec2:DescribeNetworkInterfaces",
+        "ec2:DescribeVpcEndpoints",
+        "ec2:DescribeLaunchTemplateVersions",
+        "ec2:DescribeTransitGateways",
+        "ec2:DescribeVpnConnections",
     ),
-    purpose="posture: VPC network controls, subnets, Elastic IPs, instance metadata and public IPs, EBS "
-    "encryption and sharing",
+    purpose="posture: VPC network controls, subnets, Elastic IPs, VPC endpoints, transit gateways, VPN "
+    "tunnels, launch templates, instance metadata and public IPs, EBS encryption and sharing",
 )
 WORLD_IPV4 = "0.0.0.0/0"
 WORLD_IPV6 = "::/0"
@@ -198,8 +198,13 @@ class Ec2Data:
     snapshots: tuple[Snapshot, ...] | Unknown  # the account's own
     images: tuple[Image, ...] | Unknown  # the account's own AMIs
     ebs_encryption_by_default: bool | Unknown
-    subnets: tuple[Subnet, ...] | Unknown = ()
-    addresses: tuple[Address, ...] | Unknown = ()  # Elastic IPs
+    subnets: tuple[net.Subnet, ...] | Unknown = ()
+    addresses: tuple[net.Address, ...] | Unknown = ()  # Elastic IPs
+    network_interfaces: tuple[net.NetworkInterface, ...] | Unknown = ()
+    vpc_endpoints: tuple[net.VpcEndpoint, ...] | Unknown = ()
+    launch_templates: tuple[net.LaunchTemplate, ...] | Unknown = ()  # each at its default version
+    transit_gateways: tuple[net.TransitGateway, ...] | Unknown = ()
+    vpn_connections: tuple[net.VpnConnection, ...] | Unknown = ()
 
 
 def collect(clients: Clients, region: str, account_id: str) -> Ec2Data:
@@ -233,8 +238,13 @@ def collect(clients: Clients, region: str, account_id: str) -> Ec2Data:
         ebs_encryption_by_default=read(
             ec2, lambda: bool(ec2.get_ebs_encryption_by_default()["EbsEncryptionByDefault"])
         ),
-        subnets=read(ec2, lambda: read_subnets(ec2)),
-        addresses=read(ec2, lambda: read_addresses(ec2)),
+        subnets=read(ec2, lambda: net.read_subnets(ec2)),
+        addresses=read(ec2, lambda: net.read_addresses(ec2)),
+        network_interfaces=read(ec2, lambda: net.read_network_interfaces(ec2)),
+        vpc_endpoints=read(ec2, lambda: net.read_vpc_endpoints(ec2)),
+        launch_templates=read(ec2, lambda: net.read_launch_templates(ec2)),
+        transit_gateways=read(ec2, lambda: net.read_transit_gateways(ec2)),
+        vpn_connections=read(ec2, lambda: net.read_vpn_connections(ec2)),
     )
 
 
@@ -319,7 +329,7 @@ def _instances(ec2: Any) -> tuple[Instance, ...]:
                     public_ip=raw.get("PublicIpAddress") or None,
                     virtualization=str(raw.get("VirtualizationType") or "hvm"),
                     network_interfaces=len(raw.get("NetworkInterfaces") or ()) or 1,
-                    stopped_at=stopped_since(raw),
+                    stopped_at=net.stopped_since(raw),
                 )
             )
     return tuple(found)

@@ -69,6 +69,9 @@ class Service:
     name: str
     arn: str
     assign_public_ip: bool
+    fargate: bool = False  # launch type FARGATE, or a FARGATE / FARGATE_SPOT capacity provider
+    platform_version: str = "LATEST"  # Fargate's; AWS's default (and what it reports) is LATEST
+    platform_family: str = ""  # "Linux", "WINDOWS_SERVER_2019_FULL", ...; "" when not reported
 
 
 @dataclass(frozen=True)
@@ -125,9 +128,17 @@ def _services(ecs: Any, cluster: str) -> tuple[Service, ...]:
                     name=str(raw["serviceName"]),
                     arn=str(raw["serviceArn"]),
                     assign_public_ip=str(awsvpc.get("assignPublicIp", "")).upper() == "ENABLED",
+                    fargate=_fargate(raw),
+                    platform_version=str(raw.get("platformVersion") or "LATEST"),
+                    platform_family=str(raw.get("platformFamily") or ""),
                 )
             )
     return tuple(services)
+
+
+def _fargate(raw: dict[str, Any]) -> bool:
+    providers = {str(p.get("capacityProvider")) for p in raw.get("capacityProviderStrategy") or ()}
+    return raw.get("launchType") == "FARGATE" or bool(providers & {"FARGATE", "FARGATE_SPOT"})
 
 
 def _families(ecs: Any) -> tuple[Family, ...]:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from cloudwarden.aws import permissions
 from cloudwarden.posture.collectors import Clients
-from cloudwarden.posture.inventory import paginate, read
-from cloudwarden.posture.model import Unknown
+from cloudwarden.posture.inventory import Inventory, paginate, read
+from cloudwarden.posture.model import Result, Unknown
 
 SERVICE = "guardduty"
 SCOPE: Literal["global", "regional"] = "regional"
@@ -23,7 +24,7 @@ PERMISSIONS = permissions.declare(
 @dataclass(frozen=True)
 class DetectorDetail:
     enabled: bool
-    features: dict[str, bool]  # feature name (S3_DATA_EVENTS, ...) -> enabled
+    features: dict[str, bool]  # feature name (S3_DATA_EVENTS, RDS_LOGIN_EVENTS, ...) -> enabled
     s3_protection: bool  # S3_DATA_EVENTS, or the older dataSources.s3Logs
 
 
@@ -59,3 +60,28 @@ def _detail(guardduty: Any, detector_id: str) -> DetectorDetail:
         features=features,
         s3_protection=features.get("S3_DATA_EVENTS", s3_logs),
     )
+
+
+# ---- helpers for the checks ---------------------------------------------------------------------
+
+
+def judge_enabled_detectors(
+    inventory: Inventory, judge: Callable[[Detector, DetectorDetail, str], Result]
+) -> Iterator[Result]:
+    """judge(detector, its detail, region) for every enabled detector, per region; an unread
+    detector is an ERROR, a region without an enabled detector NOT_APPLICABLE."""
+    for region, data in inventory.each(SERVICE):
+        where = inventory.region_arn(SERVICE, region)
+        if isinstance(data, Unknown):
+            yield Result.error(where, region, data)
+            continue
+        results = [
+            Result.error(d.arn, region, d.detail)
+            if isinstance(d.detail, Unknown)
+            else judge(d, d.detail, region)
+            for d in data.detectors
+            if isinstance(d.detail, Unknown) or d.detail.enabled
+        ]
+        yield from results or [
+            Result.not_applicable(where, region, "GuardDuty is not enabled in this region")
+        ]

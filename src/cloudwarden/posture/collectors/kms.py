@@ -1,12 +1,16 @@
-"""KMS, read in every region: each key's manager, state and spec, and the rotation of the keys
-that can rotate automatically (enabled, customer managed, symmetric, key material made by KMS).
+"""KMS, read in every region: each key's manager, state and spec, the rotation of the keys
+that can rotate automatically (enabled, customer managed, symmetric, key material made by KMS),
+and the key policy of each customer managed key.
 
-ListKeys has no details, so each key is described on its own (KMS has no batch form).
+ListKeys has no details, so each key is described on its own (KMS has no batch form); the keys'
+details are read several at a time, as the S3 collector reads its buckets'.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -20,9 +24,10 @@ SERVICE = "kms"
 SCOPE: Literal["global", "regional"] = "regional"
 PERMISSIONS = permissions.declare(
     "posture.kms",
-    ("kms:ListKeys", "kms:DescribeKey", "kms:GetKeyRotationStatus"),
-    purpose="posture: KMS keys' state, deletion schedule and automatic rotation",
+    ("kms:ListKeys", "kms:DescribeKey", "kms:GetKeyRotationStatus", "kms:GetKeyPolicy"),
+    purpose="posture: KMS keys' state, deletion schedule, automatic rotation and key policy",
 )
+DETAIL_WORKERS = 8  # keys whose details are read at the same time
 PENDING_DELETION_STATES = ("PendingDeletion", "PendingReplicaDeletion")
 
 
@@ -50,6 +55,7 @@ class Key:
     key_id: str
     details: KeyDetails | Unknown
     rotation_enabled: bool | Unknown | None  # None: not read (the key is not enabled and rotatable)
+    policy: dict[str, Any] | Unknown | None = None  # None: not read (not a customer managed key)
 
 
 @dataclass(frozen=True)
@@ -59,8 +65,10 @@ class KmsData:
 
 def collect(clients: Clients, region: str, account_id: str) -> KmsData:
     kms = clients("kms")
-    keys = [_key(kms, listed) for listed in paginate(kms, "list_keys", "Keys")]
-    return KmsData(keys=tuple(keys))
+    listed = paginate(kms, "list_keys", "Keys")
+    with ThreadPoolExecutor(max_workers=DETAIL_WORKERS) as pool:
+        keys = tuple(pool.map(lambda item: _key(kms, item), listed))
+    return KmsData(keys=keys)
 
 
 def _key(kms: Any, listed: dict[str, Any]) -> Key:
@@ -69,7 +77,22 @@ def _key(kms: Any, listed: dict[str, Any]) -> Key:
     rotation: bool | Unknown | None = None
     if isinstance(details, KeyDetails) and details.rotatable and details.state == "Enabled":
         rotation = read(kms, lambda: bool(kms.get_key_rotation_status(KeyId=key_id)["KeyRotationEnabled"]))
-    return Key(arn=str(listed["KeyArn"]), key_id=key_id, details=details, rotation_enabled=rotation)
+    policy: dict[str, Any] | Unknown | None = None
+    if isinstance(details, KeyDetails) and details.customer_managed:
+        policy = _policy(read(kms, lambda: kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"]))
+    return Key(
+        arn=str(listed["KeyArn"]), key_id=key_id, details=details, rotation_enabled=rotation, policy=policy
+    )
+
+
+def _policy(raw: str | Unknown) -> dict[str, Any] | Unknown:
+    if isinstance(raw, Unknown):
+        return raw
+    try:
+        document = json.loads(raw)
+    except ValueError:
+        return Unknown("the key policy is not valid JSON")
+    return document if isinstance(document, dict) else Unknown("the key policy is not a JSON object")
 
 
 def _details(metadata: dict[str, Any]) -> KeyDetails:

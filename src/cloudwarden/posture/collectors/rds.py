@@ -1,21 +1,25 @@
 """RDS, read in every region: DB instances, DB clusters and the manual snapshots of both, with
-whom each snapshot is shared.
+whom each snapshot is shared; the event notification subscriptions; and, for PostgreSQL and MySQL
+instances outside clusters, the parameter that forces TLS in their parameter group.
 
 DescribeDBInstances is the main listing (its failure makes the service unknown in the region);
 clusters and snapshots are listed on their own, so a refusal of one of them leaves the others
-readable. Sharing is per snapshot (DescribeDB[Cluster]SnapshotAttributes has no batch form) and
-only manual snapshots can be shared. Neptune and DocumentDB, which answer the same APIs, are
+readable. Parameter values are read once per parameter group in use (DescribeDBParameters has
+no batch form). Sharing is per snapshot (DescribeDB[Cluster]SnapshotAttributes has no batch
+form) and only manual snapshots can be shared. Neptune and DocumentDB, which answer the same APIs, are
 left out: they are other services.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from cloudwarden.aws import permissions
 from cloudwarden.posture.collectors import Clients
+from cloudwarden.posture.collectors._rds_events import EventSubscription, read_parameters, read_subscriptions
 from cloudwarden.posture.inventory import Inventory, judge_each, paginate, read
 from cloudwarden.posture.model import Result, Unknown
 
@@ -30,10 +34,16 @@ PERMISSIONS = permissions.declare(
         "rds:DescribeDBSnapshotAttributes",
         "rds:DescribeDBClusterSnapshots",
         "rds:DescribeDBClusterSnapshotAttributes",
+        "rds:DescribeEventSubscriptions",
+        "rds:DescribeDBParameters",
     ),
-    purpose="posture: RDS instances' and clusters' protection settings, and their manual snapshots",
+    purpose="posture: RDS instances' and clusters' protection settings, manual snapshots, event "
+    "subscriptions and TLS parameters",
 )
 OTHER_SERVICES_ENGINES = ("neptune", "docdb")
+# The parameter that forces TLS on each engine's instances (FSBP RDS.38, RDS.39): read only for
+# instances of these engines outside clusters.
+TRANSIT_PARAMETERS = {"postgres": "rds.force_ssl", "mysql": "require_secure_transport"}
 
 
 @dataclass(frozen=True)
@@ -55,6 +65,10 @@ class DbInstance:
     master_username: str = ""
     iam_auth: bool = False  # IAM database authentication
     port: int | None = None
+    vpc_id: str | None = None  # DBSubnetGroup.VpcId; None: not in a VPC (EC2-Classic)
+    parameter_group: str | None = None  # its DB parameter group
+    # TRANSIT_PARAMETERS' value in its parameter group ("" when unset); None: not read (engine)
+    transit_parameter: str | Unknown | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +85,7 @@ class DbCluster:
     auto_minor_version_upgrade: bool = False
     backtrack_window: int = 0  # seconds; 0: backtracking off (Aurora MySQL only)
     port: int | None = None
+    log_exports: tuple[str, ...] = ()  # EnabledCloudwatchLogsExports
 
 
 @dataclass(frozen=True)
@@ -82,19 +97,25 @@ class Snapshot:
     restorable_by: tuple[str, ...] | Unknown  # account ids it is shared with; "all": public
 
 
+SUBSCRIPTIONS_NOT_READ = Unknown("rds:DescribeEventSubscriptions was not called")
+
+
 @dataclass(frozen=True)
 class RdsData:
     instances: tuple[DbInstance, ...]
     clusters: tuple[DbCluster, ...] | Unknown
     snapshots: tuple[Snapshot, ...] | Unknown  # manual DB snapshots
     cluster_snapshots: tuple[Snapshot, ...] | Unknown  # manual DB cluster snapshots
+    event_subscriptions: tuple[EventSubscription, ...] | Unknown = SUBSCRIPTIONS_NOT_READ
 
 
 def collect(clients: Clients, region: str, account_id: str) -> RdsData:
     rds = clients("rds")
-    instances = tuple(
-        _instance(i) for i in paginate(rds, "describe_db_instances", "DBInstances") if _ours(i.get("Engine"))
-    )
+    raw_instances = [
+        i for i in paginate(rds, "describe_db_instances", "DBInstances") if _ours(i.get("Engine"))
+    ]
+    transit = _transit_parameters(rds, raw_instances)
+    instances = tuple(_instance(i, transit) for i in raw_instances)
     clusters = read(
         rds,
         lambda: tuple(
@@ -120,15 +141,45 @@ def collect(clients: Clients, region: str, account_id: str) -> RdsData:
         ),
     )
     return RdsData(
-        instances=instances, clusters=clusters, snapshots=snapshots, cluster_snapshots=cluster_snapshots
+        instances=instances,
+        clusters=clusters,
+        snapshots=snapshots,
+        cluster_snapshots=cluster_snapshots,
+        event_subscriptions=read(rds, lambda: read_subscriptions(rds)),
     )
+
+
+def _transit_group(raw: dict[str, Any]) -> tuple[str, str] | None:
+    """(parameter group, TLS parameter) for a PostgreSQL or MySQL instance outside a cluster."""
+    name = TRANSIT_PARAMETERS.get(str(raw.get("Engine", "")))
+    groups = raw.get("DBParameterGroups") or ()
+    if name is None or raw.get("DBClusterIdentifier") or not groups:
+        return None
+    return str(groups[0]["DBParameterGroupName"]), name
+
+
+def _transit_parameters(rds: Any, raw_instances: list[dict[str, Any]]) -> dict[str, dict[str, str] | Unknown]:
+    """Each parameter group in use: the TLS parameters' values, read once per group."""
+    wanted: dict[str, set[str]] = {}
+    for raw in raw_instances:
+        if (found := _transit_group(raw)) is not None:
+            wanted.setdefault(found[0], set()).add(found[1])
+    return {
+        group: read(rds, functools.partial(read_parameters, rds, group, frozenset(names)))
+        for group, names in sorted(wanted.items())
+    }
 
 
 def _ours(engine: Any) -> bool:
     return str(engine or "") not in OTHER_SERVICES_ENGINES
 
 
-def _instance(raw: dict[str, Any]) -> DbInstance:
+def _instance(raw: dict[str, Any], transit: dict[str, dict[str, str] | Unknown]) -> DbInstance:
+    groups = raw.get("DBParameterGroups") or ()
+    transit_value: str | Unknown | None = None
+    if (found := _transit_group(raw)) is not None:
+        values = transit[found[0]]
+        transit_value = values if isinstance(values, Unknown) else values.get(found[1], "")
     return DbInstance(
         identifier=str(raw["DBInstanceIdentifier"]),
         arn=str(raw["DBInstanceArn"]),
@@ -148,6 +199,9 @@ def _instance(raw: dict[str, Any]) -> DbInstance:
         master_username=str(raw.get("MasterUsername") or ""),
         iam_auth=bool(raw.get("IAMDatabaseAuthenticationEnabled")),
         port=_port(raw.get("Endpoint", {}).get("Port") or raw.get("DbInstancePort")),
+        vpc_id=(raw.get("DBSubnetGroup") or {}).get("VpcId") or None,
+        parameter_group=str(groups[0]["DBParameterGroupName"]) if groups else None,
+        transit_parameter=transit_value,
     )
 
 
@@ -169,6 +223,7 @@ def _cluster(raw: dict[str, Any]) -> DbCluster:
         auto_minor_version_upgrade=bool(raw.get("AutoMinorVersionUpgrade")),
         backtrack_window=int(raw.get("BacktrackWindow") or 0),
         port=_port(raw.get("Port")),
+        log_exports=tuple(raw.get("EnabledCloudwatchLogsExports") or ()),
     )
 
 
@@ -254,6 +309,22 @@ DEFAULT_PORTS = (
 
 def default_port(engine: str) -> int | None:
     return next((port for prefix, port in DEFAULT_PORTS if engine.startswith(prefix)), None)
+
+
+def judge_transit(instance: DbInstance, region: str, parameter: str) -> Result:
+    """FSBP RDS.38/RDS.39: FAIL unless `parameter` is on (1) in the instance's parameter group."""
+    value, group = instance.transit_parameter, instance.parameter_group
+    if isinstance(value, Unknown):
+        return Result.error(instance.arn, region, value)
+    if value is None:
+        return Result.error(instance.arn, region, f"{parameter} of parameter group {group} was not read")
+    return Result.verdict(
+        value.strip().lower() in ("1", "on", "true"),
+        instance.arn,
+        region,
+        passed=f"{parameter} is on in parameter group {group}",
+        failed=f"{parameter} is {value or 'not set (off)'} in parameter group {group}",
+    )
 
 
 def judge_snapshots(inventory: Inventory, judge: Callable[[Snapshot, str], Result]) -> Iterator[Result]:

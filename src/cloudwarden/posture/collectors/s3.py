@@ -1,5 +1,6 @@
-"""S3, read once per account: every bucket's access, encryption, versioning and logging settings,
-and the account's own Block Public Access configuration.
+"""S3, read once per account: every bucket's access, encryption, versioning, logging and
+management settings (`_s3_management.py`), and the account's own Block Public Access
+configuration.
 
 ListBuckets lists the account's buckets in every region. Each bucket's details are read with one
 call per setting (S3 has no batch form), through the scan's home-region client: botocore follows
@@ -12,12 +13,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any, Literal
 
 from cloudwarden.aws import permissions
 from cloudwarden.posture.collectors import Clients
+from cloudwarden.posture.collectors._s3_management import BucketManagement, read_management
 from cloudwarden.posture.inventory import GLOBAL, Inventory, paginate, read
 from cloudwarden.posture.model import Result, Unknown
 
@@ -35,9 +37,14 @@ PERMISSIONS = permissions.declare(
         "s3:GetBucketVersioning",
         "s3:GetBucketLogging",
         "s3:GetAccountPublicAccessBlock",  # the S3 Control API's GetPublicAccessBlock
+        "s3:GetBucketOwnershipControls",
+        "s3:GetLifecycleConfiguration",
+        "s3:GetBucketNotification",
+        "s3:GetBucketObjectLockConfiguration",
     ),
-    purpose="posture: S3 buckets' policies, ACLs, Block Public Access, encryption, versioning and "
-    "logging, and the account-level Block Public Access",
+    purpose="posture: S3 buckets' policies, ACLs, Block Public Access, encryption, versioning, "
+    "logging, object ownership, lifecycle, notifications and Object Lock, and the account-level "
+    "Block Public Access",
 )
 DETAIL_WORKERS = 8  # buckets whose details are read at the same time
 ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
@@ -100,6 +107,7 @@ class Bucket:
     encryption: Encryption | Unknown | None  # None: no default encryption configured
     versioning: Versioning | Unknown
     logging_target: str | Unknown | None  # the target bucket, None: access logging off
+    management: BucketManagement = field(default_factory=BucketManagement)
 
     @property
     def region(self) -> str:
@@ -155,6 +163,7 @@ def _bucket(s3: Any, name: str) -> Bucket:
         logging_target=read(
             s3, lambda: s3.get_bucket_logging(Bucket=name).get("LoggingEnabled", {}).get("TargetBucket")
         ),
+        management=read_management(s3, name),
     )
 
 
@@ -200,20 +209,21 @@ def _versioning(response: dict[str, Any]) -> Versioning:
 
 # ---- helpers for the checks -------------------------------------------------------------------
 
-BucketJudge = Callable[[Bucket, S3Data, str], Result]
+BucketJudge = Callable[[Bucket, S3Data, str], Result | None]
 
 
-def judge_buckets(inventory: Inventory, judge: BucketJudge) -> Iterator[Result]:
-    """judge(bucket, s3 data, bucket ARN) for every bucket; ERROR when the list could not be read."""
+def judge_buckets(
+    inventory: Inventory, judge: BucketJudge, nothing: str = "the account has no S3 buckets"
+) -> Iterator[Result]:
+    """judge(bucket, s3 data, bucket ARN) for every bucket (None leaves one out); ERROR when the
+    list could not be read, NOT_APPLICABLE with `nothing` when no bucket was judged."""
     s3 = inventory.account(SERVICE)
     if isinstance(s3, Unknown):
         yield Result.error(inventory.account_arn, GLOBAL, s3)
         return
-    if not s3.buckets:
-        yield Result.not_applicable(inventory.account_arn, GLOBAL, "the account has no S3 buckets")
-        return
-    for bucket in s3.buckets:
-        yield judge(bucket, s3, bucket.arn(inventory.partition))
+    results = [r for b in s3.buckets if (r := judge(b, s3, b.arn(inventory.partition))) is not None]
+    why = nothing if s3.buckets else "the account has no S3 buckets"
+    yield from results or [Result.not_applicable(inventory.account_arn, GLOBAL, why)]
 
 
 def statements(policy: dict[str, Any]) -> list[dict[str, Any]]:
@@ -277,7 +287,7 @@ NARROWING_KEYS = {
 }
 
 
-def narrowed_by_condition(statement: dict[str, Any]) -> bool:
+def narrowed_by_condition(statement: dict[str, Any], keys: set[str] = NARROWING_KEYS) -> bool:
     condition = statement.get("Condition")
     if not isinstance(condition, dict):
         return False
@@ -286,7 +296,7 @@ def narrowed_by_condition(statement: dict[str, Any]) -> bool:
             continue
         for key, values in operator.items():
             wide = any(str(v) in ("*", "0.0.0.0/0", "::/0") for v in as_list(values))
-            if key.lower() in NARROWING_KEYS and not wide:
+            if key.lower() in keys and not wide:
                 return True
     return False
 

@@ -115,7 +115,12 @@ def _name_s3_reads_as_iam_does() -> None:
     from moto.s3.responses import ACTION_MAP
 
     ACTION_MAP["BUCKET"]["GET"].update(
-        {"encryption": "GetEncryptionConfiguration", "publicAccessBlock": "GetBucketPublicAccessBlock"}
+        {
+            "encryption": "GetEncryptionConfiguration",
+            "publicAccessBlock": "GetBucketPublicAccessBlock",
+            "ownershipControls": "GetBucketOwnershipControls",
+            "object-lock": "GetBucketObjectLockConfiguration",
+        }
     )
     ACTION_MAP["CONTROL"]["GET"]["publicAccessBlock"] = "GetAccountPublicAccessBlock"
 

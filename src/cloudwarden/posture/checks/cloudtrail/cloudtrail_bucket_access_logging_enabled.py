@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from cloudwarden.posture.collectors.cloudtrail import judged_trails
-from cloudwarden.posture.collectors.s3 import S3Data
+from cloudwarden.posture.checks.cloudtrail import judge_trail_buckets
+from cloudwarden.posture.collectors.s3 import Bucket, S3Data
 from cloudwarden.posture.inventory import Inventory
 from cloudwarden.posture.model import CheckMetadata, Remediation, Result, Severity, Unknown
 
@@ -33,38 +33,16 @@ METADATA = CheckMetadata(
 
 
 def run(inventory: Inventory) -> Iterator[Result]:
-    trails, unread = judged_trails(inventory)
-    for region, why in unread:
-        yield Result.error(inventory.region_arn("cloudtrail", region), region, why)
-    by_bucket: dict[str, list[str]] = {}
-    for trail in trails:
-        if trail.s3_bucket:
-            by_bucket.setdefault(trail.s3_bucket, []).append(trail.name)
-    if not by_bucket:
-        if not unread:
-            yield Result.not_applicable(inventory.account_arn, "global", "no CloudTrail trail delivers to S3")
-        return
-    s3 = inventory.account("s3")
-    for name, trail_names in sorted(by_bucket.items()):
-        arn = f"arn:{inventory.partition}:s3:::{name}"
-        which = f"bucket {name} (trail {', '.join(trail_names)})"
-        if not isinstance(s3, S3Data):
-            yield Result.error(
-                arn, "global", s3 if isinstance(s3, Unknown) else "the S3 inventory is unreadable"
-            )
-            continue
-        bucket = next((b for b in s3.buckets if b.name == name), None)
-        if bucket is None:
-            reason = f"{which} is not in this account: judge its access logging in the account that owns it"
-            yield Result.not_applicable(arn, "global", reason)
-            continue
-        if isinstance(bucket.logging_target, Unknown):
-            yield Result.error(arn, bucket.region, bucket.logging_target)
-            continue
-        yield Result.verdict(
-            bucket.logging_target is not None,
-            arn,
-            bucket.region,
-            passed=f"{which} logs its access to bucket {bucket.logging_target}",
-            failed=f"{which} does not have server access logging enabled",
-        )
+    return judge_trail_buckets(inventory, _judge, "its access logging")
+
+
+def _judge(bucket: Bucket, s3: S3Data, arn: str, which: str) -> Result:
+    if isinstance(bucket.logging_target, Unknown):
+        return Result.error(arn, bucket.region, bucket.logging_target)
+    return Result.verdict(
+        bucket.logging_target is not None,
+        arn,
+        bucket.region,
+        passed=f"{which} logs its access to bucket {bucket.logging_target}",
+        failed=f"{which} does not have server access logging enabled",
+    )
