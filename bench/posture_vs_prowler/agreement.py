@@ -41,7 +41,7 @@ _PRECEDENCE = ("FAIL", "ERROR", "MANUAL", "MUTED", "PASS", "NOT_APPLICABLE")
 _TYPE_PREFIXES = (
     "security-group/", "instance/", "volume/", "snapshot/", "vpc/", "network-acl/", "key/", "trail/",
     "user/", "role/", "policy/", "function:", "db:", "cluster:", "snapshot:", "cluster-snapshot:",
-    "image/", "file-system/",
+    "image/", "file-system/", "elastic-ip/", "eip-allocation/",
 )  # fmt: skip
 
 

@@ -43,7 +43,7 @@ def judge(inventory: Inventory, check_id: str) -> list[Finding]:
 
 # ---- S3 -----------------------------------------------------------------------------------------
 
-S3_CHECKS = [c for c in all_checks() if c.startswith("s3_")]
+S3_CHECKS = [c for c, check in all_checks().items() if c.startswith("s3_") and "s3" in check.metadata.reads]
 
 
 def bucket(sim: SimulatorClient, name: str, region: str = "us-east-1") -> Any:

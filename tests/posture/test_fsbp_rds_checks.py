@@ -62,8 +62,16 @@ def test_cluster_settings_iam_auth_zones_upgrades_and_backtracking(
             Engine="aurora-mysql",
             AvailabilityZone=f"us-east-1{zone}",
         )
-    loose = cluster(sim, "loose", "aurora-mysql", AutoMinorVersionUpgrade=False)
+    loose = cluster(sim, "loose", "aurora-mysql")
     postgres = cluster(sim, "ledger-pg", "aurora-postgresql")
+    multi_az_db = {
+        "DBClusterInstanceClass": "db.m5d.large",
+        "AllocatedStorage": 100,
+        "StorageType": "io1",
+        "Iops": 1000,
+    }
+    pinned = cluster(sim, "pinned", "mysql", AutoMinorVersionUpgrade=False, **multi_az_db)
+    upgrading = cluster(sim, "upgrading", "postgres", AutoMinorVersionUpgrade=True, **multi_az_db)
     outcome = scan_sim(check_ids=CLUSTER_CHECKS)
 
     iam, multi_az, upgrade, backtrack = CLUSTER_CHECKS
@@ -76,10 +84,20 @@ def test_cluster_settings_iam_auth_zones_upgrades_and_backtracking(
     assert not [f for f in by_check(outcome, backtrack) if f.resource_id == postgres]  # MySQL only
     assert one(outcome, multi_az, hardened).status == Status.PASS
     assert one(outcome, multi_az, loose).reason == "the cluster runs in a single Availability Zone"
-    assert one(outcome, upgrade, hardened).status == Status.PASS
-    assert one(outcome, upgrade, loose).reason == "automatic minor version upgrade is disabled on the cluster"
-    for check in (iam, multi_az, upgrade):
-        assert {f.resource_id for f in by_check(outcome, check)} == {hardened, loose, postgres}
+    # RDS.35 is about Multi-AZ DB clusters: Aurora upgrades are a setting of each instance.
+    assert {f.resource_id for f in by_check(outcome, upgrade)} == {pinned, upgrading}
+    assert one(outcome, upgrade, upgrading).status == Status.PASS
+    assert (
+        one(outcome, upgrade, pinned).reason == "automatic minor version upgrade is disabled on the cluster"
+    )
+    for check in (iam, multi_az):
+        assert {f.resource_id for f in by_check(outcome, check)} == {
+            hardened,
+            loose,
+            postgres,
+            pinned,
+            upgrading,
+        }
 
 
 def test_backtracking_is_not_applicable_without_aurora_mysql(sim: SimulatorClient, scan_sim: Scan) -> None:

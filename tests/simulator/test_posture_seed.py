@@ -115,7 +115,9 @@ def _check_the_rest(c: Any) -> None:
         True,
         False,
     )
-    (trail,) = c("cloudtrail").describe_trails()["trailList"]
+    (trail,) = [
+        t for t in c("cloudtrail").describe_trails()["trailList"] if t["Name"] == f"{P}trail-single-region"
+    ]
     assert trail["IsMultiRegionTrail"] is False and trail["LogFileValidationEnabled"] is False
     assert "KmsKeyId" not in trail
     assert c("cloudtrail").get_trail_status(Name=trail["Name"])["IsLogging"] is True

@@ -31,6 +31,8 @@ _IAM_ACTION_BY_OPERATION = {
     ("s3", "GetBucketNotificationConfiguration"): "s3:GetBucketNotification",
     ("s3", "GetObjectLockConfiguration"): "s3:GetBucketObjectLockConfiguration",
     ("s3-control", "GetPublicAccessBlock"): "s3:GetAccountPublicAccessBlock",
+    ("s3-control", "ListAccessPoints"): "s3:ListAccessPoints",
+    ("s3-control", "GetAccessPoint"): "s3:GetAccessPoint",
 }
 # Modules whose import registers declarations; kept explicit so the policy never depends on
 # which modules happen to be imported already.

@@ -162,6 +162,8 @@ LIMITATIONS = [
     "moto account has none.",
     "CloudTrail logs nothing to its bucket and S3 keeps no access logs: the settings are real, "
     "the delivered files are not.",
+    "S3 access points: moto keeps them account-wide, each with a us-east-1 ARN whatever its "
+    "bucket's region, so a scan finds them in us-east-1 only.",
     "moto's default security group has no inbound rule; the seed adds AWS's own (all traffic "
     "from the group itself), so the 'default security group closed' control fails as in AWS.",
     "TLS-only bucket policies use Principal {'AWS': '*'} (the same as '*' in AWS): moto's "
@@ -389,6 +391,26 @@ class _Seeder:
             "lifecycle rule for old versions, TLS-only policy, access logging",
             private,
         )
+        self._access_points(public, private)
+
+    def _access_points(self, public: str, private: str) -> None:
+        """A CDN partner's access point to the assets bucket, created with Block Public Access off
+        (it cannot be turned on afterwards), and the analytics team's with AWS's defaults (all on)."""
+        s3control = self.client("s3control")
+        settings = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+        points = {
+            f"{PREFIX}assets-cdn-partner": (public, dict.fromkeys(settings, False)),
+            f"{PREFIX}records-analytics": (private, None),
+        }
+        for name, (bucket, block) in points.items():
+            extra = {"PublicAccessBlockConfiguration": block} if block else {}
+            create = functools.partial(
+                s3control.create_access_point, AccountId=self.account_id, Name=name, Bucket=bucket, **extra
+            )
+            _tolerate(create, "AccessPointAlreadyOwnedByYou")
+            self.report.add("s3_access_point", name)
+        self.report.fails("S3 access point has Block Public Access off", f"{PREFIX}assets-cdn-partner")
+        self.report.passes("S3 access point blocks public access", f"{PREFIX}records-analytics")
 
     # -- VPC, security groups, EC2 ------------------------------------------------------------
 
@@ -951,6 +973,55 @@ class _Seeder:
         self.report.fails("CloudTrail trail is not integrated with CloudWatch Logs", trail)
         self.report.fails("S3 access logging is not enabled on the CloudTrail bucket", bucket)
         self.report.fails("S3 bucket versioning is not enabled", bucket)
+        self.report.passes("A CloudTrail trail is logging in the region", self.region)
+        self.report.passes("The CloudTrail bucket is not publicly accessible", bucket)
+        self._legacy_trail()
+
+    def _legacy_trail(self) -> None:
+        """A proof-of-concept trail, stopped but never deleted, whose bucket was opened to a
+        vendor's log tool with a public-read ACL: its old logs are readable by anyone."""
+        bucket = self._bucket(f"{PREFIX}poc-trail-logs-public")
+        trail = f"{PREFIX}trail-poc-stopped"
+        arn = f"arn:aws:cloudtrail:{self.region}:{self.account_id}:trail/{trail}"
+        s3 = self.client("s3")
+        self._block_public_access(bucket, on=False)
+        s3.put_bucket_ownership_controls(
+            Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]}
+        )
+        s3.put_bucket_acl(Bucket=bucket, ACL="public-read")
+        self._sse(bucket)
+        statements = [
+            {
+                "Sid": sid,
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": action,
+                "Resource": resource,
+                "Condition": {"StringEquals": {"aws:SourceArn": arn}},
+            }
+            for sid, action, resource in (
+                ("AWSCloudTrailAclCheck", "s3:GetBucketAcl", f"arn:aws:s3:::{bucket}"),
+                ("AWSCloudTrailWrite", "s3:PutObject", f"arn:aws:s3:::{bucket}/AWSLogs/{self.account_id}/*"),
+            )
+        ]
+        s3.put_bucket_policy(
+            Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": statements})
+        )
+        cloudtrail = self.client("cloudtrail")
+        _tolerate(
+            lambda: cloudtrail.create_trail(Name=trail, S3BucketName=bucket, IsMultiRegionTrail=False),
+            "TrailAlreadyExistsException",
+        )
+        cloudtrail.stop_logging(Name=trail)
+        self.report.add("cloudtrail_trail", trail)
+        self.report.fails(
+            "The CloudTrail bucket is publicly readable (ACL grants AllUsers READ, Block Public Access off)",
+            bucket,
+        )
+        self.report.fails(
+            "CloudTrail trail is stopped, without log file validation, KMS encryption or CloudWatch Logs",
+            trail,
+        )
 
     def kms(self) -> None:
         kms = self.client("kms")
@@ -972,6 +1043,94 @@ class _Seeder:
             kms.create_alias(AliasName=alias, TargetKeyId=key_id)
         self.report.add("kms_key", f"{alias} ({key_id})")
         self.report.fails("KMS customer managed key rotation is not enabled", key_id)
+        self.report.passes("KMS key policy names its principals (the account)", key_id)
+        self._public_key()
+        self._decrypt_policies(key_id)
+
+    def _public_key(self) -> None:
+        """A key shared with a partner: its policy was widened to Principal "*" while debugging a
+        cross-account decrypt and never narrowed again. Rotation is on (it fails KMS.5 only)."""
+        kms, description = self.client("kms"), f"{PREFIX}partner-exchange key, policy open to anyone"
+        keys = [kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"] for k in kms.list_keys()["Keys"]]
+        found = [k for k in keys if k.get("Description") == description and k.get("KeyState") == "Enabled"]
+        root = f"arn:aws:iam::{self.account_id}:root"
+        policy = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "AccountAdmin",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": root},
+                    "Action": "kms:*",
+                    "Resource": "*",
+                },
+                {
+                    "Sid": "PartnerDecrypt",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": "*"},
+                    "Action": ["kms:Decrypt", "kms:DescribeKey"],
+                    "Resource": "*",
+                },
+            ],
+        }
+        key_id = str(found[0]["KeyId"]) if found else ""
+        if not key_id:
+            key_id = str(
+                kms.create_key(
+                    Description=description,
+                    Policy=json.dumps(policy),
+                    Tags=[{"TagKey": "Name", "TagValue": f"{PREFIX}partner-exchange"}],
+                )["KeyMetadata"]["KeyId"]
+            )
+            kms.enable_key_rotation(KeyId=key_id)
+        self.report.add("kms_key", f"{PREFIX}partner-exchange ({key_id})")
+        self.report.fails('KMS key policy allows anyone (Principal "*") to decrypt', key_id)
+
+    def _decrypt_policies(self, key_id: str) -> None:
+        """The reporting role may decrypt with any key (an inline policy and a customer managed
+        policy written with Resource "*"); the app's policy names its one key."""
+        iam = self.client("iam")
+        key_arn = f"arn:aws:kms:{self.region}:{self.account_id}:key/{key_id}"
+        decrypt_any = {"Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": "*"}
+        decrypt_one = {
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+            "Resource": key_arn,
+        }
+        policies = {}
+        for name, statement in (("decrypt-any-key", decrypt_any), ("app-data-decrypt", decrypt_one)):
+            policy_name = f"{PREFIX}{name}"
+            create = functools.partial(
+                iam.create_policy,
+                PolicyName=policy_name,
+                PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [statement]}),
+            )
+            _tolerate(create, "EntityAlreadyExists")
+            policies[name] = self.report.add("iam_policy", policy_name)
+        role = f"{PREFIX}reporting-role"
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
+            ],
+        }
+        _tolerate(
+            lambda: iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(trust)),
+            "EntityAlreadyExists",
+        )
+        iam.put_role_policy(
+            RoleName=role,
+            PolicyName=f"{PREFIX}read-encrypted-exports",
+            PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [decrypt_any]}),
+        )
+        self.report.add("iam_role", role)
+        self.report.fails(
+            "IAM customer managed policy allows kms:Decrypt on all KMS keys", policies["decrypt-any-key"]
+        )
+        self.report.passes(
+            "IAM customer managed policy allows kms:Decrypt on one named key", policies["app-data-decrypt"]
+        )
+        self.report.fails("IAM role's inline policy allows kms:Decrypt on all KMS keys", role)
 
     def lambda_function(self) -> None:
         iam = self.client("iam")

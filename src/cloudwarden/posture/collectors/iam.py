@@ -92,6 +92,8 @@ class Principal:
     arn: str
     attached_policies: tuple[str, ...] = ()  # managed policy ARNs
     inline_policies: tuple[str, ...] = ()  # inline policy names
+    # Each inline policy's document, by name (as the authorization details give them).
+    inline_documents: tuple[tuple[str, dict[str, Any] | Unknown], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -199,6 +201,10 @@ def _principal(
         arn=str(item["Arn"]),
         attached_policies=tuple(str(p["PolicyArn"]) for p in item.get("AttachedManagedPolicies") or []),
         inline_policies=tuple(str(p["PolicyName"]) for p in item.get(inline) or []),
+        inline_documents=tuple(
+            (str(p["PolicyName"]), _document(p.get("PolicyDocument"), str(p["PolicyName"])))
+            for p in item.get(inline) or []
+        ),
     )
 
 

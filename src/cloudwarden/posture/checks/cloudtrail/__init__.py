@@ -36,7 +36,9 @@ def judge_trail_buckets(inventory: Inventory, judge: TrailBucketJudge, what: str
         arn = f"arn:{inventory.partition}:s3:::{name}"
         which = f"bucket {name} (trail {', '.join(trail_names)})"
         if not isinstance(s3, S3Data):
-            yield Result.error(arn, GLOBAL, s3 if isinstance(s3, Unknown) else "the S3 inventory is unreadable")
+            yield Result.error(
+                arn, GLOBAL, s3 if isinstance(s3, Unknown) else "the S3 inventory is unreadable"
+            )
             continue
         bucket = next((b for b in s3.buckets if b.name == name), None)
         if bucket is None:

@@ -8,7 +8,7 @@ from cloudwarden.posture.model import CheckMetadata, Remediation, Result, Severi
 
 METADATA = CheckMetadata(
     id="rds_cluster_auto_minor_version_upgrade",
-    title="RDS DB clusters upgrade minor engine versions automatically",
+    title="RDS Multi-AZ DB clusters upgrade minor engine versions automatically",
     service="rds",
     severity=Severity.MEDIUM,
     resource_type="AWS::RDS::DBCluster",
@@ -26,10 +26,14 @@ METADATA = CheckMetadata(
 
 
 def run(inventory: Inventory) -> Iterator[Result]:
-    return judge_clusters(inventory, _judge)
+    return judge_clusters(inventory, _judge, "no Multi-AZ DB clusters")
 
 
-def _judge(cluster: DbCluster, region: str) -> Result:
+def _judge(cluster: DbCluster, region: str) -> Result | None:
+    # FSBP RDS.35 judges Multi-AZ DB clusters; an Aurora cluster's minor upgrades are a setting of
+    # each of its instances (rds_instance_auto_minor_version_upgrade judges those).
+    if cluster.engine.startswith("aurora"):
+        return None
     return Result.verdict(
         cluster.auto_minor_version_upgrade,
         cluster.arn,
