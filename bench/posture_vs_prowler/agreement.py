@@ -124,7 +124,7 @@ class KnownDifference:
     prowler: str | None = None
 
     def matches(self, row: Row) -> bool:
-        if self.check not in (row.check, "*") or self.kind != row.kind:
+        if not fnmatch.fnmatchcase(row.check, self.check) or self.kind != row.kind:
             return False
         if not fnmatch.fnmatchcase(row.resource, self.resource):
             return False

@@ -78,12 +78,13 @@ def service_sets(package_dir: Path) -> tuple[list[str], list[str], dict[str, str
 
 
 def prowler_aliases(sim: Any) -> dict[str, dict[str, str]]:
-    """Prowler reports CloudTrail's bucket access logging on the trail; CloudWarden on the bucket."""
+    """Prowler reports the settings of CloudTrail's bucket (access logging, public access) on the
+    trail; CloudWarden on the bucket."""
     trails = sim.client("cloudtrail").describe_trails(includeShadowTrails=False)["trailList"]
+    trail_buckets = {t["Name"]: t["S3BucketName"] for t in trails if t.get("S3BucketName")}
     return {
-        "cloudtrail_logs_s3_bucket_access_logging_enabled": {
-            t["Name"]: t["S3BucketName"] for t in trails if t.get("S3BucketName")
-        }
+        "cloudtrail_logs_s3_bucket_access_logging_enabled": trail_buckets,
+        "cloudtrail_logs_s3_bucket_is_not_publicly_accessible": dict(trail_buckets),
     }
 
 
