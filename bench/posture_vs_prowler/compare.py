@@ -4,7 +4,7 @@
         [--markdown FILE] [--save DIR] [--prowler-retries 2] [--skip-prowler]
 
 Starts the simulated account (a moto server with CloudWarden's patches) in this process, seeds
-its everyday misconfigurations (`simulator/posture_seed.py`; `--size N` adds N benign resources),
+its everyday misconfigurations (`simulator/posture_seed/`; `--size N` adds N benign resources),
 onboards it (the read role of the generated template) and then, one after the other against the
 same endpoint, `--repeat` times:
 - `cloudwarden posture scan --json` (every check) as a process of its own, under `/usr/bin/time -v`;
