@@ -3,9 +3,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from cloudwarden.posture.collectors._ec2_network import Address
-from cloudwarden.posture.collectors.ec2 import Ec2Data, arn
+from cloudwarden.posture.collectors.ec2 import arn
 from cloudwarden.posture.inventory import Inventory, judge_each
-from cloudwarden.posture.model import CheckMetadata, Remediation, Result, Severity, Unknown
+from cloudwarden.posture.model import CheckMetadata, Remediation, Result, Severity
 
 METADATA = CheckMetadata(
     id="ec2_elastic_ip_in_use",
@@ -39,8 +39,4 @@ def run(inventory: Inventory) -> Iterator[Result]:
             failed=f"{address.public_ip} is allocated but associated with nothing",
         )
 
-    return judge_each(inventory, "ec2", _addresses, judge, "no Elastic IP addresses")
-
-
-def _addresses(data: Ec2Data) -> tuple[Address, ...] | Unknown:
-    return data.addresses
+    return judge_each(inventory, "ec2", lambda data: data.addresses, judge, "no Elastic IP addresses")

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from cloudwarden.posture.collectors.ec2 import Ec2Data, Instance, arn
+from cloudwarden.posture.collectors.ec2 import Instance, arn
 from cloudwarden.posture.inventory import Inventory, judge_each
-from cloudwarden.posture.model import CheckMetadata, Remediation, Result, Severity, Unknown
+from cloudwarden.posture.model import CheckMetadata, Remediation, Result, Severity
 
 METADATA = CheckMetadata(
     id="ec2_instance_hvm_virtualization",
@@ -36,8 +36,4 @@ def run(inventory: Inventory) -> Iterator[Result]:
             failed="the instance uses paravirtual virtualization",
         )
 
-    return judge_each(inventory, "ec2", _instances, judge, "no EC2 instances")
-
-
-def _instances(data: Ec2Data) -> tuple[Instance, ...] | Unknown:
-    return data.instances
+    return judge_each(inventory, "ec2", lambda data: data.instances, judge, "no EC2 instances")

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from cloudwarden.posture.collectors.ec2 import Ec2Data, NetworkAcl, arn
+from cloudwarden.posture.collectors.ec2 import NetworkAcl, arn
 from cloudwarden.posture.inventory import Inventory, judge_each
-from cloudwarden.posture.model import CheckMetadata, Remediation, Result, Severity, Unknown
+from cloudwarden.posture.model import CheckMetadata, Remediation, Result, Severity
 
 METADATA = CheckMetadata(
     id="ec2_network_acl_in_use",
@@ -40,8 +40,4 @@ def run(inventory: Inventory) -> Iterator[Result]:
             failed=f"{acl.acl_id} is associated with no subnet",
         )
 
-    return judge_each(inventory, "ec2", _acls, judge, "no custom network ACLs")
-
-
-def _acls(data: Ec2Data) -> tuple[NetworkAcl, ...] | Unknown:
-    return data.network_acls
+    return judge_each(inventory, "ec2", lambda data: data.network_acls, judge, "no custom network ACLs")

@@ -3,9 +3,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from cloudwarden.posture.collectors._ec2_network import Subnet
-from cloudwarden.posture.collectors.ec2 import Ec2Data, arn
+from cloudwarden.posture.collectors.ec2 import arn
 from cloudwarden.posture.inventory import Inventory, judge_each
-from cloudwarden.posture.model import CheckMetadata, Remediation, Result, Severity, Unknown
+from cloudwarden.posture.model import CheckMetadata, Remediation, Result, Severity
 
 METADATA = CheckMetadata(
     id="ec2_subnet_no_auto_public_ip",
@@ -37,8 +37,4 @@ def run(inventory: Inventory) -> Iterator[Result]:
             failed=f"{subnet.subnet_id} ({subnet.availability_zone}) assigns a public IPv4 address to every instance",
         )
 
-    return judge_each(inventory, "ec2", _subnets, judge, "no subnets")
-
-
-def _subnets(data: Ec2Data) -> tuple[Subnet, ...] | Unknown:
-    return data.subnets
+    return judge_each(inventory, "ec2", lambda data: data.subnets, judge, "no subnets")
