@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import re
+import threading
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select, update
 
 from cloudwarden.store import service as store
 from cloudwarden.store.alerting import ActionProposal, ChannelRecord, Consent, OutboxMessage
+from cloudwarden.store.db import write_transaction
+from cloudwarden.store.models import Incident
 from cloudwarden.store.tenancy import DEFAULT_WORKSPACE_ID, AuditEntry
 from tests.api.conftest import MEMBER_PASSWORD, Service, member_headers
 from tests.api.test_actions_api import PARAMS, RESOURCE
@@ -266,3 +270,52 @@ def test_the_live_rows_keep_the_lists_empty_filters(web: Service) -> None:
     sign_in(web.client)
     rows = web.client.get(f"{WS}/incidents/rows?state=&account_id=")  # what the page polls
     assert rows.status_code == 200 and "worker-memory-high" in rows.text
+
+
+def test_an_audited_page_read_waits_for_a_task_that_commits_meanwhile_instead_of_failing(
+    web: Service,
+) -> None:
+    """SQLite: a task commits between the page's reads and its audit entry (the race behind a
+    flaky console page). The page waits for the writer's turn and answers; the task's write lands."""
+    incident_id, _ = seed_incident(web)
+    sign_in(web.client)
+    engine = web.factory.kw["bind"]
+    task: dict[str, Any] = {}
+
+    def a_task_commits() -> None:
+        try:
+            with web.factory() as db:
+                write_transaction(db)
+                db.execute(
+                    update(Incident)
+                    .where(Incident.id == incident_id)
+                    .values(alarm_name="worker-memory-high-2")
+                )
+                db.commit()
+            task["done"] = True
+        except Exception as exc:  # reported by the assertion below
+            task["error"] = exc
+
+    def before_audit_insert(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        # The audit log's first write (it takes the writer's lock for its chain, then inserts).
+        if (
+            statement.startswith(("UPDATE audit_entries", "INSERT INTO audit_entries"))
+            and "thread" not in task
+        ):
+            task["thread"] = threading.Thread(target=a_task_commits)
+            task["thread"].start()
+            task["thread"].join(timeout=1.0)  # the task commits now unless the page holds the lock
+
+    event.listen(engine, "before_cursor_execute", before_audit_insert)
+    try:
+        page = web.client.get(f"{WS}/incidents/{incident_id}")
+    finally:
+        event.remove(engine, "before_cursor_execute", before_audit_insert)
+    task["thread"].join(timeout=30)
+    assert page.status_code == 200, page.text[:500]
+    assert task.get("done") and "error" not in task
+    with web.factory() as db:
+        assert db.get(Incident, incident_id).alarm_name == "worker-memory-high-2"  # type: ignore[union-attr]
+        assert (
+            db.scalar(select(AuditEntry.target_id).where(AuditEntry.action == "incident.read")) == incident_id
+        )

@@ -13,17 +13,20 @@ was lost.
 from __future__ import annotations
 
 import email.message
-from collections.abc import Iterator
-from typing import Annotated
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException
 
+from cloudwarden.config import Settings
 from cloudwarden.store.db import session_scope, write_transaction
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_READS_ONLY = "__cloudwarden_reads_only__"
+_Endpoint = TypeVar("_Endpoint", bound=Callable[..., Any])
 
 
 def session_factory(request: Request) -> sessionmaker[Session]:
@@ -31,16 +34,34 @@ def session_factory(request: Request) -> sessionmaker[Session]:
     return factory
 
 
+def settings_of(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
 def engine(request: Request) -> Engine:
     bound: Engine = request.app.state.engine
     return bound
 
 
+def reads_only(endpoint: _Endpoint) -> _Endpoint:
+    """Mark a GET endpoint that never writes (a page's live refresh): on SQLite it reads a snapshot
+    beside the writer instead of waiting for the writer's turn.
+
+        @router.get("/things/{id}/live")
+        @reads_only
+        def live(...): ...
+    """
+    setattr(endpoint, _READS_ONLY, True)
+    return endpoint
+
+
 def get_db(request: Request) -> Iterator[Session]:
     with session_scope(session_factory(request)) as session:
-        if request.method in _BODY_METHODS:
-            # SQLite: a request that writes takes the writer's turn first, so it waits for a running
-            # task's transaction instead of failing on a snapshot that went stale meanwhile.
+        if not getattr(request.scope.get("endpoint"), _READS_ONLY, False):
+            # SQLite: a request that may write (any POST, and a GET that audits the read it
+            # serves) takes the writer's turn first, so it waits for a running task's transaction
+            # instead of failing on a snapshot that went stale meanwhile.
             write_transaction(session)
         yield session
 

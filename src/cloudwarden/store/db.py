@@ -139,14 +139,20 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
 
 
 def write_transaction(session: Session) -> None:
-    """Begin the session's transaction as a writer now (SQLite: BEGIN IMMEDIATE; elsewhere nothing).
+    """Make the session a writer from now on (SQLite: BEGIN IMMEDIATE; elsewhere nothing).
 
     A SQLite transaction that reads and later writes fails at once ("database is locked") when
     another writer committed in between; one that starts as the writer waits its turn instead.
+    This holds for every transaction the session begins from here, the one after a mid-request
+    `commit()` included, and begins the first of them now.
     """
     bind = session.get_bind()
     if bind.dialect.name == "sqlite" and not session.in_transaction():
-        session.connection(execution_options={SQLITE_BEGIN_OPTION: "BEGIN IMMEDIATE"})
+        if isinstance(bind, Engine):
+            session.bind = bind.execution_options(**{SQLITE_BEGIN_OPTION: "BEGIN IMMEDIATE"})
+            session.connection()
+        else:
+            session.connection(execution_options={SQLITE_BEGIN_OPTION: "BEGIN IMMEDIATE"})
 
 
 def alembic_config() -> Config:

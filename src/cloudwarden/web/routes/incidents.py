@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from cloudwarden.actions import catalog
 from cloudwarden.actions import flows as actions
 from cloudwarden.actions.consent import ConsentRefused
-from cloudwarden.api.deps import SessionDep
+from cloudwarden.api.deps import SessionDep, reads_only
 from cloudwarden.errors import NotFound, UsageError
 from cloudwarden.incidents import view
 from cloudwarden.incidents.view import decode_cursor, encode_cursor
@@ -85,6 +85,7 @@ def incidents(
 
 
 @router.get(f"{BASE}/rows", response_class=HTMLResponse)
+@reads_only
 def incident_rows(
     request: Request,
     page: IncidentsPage,
@@ -102,6 +103,7 @@ def incident(request: Request, incident_id: str, page: IncidentsPage, db: Sessio
 
 
 @router.get(BASE + "/{incident_id}/live", response_class=HTMLResponse)
+@reads_only
 def live(request: Request, incident_id: str, page: IncidentsPage, db: SessionDep) -> Response:
     """The page's side column alone (remediation, timeline, deliveries): how the page follows an
     action to its recovery without a reload. Not audited again: the page's read was."""
