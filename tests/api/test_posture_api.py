@@ -6,8 +6,12 @@ import json
 
 from sqlalchemy import select
 
+from cloudwarden.posture import flows
+from cloudwarden.posture.outputs import render
 from cloudwarden.simulator.client import SimulatorClient
 from cloudwarden.simulator.onboarding import deploy_onboarding_stack
+from cloudwarden.store.models import Account
+from cloudwarden.store.posture import PostureScan
 from cloudwarden.store.tenancy import DEFAULT_WORKSPACE_ID, AuditEntry
 from cloudwarden.worker import context as worker_context
 from cloudwarden.worker import tasks
@@ -50,6 +54,13 @@ def test_scan_read_report_and_suppress(simulated: Service, sim: SimulatorClient)
             f"{WS}/posture/scans/{scan['id']}/report", params={"format": fmt}, headers=viewer
         )
         assert report.status_code == 200 and report.headers["content-type"].startswith(media), fmt
+        # Streamed (no length known up front), and the same report the CLI writes from the store.
+        assert "content-length" not in report.headers, fmt
+        with simulated.factory() as db:
+            stored = db.get(PostureScan, scan["id"])
+            assert stored is not None
+            expected = render(flows.report_of(db=db, scan=stored, account=db.get(Account, account_id)), fmt)  # type: ignore[arg-type]
+        assert report.text == expected, fmt
     assert (
         json.loads(simulated.client.get(f"{WS}/posture/scans/{scan['id']}/report", headers=viewer).text)[
             "scan_id"

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 
 from cloudwarden.api.auth import allow
@@ -14,7 +15,7 @@ from cloudwarden.api.deps import SessionDep
 from cloudwarden.api.schemas import ApiInput
 from cloudwarden.identity.access import Access
 from cloudwarden.posture import flows, service
-from cloudwarden.posture.outputs import render
+from cloudwarden.posture.outputs import stream
 from cloudwarden.store import models
 from cloudwarden.store.posture import PostureScan, PostureSuppression
 from cloudwarden.worker import context as worker_context
@@ -126,9 +127,17 @@ def get_report(
     scan = _scan(db, granted.workspace_id, scan_id)
     account = db.get(models.Account, scan.account_id)
     assert account is not None
-    text = render(flows.report_of(db=db, scan=scan, account=account), format)
+    chunks = stream(flows.report_of(db=db, scan=scan, account=account), format)
+    # Sent a finding at a time, never whole in memory. The report's head is built here, inside the
+    # request's transaction, so a failure to read it is an error status, not a truncated 200; the
+    # rest reads only what report_of loaded (the session closes before the body is sent).
+    head = next(chunks, "")
     headers = {"Content-Disposition": f'attachment; filename="posture-{scan.id}.{format}"'}
-    return Response(content=text, media_type=MEDIA[format], headers=headers)
+    return StreamingResponse(
+        (chunk.encode() for chunk in itertools.chain([head], chunks)),
+        media_type=MEDIA[format],
+        headers=headers,
+    )
 
 
 @router.get(f"{BASE}/posture/suppressions", summary="Suppressions in force")
