@@ -15,12 +15,12 @@ from pydantic import BaseModel, Field
 
 from cloudwarden.accounts import flows
 from cloudwarden.accounts import service as accounts
+from cloudwarden.api import downloads
 from cloudwarden.api.auth import allow
-from cloudwarden.api.deps import SessionDep
+from cloudwarden.api.deps import SessionDep, settings_of
+from cloudwarden.api.downloads import TEMPLATE_MEDIA_TYPES
 from cloudwarden.api.schemas import ApiInput
 from cloudwarden.aws.session import SessionBroker
-from cloudwarden.aws.template import render_declared
-from cloudwarden.config import Settings
 from cloudwarden.identity.access import Access
 from cloudwarden.store import models
 from cloudwarden.store import service as store
@@ -31,15 +31,6 @@ ONE = f"{ACCOUNTS}/{{account_id}}"
 
 AccountsRead = Annotated[Access, Depends(allow("accounts:read"))]
 AccountsWrite = Annotated[Access, Depends(allow("accounts:write"))]
-TEMPLATE_MEDIA_TYPES = {
-    "cloudformation": ("application/yaml; charset=utf-8", "cloudwarden-onboarding.yaml"),
-    "terraform": ("text/plain; charset=utf-8", "cloudwarden-onboarding.tf"),
-}
-
-
-def settings_of(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
 
 
 def find_account(db: SessionDep, granted: Access, account_id: str) -> models.Account:
@@ -159,13 +150,7 @@ def get_template(
     fmt: Annotated[Literal["cloudformation", "terraform"], Query(alias="format")] = "cloudformation",
 ) -> Response:
     find_account(db, granted, account_id)  # the template is the same for every account; 404 all the same
-    media_type, filename = TEMPLATE_MEDIA_TYPES[fmt]
-    text = render_declared(fmt, principal_arn=settings_of(request).principal_arn)
-    return Response(
-        content=text,
-        media_type=media_type,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    return downloads.onboarding_template(fmt, settings_of(request))
 
 
 @router.post(

@@ -18,10 +18,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from cloudwarden.accounts import flows
 from cloudwarden.accounts import service as accounts
-from cloudwarden.api.deps import SessionDep
-from cloudwarden.api.routers.accounts import TEMPLATE_MEDIA_TYPES, settings_of
+from cloudwarden.api import downloads
+from cloudwarden.api.deps import SessionDep, settings_of
+from cloudwarden.api.downloads import TEMPLATE_MEDIA_TYPES
 from cloudwarden.aws.session import SessionBroker
-from cloudwarden.aws.template import ACTIONS_ROLE_NAME, READ_ROLE_NAME, render_declared
+from cloudwarden.aws.template import ACTIONS_ROLE_NAME, READ_ROLE_NAME
 from cloudwarden.errors import CloudWardenError, UsageError
 from cloudwarden.store import models
 from cloudwarden.store import service as store
@@ -99,12 +100,7 @@ def template(
     fmt: Annotated[Literal["cloudformation", "terraform"], Query(alias="format")] = "cloudformation",
 ) -> Response:
     accounts.require_open(db=db, workspace_id=page.workspace_id, account_id=account_id)
-    media_type, filename = TEMPLATE_MEDIA_TYPES[fmt]
-    return Response(
-        content=render_declared(fmt, principal_arn=settings_of(request).principal_arn),
-        media_type=media_type,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    return downloads.onboarding_template(fmt, settings_of(request))
 
 
 @router.post(ONE + "/test", dependencies=[CsrfChecked], response_class=HTMLResponse)
