@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from cloudwarden.accounts import flows as account_flows
 from cloudwarden.audit import service as audit
-from cloudwarden.aws.session import SessionBroker
+from cloudwarden.aws.session import AssumedSession, SessionBroker
 from cloudwarden.errors import CloudWardenError
 from cloudwarden.posture import frameworks, scoring, service
 from cloudwarden.posture import scan as posture_scan
@@ -55,13 +55,30 @@ def scan_account(
     regions: Sequence[str] | None = None,
     check_ids: Sequence[str] | None = None,
 ) -> ScanReport:
+    session = reach(db=db, broker=broker, account=account, actor=actor)
+    outcome = posture_scan.scan_session(session, regions=regions or account.regions, check_ids=check_ids)
+    return record(db=db, account=account, actor=actor, outcome=outcome)
+
+
+def reach(*, db: Session, broker: SessionBroker, account: models.Account, actor: str) -> AssumedSession:
+    """The account's read session, or its error raised (the failed attempt audited in `db`).
+
+    The first of `scan_account`'s three steps, for a caller that runs the scan itself outside its
+    transaction (the scheduled task: on SQLite the writer's lock is not held for a scan's minutes).
+    """
     connection = account_flows.connect(db=db, broker=broker, account=account, probe=False)
     try:
-        session = connection.raise_for_error()
+        return connection.raise_for_error()
     except CloudWardenError as exc:
         _audit(db, account, actor, outcome="failure", details={"error": exc.code})
         raise
-    outcome = posture_scan.scan_session(session, regions=regions or account.regions, check_ids=check_ids)
+
+
+def record(
+    *, db: Session, account: models.Account, actor: str, outcome: posture_scan.ScanOutcome
+) -> ScanReport:
+    """Store a finished scan: suppressions applied, every framework scored, findings compared
+    with the previous scan's, audited. The last of `scan_account`'s steps."""
     suppressions = service.live_suppressions(
         db=db, workspace_id=account.workspace_id, account_id=account.id, now=outcome.finished_at
     )

@@ -24,6 +24,7 @@ from cloudwarden.alerts.service import Received
 from cloudwarden.errors import CloudWardenError, Unreachable
 from cloudwarden.incidents import flows as incident_flows
 from cloudwarden.posture import flows as posture_flows
+from cloudwarden.posture import scan as posture_scan_run
 from cloudwarden.store import models, retention
 from cloudwarden.store.alerting import (
     ActionProposal,
@@ -362,9 +363,14 @@ def posture_scans() -> None:
 
 
 def posture_scan(workspace_id: str, account_id: str, requested_at: str) -> None:
-    """Scan the account's posture, unless a scan started after `requested_at` (a re-run: done)."""
+    """Scan the account's posture, unless a scan started after `requested_at` (a re-run: done).
+
+    Three steps, the AWS reads between two short transactions: a scan of a large account takes
+    minutes, and no transaction (on SQLite: the one writer's lock) is held open for them.
+    """
     ctx = context.get()
     requested = datetime.fromisoformat(requested_at)
+    actor = "cloudwarden:schedule"
     with ctx.workspace_session(workspace_id) as db:
         account = db.get(models.Account, account_id)
         if account is None or account.status != models.AccountStatus.CONNECTED.value:
@@ -377,11 +383,17 @@ def posture_scan(workspace_id: str, account_id: str, requested_at: str) -> None:
         if done:
             return
         try:
-            posture_flows.scan_account(
-                db=db, broker=ctx.broker, account=account, actor="cloudwarden:schedule"
-            )
+            session = posture_flows.reach(db=db, broker=ctx.broker, account=account, actor=actor)
         except CloudWardenError as exc:  # the account's state and the failed attempt are committed
             log.warning("posture scan of %s failed: %s", account_id, exc.message)
+            return
+        regions = list(account.regions)
+    outcome = posture_scan_run.scan_session(session, regions=regions)
+    with ctx.workspace_session(workspace_id) as db:
+        account = db.get(models.Account, account_id)
+        if account is None or account.status == models.AccountStatus.CLOSED.value:
+            return  # closed while it was scanned: nothing is kept of it
+        posture_flows.record(db=db, account=account, actor=actor, outcome=outcome)
 
 
 TASKS: dict[str, Callable[..., None]] = {
