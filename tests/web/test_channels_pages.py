@@ -8,10 +8,11 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
+from cloudwarden.alerts.intake import eventbridge
 from cloudwarden.audit import service as audit
 from cloudwarden.simulator.whatsapp import WhatsAppStandIn
 from cloudwarden.store.alerting import ChannelRecord, OutboxMessage
-from cloudwarden.store.tenancy import DEFAULT_WORKSPACE_ID
+from cloudwarden.store.tenancy import DEFAULT_WORKSPACE_ID, Workspace
 from tests.alerts.channels.slack_server import WEBHOOK_PATH, SlackWebhookServer
 from tests.api.conftest import MEMBER_PASSWORD, Service, member_headers
 from tests.api.test_intake import Recorder
@@ -261,3 +262,46 @@ def test_a_viewer_reads_and_tests_but_cannot_manage_and_other_workspaces_are_not
         == 404
     )
     assert slack.requests == 1  # only the viewer's own test reached Slack
+
+
+def test_an_admin_makes_the_eventbridge_secret_sees_it_once_and_only_the_newest_works(web: Service) -> None:
+    token = sign_in(web.client)
+    page = web.client.get(f"{WS}/channels").text
+    assert "Make an EventBridge secret" in page and "no secret yet" in page
+    first = web.client.post(f"{WS}/channels/intake-secret", data={"csrf_token": token})
+    assert first.status_code == 200 and first.headers["cache-control"] == "no-store"
+    old_secret = secret_on(first.text)
+    assert "secret set" in first.text and "Replace the EventBridge secret" in first.text
+    assert old_secret not in web.client.get(f"{WS}/channels").text  # shown once
+
+    second = web.client.post(f"{WS}/channels/intake-secret", data={"csrf_token": token})
+    new_secret = secret_on(second.text)
+    assert new_secret != old_secret
+    intake = f"/api/v1/intake/workspaces/{DEFAULT_WORKSPACE_ID}/eventbridge"
+    event = {"id": "not-an-alarm"}  # refused for its shape only once the secret was accepted
+    assert (
+        web.client.post(intake, json=event, headers={eventbridge.SECRET_HEADER: old_secret}).status_code
+        == 403
+    )
+    assert (
+        web.client.post(intake, json=event, headers={eventbridge.SECRET_HEADER: new_secret}).status_code
+        == 400
+    )
+    with web.factory() as db:
+        rotations = audit.entries(db, workspace_id=DEFAULT_WORKSPACE_ID, action="intake.secret.rotate")
+    assert len(rotations) == 2 and {e.actor for e in rotations} == {"owner@example.com"}
+
+
+def test_a_viewer_cannot_make_the_eventbridge_secret(web: Service) -> None:
+    member_headers(web, "viewer")
+    token = sign_in(web.client, "viewer@example.com", MEMBER_PASSWORD)
+    assert "EventBridge secret</button>" not in web.client.get(f"{WS}/channels").text
+    assert web.client.post(f"{WS}/channels/intake-secret", data={"csrf_token": token}).status_code == 403
+    with web.factory() as db:
+        assert db.get(Workspace, DEFAULT_WORKSPACE_ID).intake_secret_hash is None  # type: ignore[union-attr]
+
+
+def secret_on(html: str) -> str:
+    found = re.search(r'id="intake-secret">.*?<code>([^<]+)</code>', html, re.S)
+    assert found, "no new secret on the page"
+    return found.group(1)

@@ -20,6 +20,7 @@ from cloudwarden.alerts.channels import configs
 from cloudwarden.alerts.intake import eventbridge
 from cloudwarden.audit import service as audit
 from cloudwarden.crypto.providers import KeyProvider
+from cloudwarden.errors import NotFound
 from cloudwarden.store.alerting import ChannelRecord, OutboxMessage
 from cloudwarden.store.tenancy import Workspace
 
@@ -133,3 +134,26 @@ def intake_addresses(*, db: Session, public_url: str, workspace_id: str) -> Inta
         eventbridge_header=eventbridge.SECRET_HEADER,
         eventbridge_secret_set=bool(workspace and workspace.intake_secret_hash),
     )
+
+
+def rotate_intake_secret(
+    *, db: Session, workspace_id: str, actor: str, actor_id: str | None, source_ip: str | None
+) -> str:
+    """A new EventBridge intake secret, returned once (only its digest is kept); the old one stops
+    working at once. Audited ("intake.secret.rotate")."""
+    workspace = db.get(Workspace, workspace_id)
+    if workspace is None:
+        raise NotFound("no such workspace")
+    secret = eventbridge.new_secret()
+    workspace.intake_secret_hash = eventbridge.digest(secret)
+    audit.record(
+        db,
+        workspace_id=workspace_id,
+        action="intake.secret.rotate",
+        actor=actor,
+        actor_id=actor_id,
+        target_type="workspace",
+        target_id=workspace_id,
+        source_ip=source_ip,
+    )
+    return secret

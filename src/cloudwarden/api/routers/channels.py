@@ -16,15 +16,12 @@ from pydantic import BaseModel, Field
 from cloudwarden.alerts import channel_admin, channel_store
 from cloudwarden.alerts import testing as alert_testing
 from cloudwarden.alerts.channels import configs
-from cloudwarden.alerts.intake import eventbridge
 from cloudwarden.api.auth import allow
 from cloudwarden.api.deps import SessionDep
 from cloudwarden.api.schemas import ApiInput
-from cloudwarden.audit import service as audit
 from cloudwarden.config import Settings
 from cloudwarden.identity.access import Access
 from cloudwarden.store.alerting import ChannelRecord
-from cloudwarden.store.tenancy import Workspace
 from cloudwarden.worker import context as worker_context
 
 router = APIRouter(tags=["channels"])
@@ -144,18 +141,12 @@ def intake_addresses(granted: AccountsRead, db: SessionDep, request: Request) ->
 
 @router.post(f"{INTAKE}/secret", summary="Make a new EventBridge intake secret (the old one stops working)")
 def rotate_intake_secret(granted: AccountsWrite, db: SessionDep) -> IntakeSecretOut:
-    secret = eventbridge.new_secret()
-    workspace = db.get(Workspace, granted.workspace_id)
-    assert workspace is not None
-    workspace.intake_secret_hash = eventbridge.digest(secret)
-    audit.record(
-        db,
+    principal = granted.principal
+    secret = channel_admin.rotate_intake_secret(
+        db=db,
         workspace_id=granted.workspace_id,
-        action="intake.secret.rotate",
-        actor=granted.principal.label,
-        actor_id=granted.principal.user_id,
-        target_type="workspace",
-        target_id=granted.workspace_id,
-        source_ip=granted.principal.source_ip,
+        actor=principal.label,
+        actor_id=principal.user_id,
+        source_ip=principal.source_ip,
     )
     return IntakeSecretOut(secret=secret)

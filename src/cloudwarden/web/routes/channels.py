@@ -60,6 +60,7 @@ DONE = {
 
 ChannelsPage = Annotated[Page, Depends(page_for("channels:read"))]
 ChannelsAdmin = Annotated[Page, Depends(page_for("channels:write"))]
+IntakeAdmin = Annotated[Page, Depends(page_for("accounts:write"))]  # as the API's rotation
 
 
 def _settings(request: Request) -> Settings:
@@ -115,6 +116,22 @@ def remove_channel(channel_id: str, page: ChannelsAdmin, db: SessionDep) -> Resp
     return RedirectResponse(f"/w/{page.workspace_id}/channels?done=removed", status_code=303)
 
 
+@router.post(f"{BASE}/intake-secret", dependencies=[CsrfChecked], response_class=HTMLResponse)
+def rotate_intake_secret(request: Request, page: IntakeAdmin, db: SessionDep) -> Response:
+    """A new EventBridge secret, shown on this answer only (the old one stops working now)."""
+    principal = page.access.principal
+    secret = channel_admin.rotate_intake_secret(
+        db=db,
+        workspace_id=page.workspace_id,
+        actor=principal.label,
+        actor_id=principal.user_id,
+        source_ip=principal.source_ip,
+    )
+    response = _channels_page(request, page, db, intake_secret=secret)
+    response.headers["Cache-Control"] = "no-store"  # the secret is on this page once
+    return response
+
+
 def _channel_body(form: FormData) -> ChannelIn:
     """The add form as the API's body: {"name", "config": {"kind", ...}}, validated by ChannelIn."""
     kind = str(form.get("kind") or "")
@@ -155,6 +172,7 @@ def _channels_page(
     *,
     done: str | None = None,
     results: list[alert_testing.TestResult] | None = None,
+    intake_secret: str | None = None,
 ) -> Response:
     public_url = _settings(request).public_url
     records = channel_store.listed(db=db, workspace_id=page.workspace_id)
@@ -185,6 +203,8 @@ def _channels_page(
         kinds=KINDS,
         may_manage=page.may("channels:write"),
         intake=intake,
+        may_rotate=page.may("accounts:write"),
+        intake_secret=intake_secret,
         done=done,
         results=results,
     )
