@@ -36,7 +36,7 @@ def invite(client: TestClient, csrf: str, email: str, role: str, ws: str = WS) -
 def row_of(page: str, email: str) -> str:
     """The members table's row of `email`."""
     for row in re.findall(r"<tr>(.*?)</tr>", page, re.DOTALL):
-        if f"<td>{email}</td>" in row:
+        if f'<td data-label="Email">{email}</td>' in row:
             return row
     raise AssertionError(f"{email} is not listed")
 
@@ -101,7 +101,7 @@ def test_an_invited_person_accepts_on_the_page_signs_in_and_sees_their_role(any_
     members = client.get(f"{WS}/members").text
     mine = row_of(members, "ana@example.com")
     assert "Ana Analyst" in mine and "(you)" in mine and ">responder<" in mine
-    assert "Invite someone" not in members and "Change role" not in members  # a responder manages no one
+    assert "Invite someone" not in members and "Save role" not in members  # a responder manages no one
 
 
 def test_a_bad_or_revoked_invitation_link_says_so(web: Service) -> None:
@@ -145,7 +145,7 @@ def test_a_viewer_sees_the_members_but_no_invite_form_and_is_refused_changes(web
     assert ">owner<" in row_of(page.text, OWNER_EMAIL) and ">viewer<" in row_of(
         page.text, "viewer@example.com"
     )
-    for absent in ("Invite someone", "Pending invitations", "Change role", "/remove", 'name="role"'):
+    for absent in ("Invite someone", "Pending invitations", "Save role", "/remove", 'name="role"'):
         assert absent not in page.text, absent
 
     with web.factory() as db:
@@ -193,6 +193,39 @@ def test_the_owner_changes_a_role_and_removes_a_member(web: Service) -> None:
 
     forged = client.post(f"{WS}/members/{user_id}/role", data={"csrf_token": "0" * 64, "role": "owner"})
     assert forged.status_code == 403
+
+
+def test_the_owner_narrows_a_responder_per_module_and_the_narrowing_holds(web: Service) -> None:
+    responder = member_headers(web, "responder")
+    client = web.client
+    csrf = sign_in(client)
+    user_id = re.search(r"/members/([0-9a-f-]+)/role", row_of(client.get(f"{WS}/members").text, "responder@example.com")).group(1)  # type: ignore[union-attr]  # fmt: skip
+    form = {"csrf_token": csrf, "role": "responder", "per_module": "true", "module_incidents": "",
+            "module_posture": "viewer", "module_actions": "viewer"}  # fmt: skip
+    assert client.post(f"{WS}/members/{user_id}/role", data=form, follow_redirects=False).status_code == 303
+    row = row_of(client.get(f"{WS}/members").text, "responder@example.com")
+    assert "actions: viewer, posture: viewer" in row
+    assert re.search(r'name="module_posture">.*?<option value="viewer" selected>', row, re.S)
+    assert [e.details for e in audited(web, "member.update")] == [
+        {"role": "responder", "module_roles": {"posture": "viewer", "actions": "viewer"}}
+    ]
+    # The narrowing holds: still a responder for incidents, a viewer for posture scans.
+    api = f"/api/v1/workspaces/{DEFAULT_WORKSPACE_ID}"
+    assert client.get(f"{api}/incidents", headers=responder).status_code == 200
+    refused = client.post(f"{api}/accounts/{uuid.uuid4()}/posture/scans", headers=responder)
+    assert refused.status_code == 403
+
+    # A role change from a form without module fields keeps the narrowing; empty fields lift it.
+    client.post(f"{WS}/members/{user_id}/role", data={"csrf_token": csrf, "role": "admin"})
+    assert "actions: viewer, posture: viewer" in row_of(
+        client.get(f"{WS}/members").text, "responder@example.com"
+    )
+    lifted = {**form, "role": "admin", "module_posture": "", "module_actions": ""}
+    client.post(f"{WS}/members/{user_id}/role", data=lifted)
+    row = row_of(client.get(f"{WS}/members").text, "responder@example.com")
+    assert "posture: viewer" not in row and ">admin<" in row
+    bad = client.post(f"{WS}/members/{user_id}/role", data={**form, "module_posture": "emperor"})
+    assert bad.status_code == 422 and "module_roles" in bad.text
 
 
 def test_another_workspace_is_not_found(web: Service) -> None:

@@ -27,7 +27,7 @@ from cloudwarden.auth.api_tokens import SCOPES
 from cloudwarden.auth.passwords import MIN_LENGTH as MIN_PASSWORD_LENGTH
 from cloudwarden.errors import UsageError
 from cloudwarden.identity import tokens, users, workspaces
-from cloudwarden.identity.access import Forbidden
+from cloudwarden.identity.access import MODULES, Forbidden
 from cloudwarden.store.tenancy import Role
 from cloudwarden.web import session
 from cloudwarden.web.deps import Console, ConsoleDep, CsrfChecked, Page, optional_console, page_for
@@ -51,6 +51,7 @@ TokensPage = Annotated[Page, Depends(page_for("tokens:write"))]
 OptionalConsole = Annotated[Console | None, Depends(optional_console)]
 InvitationLimit = Depends(ratelimit.rate_limit("invitation", ratelimit.client_address))
 Model = TypeVar("Model", bound=BaseModel)
+ModuleField = Annotated[str | None, Form(max_length=32)]
 
 
 @dataclass(frozen=True)
@@ -83,10 +84,26 @@ def members_page(request: Request, page: MembersPage, db: SessionDep, done: str 
 
 @router.post(f"{WS}/members/{{user_id}}/role", dependencies=[CsrfChecked])
 def change_role(
-    user_id: str, page: MembersAdmin, db: SessionDep, role: Annotated[str, Form(max_length=32)]
+    user_id: str,
+    page: MembersAdmin,
+    db: SessionDep,
+    role: Annotated[str, Form(max_length=32)],
+    module_incidents: ModuleField = None,
+    module_posture: ModuleField = None,
+    module_actions: ModuleField = None,
+    per_module: Annotated[bool, Form()] = False,
 ) -> Response:
-    body = validated(MemberChange, {"role": role})
-    workspaces.change_member(db, access=page.access, user_id=user_id, role=body.role, module_roles=None)
+    """The role, and per module a narrower one (empty: the role itself). A form without
+    `per_module` (the module fields) leaves the module roles as they are."""
+    chosen = {"incidents": module_incidents, "posture": module_posture, "actions": module_actions}
+    assert set(chosen) == set(MODULES), "a module without its form field"
+    data: dict[str, Any] = {"role": role}
+    if per_module:
+        data["module_roles"] = {module: value for module, value in chosen.items() if value}
+    body = validated(MemberChange, data)
+    workspaces.change_member(
+        db, access=page.access, user_id=user_id, role=body.role, module_roles=body.module_roles
+    )
     return _back(page, "members", "role")
 
 
@@ -139,6 +156,8 @@ def _members_page(
         invitations=workspaces.invitations(db, workspace_id=page.workspace_id) if may_manage else [],
         may_manage=may_manage,
         roles=ROLES,
+        modules=MODULES,
+        narrower=[role for role in ROLES if role != Role.OWNER.value],
         me=page.console.principal.user_id,
         done=done,
         invited=invited,
