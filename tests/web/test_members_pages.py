@@ -322,3 +322,23 @@ def test_a_member_sees_only_their_own_tokens(web: Service) -> None:
     page = client.get(f"{WS}/tokens")
     assert page.status_code == 200
     assert "owner automation" not in page.text and "You have no API tokens" in page.text
+
+
+def test_a_member_leaves_the_workspace_and_the_last_owner_cannot(web: Service) -> None:
+    member_headers(web, "viewer")
+    client = web.client
+    owner_csrf = sign_in(client)
+    refused = client.post(f"{WS}/leave", data={"csrf_token": owner_csrf})
+    assert refused.status_code == 400 and "A workspace keeps at least one owner" in refused.text
+
+    client.cookies.clear()
+    csrf = sign_in(client, "viewer@example.com", MEMBER_PASSWORD)
+    assert "Leave this workspace" in client.get(f"{WS}/members").text
+    assert client.post(f"{WS}/leave", data={"csrf_token": "0" * 64}).status_code == 403  # a forged form
+    left = client.post(f"{WS}/leave", data={"csrf_token": csrf}, follow_redirects=False)
+    assert left.status_code == 303
+    home = client.get(left.headers["location"])
+    assert "You left the workspace" in home.text and "not a member of any workspace" in home.text
+    assert client.get(f"{WS}/incidents").status_code == 404  # their access ended at once
+    [entry] = audited(web, "member.remove")
+    assert entry.actor == "viewer@example.com"

@@ -12,7 +12,8 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/")
-def home(request: Request, console: ConsoleDep) -> Response:
-    if len(console.memberships) == 1:
+def home(request: Request, console: ConsoleDep, left: str | None = None) -> Response:
+    """`left`: the person just left a workspace; say so here rather than move on."""
+    if len(console.memberships) == 1 and left is None:
         return RedirectResponse(f"/w/{console.memberships[0].workspace_id}/incidents", status_code=303)
-    return render(request, "home.html")
+    return render(request, "home.html", left=left is not None)

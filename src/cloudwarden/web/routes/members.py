@@ -113,6 +113,13 @@ def remove_member(user_id: str, page: MembersAdmin, db: SessionDep) -> Response:
     return _back(page, "members", "removed")
 
 
+@router.post(f"{WS}/leave", dependencies=[CsrfChecked])
+def leave(page: MembersPage, db: SessionDep) -> Response:
+    """Leave the workspace (any member; the last owner is refused: a workspace keeps an owner)."""
+    workspaces.remove_member(db, access=page.access, user_id=page.console.principal.user_id)
+    return RedirectResponse(f"/?left={page.workspace_id}", status_code=303)
+
+
 @router.post(f"{WS}/invitations", dependencies=[CsrfChecked, InvitationLimit], response_class=HTMLResponse)
 def invite(
     request: Request,
