@@ -13,6 +13,8 @@ from cloudwarden.audit import service as audit
 from cloudwarden.simulator.whatsapp import WhatsAppStandIn
 from cloudwarden.store.alerting import ChannelRecord, OutboxMessage
 from cloudwarden.store.tenancy import DEFAULT_WORKSPACE_ID, Workspace
+from cloudwarden.worker import context as worker_context
+from cloudwarden.worker import tasks
 from tests.alerts.channels.slack_server import WEBHOOK_PATH, SlackWebhookServer
 from tests.api.conftest import MEMBER_PASSWORD, Service, member_headers
 from tests.api.test_intake import Recorder
@@ -305,3 +307,55 @@ def secret_on(html: str) -> str:
     found = re.search(r'id="intake-secret">.*?<code>([^<]+)</code>', html, re.S)
     assert found, "no new secret on the page"
     return found.group(1)
+
+
+def test_a_paused_channel_gets_nothing_until_it_is_resumed(
+    web: Service, slack: SlackWebhookServer, retries: Recorder
+) -> None:
+    token = sign_in(web.client)
+    page = add(web, token, kind="slack", name="chat", webhook_url=slack.url)
+    channel_id = re.search(r'/channels/([0-9a-f-]{36})/pause"', page).group(1)  # type: ignore[union-attr]
+    with web.factory.begin() as db:
+        queued = OutboxMessage(
+            workspace_id=DEFAULT_WORKSPACE_ID,
+            channel_id=channel_id,
+            dedup_key="queued-before-the-pause",
+            kind="diagnosis",
+            recipient="#incidents",
+            payload={"text": "memory leak on worker"},
+        )
+        db.add(queued)
+        db.flush()
+        message_id = queued.id
+
+    paused = web.client.post(f"{WS}/channels/{channel_id}/pause", data={"csrf_token": token})
+    assert "Channel paused" in paused.text and '<span class="badge warn">paused</span>' in paused.text
+    assert f"/channels/{channel_id}/resume" in paused.text
+    tested = web.client.post(f"{WS}/channels/test", data={"csrf_token": token})
+    assert "No enabled channel: nothing was sent" in tested.text
+    worker_context.install(web.client.app.state.work.context)  # type: ignore[attr-defined]
+    tasks.deliver_message(workspace_id=DEFAULT_WORKSPACE_ID, message_id=message_id)
+    with web.factory() as db:
+        message = db.get(OutboxMessage, message_id)
+        assert message is not None and (message.status, message.last_error) == (
+            "dead",
+            "the channel was removed or paused",
+        )
+    assert slack.received == []
+
+    # Resumed through the API, as a script would: alerts reach it again.
+    api = f"/api/v1/workspaces/{DEFAULT_WORKSPACE_ID}/channels/{channel_id}"
+    resumed = web.client.patch(api, json={"enabled": True}, headers=web.auth_headers)
+    assert resumed.status_code == 200 and resumed.json()["enabled"] is True
+    tested = web.client.post(f"{WS}/channels/test", data={"csrf_token": token})
+    assert results_of(tested.text)[("chat", "—")] == ("sent", "—") and len(slack.received) == 1
+    with web.factory() as db:
+        actions = [
+            e.action
+            for e in audit.entries(db, workspace_id=DEFAULT_WORKSPACE_ID)
+            if e.target_id == channel_id
+        ]
+    assert actions == ["channel.create", "channel.disable", "channel.enable"]
+    viewer = member_headers(web, "viewer")
+    assert web.client.patch(api, json={"enabled": False}, headers=viewer).status_code == 403
+    assert web.client.patch(api, json={"enabled": "maybe"}, headers=web.auth_headers).status_code == 422

@@ -101,6 +101,36 @@ def remove(
     return record
 
 
+def set_enabled(
+    *,
+    db: Session,
+    workspace_id: str,
+    channel_id: str,
+    enabled: bool,
+    actor: str,
+    actor_id: str | None,
+    source_ip: str | None,
+) -> ChannelRecord:
+    """Pause a channel (nothing new goes to it, and what is queued for it is given up) or resume
+    it; audited as "channel.disable" or "channel.enable" when it changes. NotFound when absent."""
+    record = channel_store.get(db=db, workspace_id=workspace_id, channel_id=channel_id)
+    if record.enabled == enabled:
+        return record
+    record.enabled = enabled
+    audit.record(
+        db,
+        workspace_id=workspace_id,
+        action="channel.enable" if enabled else "channel.disable",
+        actor=actor,
+        actor_id=actor_id,
+        target_type="channel",
+        target_id=record.id,
+        source_ip=source_ip,
+        details={"name": record.name},
+    )
+    return record
+
+
 def secrets_set(record: ChannelRecord) -> list[str]:
     """The secret fields a channel holds (their names only: values never leave the vault)."""
     return list(SECRET_FIELDS[record.kind]) if record.sealed_secrets else []

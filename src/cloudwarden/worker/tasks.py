@@ -183,7 +183,7 @@ def deliver_message(workspace_id: str, message_id: str) -> None:
         else:
             record = db.get(ChannelRecord, row.channel_id)
             if record is None or record.removed_at is not None or not record.enabled:
-                outbox.fail(row, "the channel was removed or disabled")
+                outbox.fail(row, "the channel was removed or paused")
                 return
             try:
                 channel = channel_store.build(db=db, ctx=ctx, record=record)

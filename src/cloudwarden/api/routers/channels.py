@@ -39,6 +39,12 @@ class ChannelIn(ApiInput):
     config: configs.ChannelConfig
 
 
+class ChannelChange(ApiInput):
+    enabled: bool = Field(
+        description="false pauses the channel: nothing new, nor anything queued, goes to it"
+    )
+
+
 class ChannelOut(BaseModel):
     id: str
     name: str
@@ -84,6 +90,22 @@ def create_channel(body: ChannelIn, granted: ChannelsWrite, db: SessionDep, requ
         workspace_id=granted.workspace_id,
         name=body.name,
         config=body.config,
+        actor=granted.principal.label,
+        actor_id=granted.principal.user_id,
+        source_ip=granted.principal.source_ip,
+    )
+    return ChannelOut.of(record, _settings(request))
+
+
+@router.patch(f"{CHANNELS}/{{channel_id}}", summary="Pause or resume a channel")
+def change_channel(
+    channel_id: str, body: ChannelChange, granted: ChannelsWrite, db: SessionDep, request: Request
+) -> ChannelOut:
+    record = channel_admin.set_enabled(
+        db=db,
+        workspace_id=granted.workspace_id,
+        channel_id=channel_id,
+        enabled=body.enabled,
         actor=granted.principal.label,
         actor_id=granted.principal.user_id,
         source_ip=granted.principal.source_ip,

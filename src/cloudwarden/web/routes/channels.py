@@ -56,6 +56,8 @@ LIST_FIELDS = frozenset({"recipients"})
 DONE = {
     "added": "Channel added. Its secrets are sealed and will not be shown again.",
     "removed": "Channel removed.",
+    "paused": "Channel paused: nothing goes to it, and what was queued for it is given up.",
+    "resumed": "Channel resumed: new alerts go to it again.",
 }
 
 ChannelsPage = Annotated[Page, Depends(page_for("channels:read"))]
@@ -114,6 +116,31 @@ def remove_channel(channel_id: str, page: ChannelsAdmin, db: SessionDep) -> Resp
         source_ip=principal.source_ip,
     )
     return RedirectResponse(f"/w/{page.workspace_id}/channels?done=removed", status_code=303)
+
+
+@router.post(f"{BASE}/{{channel_id}}/pause", dependencies=[CsrfChecked])
+def pause_channel(channel_id: str, page: ChannelsAdmin, db: SessionDep) -> Response:
+    return _set_enabled(page, db, channel_id, enabled=False)
+
+
+@router.post(f"{BASE}/{{channel_id}}/resume", dependencies=[CsrfChecked])
+def resume_channel(channel_id: str, page: ChannelsAdmin, db: SessionDep) -> Response:
+    return _set_enabled(page, db, channel_id, enabled=True)
+
+
+def _set_enabled(page: Page, db: SessionDep, channel_id: str, *, enabled: bool) -> Response:
+    principal = page.access.principal
+    channel_admin.set_enabled(
+        db=db,
+        workspace_id=page.workspace_id,
+        channel_id=channel_id,
+        enabled=enabled,
+        actor=principal.label,
+        actor_id=principal.user_id,
+        source_ip=principal.source_ip,
+    )
+    done = "resumed" if enabled else "paused"
+    return RedirectResponse(f"/w/{page.workspace_id}/channels?done={done}", status_code=303)
 
 
 @router.post(f"{BASE}/intake-secret", dependencies=[CsrfChecked], response_class=HTMLResponse)
