@@ -58,6 +58,8 @@ BAD_VALUES: dict[tuple[str, str], tuple[str, list[str]]] = {
     ),
     ("channels add", "config"): ('{"kind": "pager"}', ["--name", "x"]),
     ("channels remove", "channel_id"): ("no-such-channel", []),
+    ("channels pause", "channel_id"): ("no-such-channel", []),
+    ("channels resume", "channel_id"): ("no-such-channel", []),
     ("posture scan", "account"): ("no-such-account", []),
     ("posture scan", "region"): ("mars", []),
     ("posture scan", "check"): ("no_such_check", []),

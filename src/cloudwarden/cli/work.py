@@ -102,7 +102,7 @@ def add_channel(
 
     from pydantic import ValidationError
 
-    from cloudwarden.alerts import channel_store
+    from cloudwarden.alerts import channel_admin
     from cloudwarden.alerts.channels import configs
     from cloudwarden.worker import local
 
@@ -115,8 +115,15 @@ def add_channel(
         fields = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
         raise UsageError(f"--config is not a valid channel: {fields}") from None
     with local.context() as ctx, ctx.workspace_session(local.WORKSPACE_ID) as db:
-        record = channel_store.create(
-            db=db, keys=ctx.keys, workspace_id=local.WORKSPACE_ID, name=name, config=parsed
+        record = channel_admin.add(
+            db=db,
+            keys=ctx.keys,
+            workspace_id=local.WORKSPACE_ID,
+            name=name,
+            config=parsed,
+            actor=local.actor(),
+            actor_id=None,
+            source_ip=None,
         )
         shown: dict[str, Any] = {"id": record.id, "name": record.name, "kind": record.kind}
     if json_:
@@ -140,21 +147,60 @@ def list_channels(json_: output.JsonFlag = False) -> None:
         output.print_json(rows)
         return
     table = output.Table(title="Channels")
-    for column in ("id", "name", "kind", "settings"):
+    for column in ("id", "name", "kind", "state", "settings"):
         table.add_column(column)
     for row in rows:
-        table.add_row(str(row["id"]), str(row["name"]), str(row["kind"]), json.dumps(row["settings"]))
+        state = "enabled" if row["enabled"] else "paused"
+        table.add_row(str(row["id"]), str(row["name"]), str(row["kind"]), state, json.dumps(row["settings"]))
     output.console.print(table)
 
 
+ChannelId = Annotated[str, typer.Argument(help="The channel's id (`cloudwarden channels list`)")]
+
+
 @channels_app.command("remove")
-def remove_channel(channel_id: Annotated[str, typer.Argument(help="The channel's id")]) -> None:
-    """Remove a channel and its sealed secrets."""
-    from cloudwarden.alerts import channel_store
+def remove_channel(channel_id: ChannelId) -> None:
+    """Remove a channel and its sealed secrets (audited)."""
+    from cloudwarden.alerts import channel_admin
     from cloudwarden.worker import local
 
     with local.context() as ctx, ctx.workspace_session(local.WORKSPACE_ID) as db:
-        channel_store.remove(
-            record=channel_store.get(db=db, workspace_id=local.WORKSPACE_ID, channel_id=channel_id)
+        channel_admin.remove(
+            db=db,
+            workspace_id=local.WORKSPACE_ID,
+            channel_id=channel_id,
+            actor=local.actor(),
+            actor_id=None,
+            source_ip=None,
         )
     output.console.print("channel removed")
+
+
+@channels_app.command("pause")
+def pause_channel(channel_id: ChannelId) -> None:
+    """Pause a channel: nothing goes to it, and what is queued for it is given up (audited)."""
+    _set_enabled(channel_id, enabled=False)
+
+
+@channels_app.command("resume")
+def resume_channel(channel_id: ChannelId) -> None:
+    """Resume a paused channel: new alerts go to it again (audited)."""
+    _set_enabled(channel_id, enabled=True)
+
+
+def _set_enabled(channel_id: str, *, enabled: bool) -> None:
+    from cloudwarden.alerts import channel_admin
+    from cloudwarden.worker import local
+
+    with local.context() as ctx, ctx.workspace_session(local.WORKSPACE_ID) as db:
+        record = channel_admin.set_enabled(
+            db=db,
+            workspace_id=local.WORKSPACE_ID,
+            channel_id=channel_id,
+            enabled=enabled,
+            actor=local.actor(),
+            actor_id=None,
+            source_ip=None,
+        )
+        name = record.name
+    output.console.print(f"channel {name} {'resumed' if enabled else 'paused'}")

@@ -79,3 +79,27 @@ def test_a_test_alert_reaches_every_channel_and_a_refusal_is_reported(
     assert result.exit_code == 4
     failed = next(r for r in json.loads(result.stdout) if r["channel"] == "chat")
     assert failed["status"] == "dead" and "no_service" in failed["error"]
+
+
+def test_a_channel_paused_from_the_cli_is_skipped_until_resumed_and_every_change_is_audited(
+    cli: CliRunner, slack_server: SlackWebhookServer
+) -> None:
+    _add(cli, "chat", {"kind": "slack", "webhook_url": slack_server.url})
+    [channel] = json.loads(cli.invoke(app, ["channels", "list", "--json"]).stdout)
+
+    paused = cli.invoke(app, ["channels", "pause", channel["id"]])
+    assert paused.exit_code == 0 and "channel chat paused" in paused.output
+    assert "paused" in cli.invoke(app, ["channels", "list"]).output
+    assert json.loads(cli.invoke(app, ["test-alert", "--json"]).stdout) == []  # nothing enabled
+    assert slack_server.requests == 0
+
+    assert cli.invoke(app, ["channels", "resume", channel["id"]]).exit_code == 0
+    sent = json.loads(cli.invoke(app, ["test-alert", "--json"]).stdout)
+    assert [r["status"] for r in sent] == ["sent"] and slack_server.requests == 1
+    assert cli.invoke(app, ["channels", "remove", channel["id"]]).exit_code == 0
+    missing = cli.invoke(app, ["channels", "pause", channel["id"]])
+    assert missing.exit_code != 0 and "channel" in missing.output.lower()
+
+    audited = json.loads(cli.invoke(app, ["audit", "export", "--format", "json"]).stdout)
+    changes = [e["action"] for e in audited if e.get("target_id") == channel["id"]]
+    assert changes == ["channel.create", "channel.disable", "channel.enable", "channel.remove"]
