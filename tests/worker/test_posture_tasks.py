@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -22,6 +21,7 @@ from cloudwarden.worker import tasks
 from tests.api.conftest import Service, start_service
 from tests.api.test_intake import Recorder
 from tests.conftest import add_connected_account
+from tests.worker.sqlite_writer import write_meanwhile
 
 
 @pytest.fixture
@@ -76,13 +76,8 @@ def test_the_store_takes_writes_while_the_scan_reads_aws(
     written: list[str] = []
 
     def scan_while_someone_writes(*args: Any, **kwargs: Any) -> Any:
-        other = sqlite3.connect(tmp_path / "cw.db", timeout=0.5, isolation_level=None)
-        try:
-            other.execute("BEGIN IMMEDIATE")  # "database is locked" if the task held the writer's lock
-            other.execute("COMMIT")
-            written.append("during the scan")
-        finally:
-            other.close()
+        write_meanwhile(tmp_path / "cw.db")
+        written.append("during the scan")
         return scan_session(*args, **kwargs)
 
     monkeypatch.setattr(posture_scan_run, "scan_session", scan_while_someone_writes)

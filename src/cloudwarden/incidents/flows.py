@@ -88,6 +88,41 @@ class Outcome:
         return self.investigation
 
 
+@dataclass(frozen=True)
+class Attempt:
+    """What running an investigation gave: the investigation, or the error that stopped it."""
+
+    investigation: Investigation | None = None
+    error: CloudWardenError | None = None
+
+
+def attempt(
+    session: AssumedSession,
+    *,
+    alarm_name: str,
+    lookback_minutes: int,
+    narrator: Narrator | None = None,
+    github: GitHubConfig | None = None,
+    at: datetime | None = None,
+) -> Attempt:
+    """`run`, with the errors an investigation reports rather than raises (nothing to explain,
+    no such alarm, AWS unreachable) returned as values. No store: a caller holds no transaction
+    open while AWS is read (the worker's tasks: on SQLite that would be the one writer's lock)."""
+    try:
+        return Attempt(
+            investigation=run(
+                session,
+                alarm_name=alarm_name,
+                lookback_minutes=lookback_minutes,
+                narrator=narrator,
+                github=github,
+                at=at,
+            )
+        )
+    except (NothingToInvestigate, NotFound, Unreachable) as exc:
+        return Attempt(error=exc)
+
+
 def investigate(
     *,
     db: Session,
@@ -108,7 +143,49 @@ def investigate(
     it, an incident is recorded for this investigation. What is learnt about the account (its
     role was revoked, or works again) is recorded in `db` even when the investigation fails: the
     error comes back in the Outcome, for the caller to commit and then report.
+
+    Three steps a caller may also take apart, to read AWS outside its transaction:
+    `account_flows.connect`, `attempt`, `record`.
     """
+    name = service.check_alarm_name(alarm_name)
+    connection = account_flows.connect(db=db, broker=broker, account=account, probe=False)
+    if connection.error is not None:
+        tried = Attempt(error=connection.error)
+    else:
+        assert connection.session is not None
+        tried = attempt(
+            connection.session,
+            alarm_name=name,
+            lookback_minutes=lookback_minutes,
+            narrator=narrator,
+            github=github,
+            at=at,
+        )
+    return record(
+        db=db,
+        account=account,
+        actor=actor,
+        alarm_name=name,
+        source=source,
+        tried=tried,
+        incident_id=incident_id,
+        at=at,
+    )
+
+
+def record(
+    *,
+    db: Session,
+    account: models.Account,
+    actor: str,
+    alarm_name: str,
+    source: str,
+    tried: Attempt,
+    incident_id: str | None = None,
+    at: datetime | None = None,
+) -> Outcome:
+    """Store an attempt: its evidence and diagnosis under `incident_id` (or an incident recorded
+    now), audited ("incident.investigate") whether it succeeded or failed."""
     name = service.check_alarm_name(alarm_name)
 
     def audited(outcome: Outcome) -> Outcome:
@@ -125,21 +202,10 @@ def investigate(
         )
         return outcome
 
-    connection = account_flows.connect(db=db, broker=broker, account=account, probe=False)
-    if connection.error is not None:
-        return audited(Outcome(account=account, error=connection.error))
-    assert connection.session is not None
-    try:
-        result = run(
-            connection.session,
-            alarm_name=name,
-            lookback_minutes=lookback_minutes,
-            narrator=narrator,
-            github=github,
-            at=at,
-        )
-    except (NothingToInvestigate, NotFound, Unreachable) as exc:
-        return audited(Outcome(account=account, error=exc))
+    if tried.investigation is None:
+        assert tried.error is not None, "an attempt holds an investigation or its error"
+        return audited(Outcome(account=account, error=tried.error))
+    result = tried.investigation
     diagnosis = result.diagnosis
     if incident_id is None:
         incident, _ = store.record_incident(

@@ -2,8 +2,8 @@
 
 Celery runs them with acks_late and reject_on_worker_lost (a worker killed mid-task leaves the
 task to be run again); the embedded runner runs them on threads. What makes a second run
-harmless is in the store, under a row lock: an incident with a diagnosis is not investigated
-again, a message that is not pending is not sent again, a proposal that is not `executing` is
+harmless is in the store, under a row lock: an incident with a diagnosis is not diagnosed
+again (investigating.py), a message that is not pending is not sent again, a proposal that is not `executing` is
 not executed again, and a consent is spent in the transaction that starts its execution.
 """
 
@@ -15,14 +15,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import exists, func, select
 
-from cloudwarden.actions import flows as action_flows
 from cloudwarden.actions import runner
-from cloudwarden.alerts import channel_store, notify, outbox
+from cloudwarden.alerts import channel_store, outbox
 from cloudwarden.alerts import flows as alert_flows
 from cloudwarden.alerts.intake import poller
 from cloudwarden.alerts.service import Received
-from cloudwarden.errors import CloudWardenError, Unreachable
-from cloudwarden.incidents import flows as incident_flows
+from cloudwarden.errors import CloudWardenError
 from cloudwarden.posture import flows as posture_flows
 from cloudwarden.posture import scan as posture_scan_run
 from cloudwarden.store import models, retention
@@ -39,134 +37,14 @@ from cloudwarden.store.alerting import (
 from cloudwarden.store.posture import PostureScan
 from cloudwarden.store.types import utcnow
 from cloudwarden.worker import context
+from cloudwarden.worker.investigating import investigate_incident, run_investigation_job
 
 log = logging.getLogger("cloudwarden.worker.tasks")
 
-INVESTIGATION_ATTEMPTS = 3
 STALE_AFTER = timedelta(seconds=60)  # the sweep re-sends work unfinished for this long
 ABANDONED_AFTER = timedelta(minutes=15)  # a running job's worker died (an investigation takes seconds)
 RECOVERY_POLL_SECONDS = 10.0
 RECOVERY_WINDOW = timedelta(minutes=15)
-
-
-def investigate_incident(workspace_id: str, incident_id: str) -> None:
-    """Diagnose an incident an alert opened, propose its fix, queue its messages."""
-    ctx = context.get()
-    messages: list[str] = []
-    retry = False
-    investigation = None
-    failure: CloudWardenError | None = None
-    with ctx.workspace_session(workspace_id) as db:
-        incident = db.get(models.Incident, incident_id, with_for_update=True)
-        if incident is None or incident.workspace_id != workspace_id or incident.state != "open":
-            return
-        if db.scalar(select(exists().where(models.Diagnosis.incident_id == incident.id))):
-            return  # a run before this one finished it
-        account = db.get(models.Account, incident.account_id)
-        if account is None or account.status == models.AccountStatus.CLOSED.value:
-            incident.state = "failed"
-            return
-        outcome = incident_flows.investigate(
-            db=db,
-            broker=ctx.broker,
-            account=account,
-            actor=f"alert:{incident.notification.get('source', 'alert')}",
-            alarm_name=incident.alarm_name,
-            lookback_minutes=ctx.settings.lookback_minutes,
-            incident_id=incident.id,
-            source="alert",
-            github=ctx.settings.github_config(),
-        )
-        if outcome.error is not None:
-            attempts = int(incident.notification.get("investigation_attempts", 0)) + 1
-            retry = isinstance(outcome.error, Unreachable) and attempts < INVESTIGATION_ATTEMPTS
-            incident.notification = {
-                **incident.notification,
-                "investigation_attempts": attempts,
-                "investigation_error": {"code": outcome.error.code, "message": outcome.error.message},
-            }
-            if not retry:
-                incident.state = "failed"
-                failure = outcome.error
-                told = notify.failure_message(
-                    incident=incident,
-                    reason=outcome.error.message,
-                    url=notify.incident_url(ctx.settings.public_url, incident),
-                )
-                rows = notify.enqueue_everywhere(
-                    db=db, workspace_id=workspace_id, message=told, key="diagnosis", incident_id=incident.id
-                )
-                messages = [row.id for row in rows]
-        else:
-            assert outcome.investigation is not None
-            investigation = outcome.investigation
-            result = investigation.diagnosis.model_dump(mode="json")
-            proposal = action_flows.propose(db=db, incident=incident, account=account, result=result)
-            message = notify.diagnosis_message(
-                incident=incident,
-                result=result,
-                proposal=proposal,
-                url=notify.incident_url(ctx.settings.public_url, incident),
-            )
-            rows = notify.enqueue_everywhere(
-                db=db, workspace_id=workspace_id, message=message, key="diagnosis", incident_id=incident.id
-            )
-            messages = [row.id for row in rows]
-    if investigation is not None:
-        ctx.notify(
-            "investigated", workspace_id=workspace_id, incident_id=incident_id, investigation=investigation
-        )
-    if failure is not None:
-        ctx.notify("investigation_failed", workspace_id=workspace_id, incident_id=incident_id, error=failure)
-    for message_id in messages:
-        ctx.dispatcher.send("deliver_message", workspace_id=workspace_id, message_id=message_id)
-    if retry:
-        ctx.dispatcher.send(
-            "investigate_incident", countdown=30, workspace_id=workspace_id, incident_id=incident_id
-        )
-
-
-def run_investigation_job(workspace_id: str, job_id: str) -> None:
-    """An investigation asked for through the API (POST .../investigations)."""
-    ctx = context.get()
-    with ctx.workspace_session(workspace_id) as db:  # short: SQLite holds its write lock until commit
-        job = db.get(InvestigationJob, job_id, with_for_update=True)
-        if job is None or job.status in (JobStatus.DONE.value, JobStatus.FAILED.value):
-            return
-        job.status, job.started_at = JobStatus.RUNNING.value, utcnow()
-    with ctx.workspace_session(workspace_id) as db:
-        job = db.get(InvestigationJob, job_id, with_for_update=True)
-        if job is None or job.status != JobStatus.RUNNING.value:
-            return
-        account = db.get(models.Account, job.account_id)
-        if account is None or account.status == models.AccountStatus.CLOSED.value:
-            _finish(job, "not_found", "the account was removed before the investigation started")
-            return
-        try:
-            outcome = incident_flows.investigate(
-                db=db,
-                broker=ctx.broker,
-                account=account,
-                actor=job.actor,
-                alarm_name=job.alarm_name,
-                lookback_minutes=job.lookback_minutes,
-                source="api",
-                github=ctx.settings.github_config(),
-            )
-        except CloudWardenError as exc:
-            _finish(job, exc.code, exc.message)
-            return
-        if outcome.error is not None:
-            _finish(job, outcome.error.code, outcome.error.message)
-        else:
-            job.incident_id = outcome.incident_id
-            _finish(job, None, None)
-
-
-def _finish(job: InvestigationJob, code: str | None, message: str | None) -> None:
-    job.status = JobStatus.FAILED.value if code else JobStatus.DONE.value
-    job.finished_at = utcnow()
-    job.error_code, job.error_message = code, message
 
 
 def deliver_message(workspace_id: str, message_id: str) -> None:
