@@ -97,7 +97,7 @@ class Attempt:
 
 
 def attempt(
-    session: AssumedSession,
+    connection: account_flows.Connection,
     *,
     alarm_name: str,
     lookback_minutes: int,
@@ -105,13 +105,17 @@ def attempt(
     github: GitHubConfig | None = None,
     at: datetime | None = None,
 ) -> Attempt:
-    """`run`, with the errors an investigation reports rather than raises (nothing to explain,
-    no such alarm, AWS unreachable) returned as values. No store: a caller holds no transaction
-    open while AWS is read (the worker's tasks: on SQLite that would be the one writer's lock)."""
+    """`run` through the connection `account_flows.connect` made, with the errors an
+    investigation reports rather than raises (the account refused or unreachable, nothing to
+    explain, no such alarm) returned as values. No store: a caller holds no transaction open
+    while AWS is read (the worker's tasks: on SQLite that would be the one writer's lock)."""
+    if connection.error is not None:
+        return Attempt(error=connection.error)
+    assert connection.session is not None
     try:
         return Attempt(
             investigation=run(
-                session,
+                connection.session,
                 alarm_name=alarm_name,
                 lookback_minutes=lookback_minutes,
                 narrator=narrator,
@@ -149,18 +153,14 @@ def investigate(
     """
     name = service.check_alarm_name(alarm_name)
     connection = account_flows.connect(db=db, broker=broker, account=account, probe=False)
-    if connection.error is not None:
-        tried = Attempt(error=connection.error)
-    else:
-        assert connection.session is not None
-        tried = attempt(
-            connection.session,
-            alarm_name=name,
-            lookback_minutes=lookback_minutes,
-            narrator=narrator,
-            github=github,
-            at=at,
-        )
+    tried = attempt(
+        connection,
+        alarm_name=name,
+        lookback_minutes=lookback_minutes,
+        narrator=narrator,
+        github=github,
+        at=at,
+    )
     return record(
         db=db,
         account=account,

@@ -10,8 +10,6 @@ first. Running twice stays harmless, as tasks.py says; at worst two runs both re
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
@@ -42,7 +40,12 @@ def investigate_incident(workspace_id: str, incident_id: str) -> None:
             return
         connection = account_flows.connect(db=db, broker=ctx.broker, account=account, probe=False)
         alarm_name = incident.alarm_name
-    tried = _attempt(ctx, connection, alarm_name=alarm_name, lookback_minutes=ctx.settings.lookback_minutes)
+    tried = incident_flows.attempt(  # AWS read with no transaction open
+        connection,
+        alarm_name=alarm_name,
+        lookback_minutes=ctx.settings.lookback_minutes,
+        github=ctx.settings.github_config(),
+    )
 
     messages: list[str] = []
     retry = False
@@ -131,7 +134,12 @@ def run_investigation_job(workspace_id: str, job_id: str) -> None:
         connection = account_flows.connect(db=db, broker=ctx.broker, account=account, probe=False)
         lookback_minutes = job.lookback_minutes
     try:
-        tried = _attempt(ctx, connection, alarm_name=alarm_name, lookback_minutes=lookback_minutes)
+        tried = incident_flows.attempt(
+            connection,
+            alarm_name=alarm_name,
+            lookback_minutes=lookback_minutes,
+            github=ctx.settings.github_config(),
+        )
     except CloudWardenError as exc:  # anything else that stopped it: the job says what
         tried = incident_flows.Attempt(error=exc)
     with ctx.workspace_session(workspace_id) as db:
@@ -160,21 +168,6 @@ def _investigable(db: Session, workspace_id: str, incident_id: str) -> models.In
     if db.scalar(select(exists().where(models.Diagnosis.incident_id == incident.id))):
         return None
     return incident
-
-
-def _attempt(
-    ctx: Any, connection: account_flows.Connection, *, alarm_name: str, lookback_minutes: int
-) -> incident_flows.Attempt:
-    """Read AWS and diagnose, outside any transaction; a refused connection is the attempt's error."""
-    if connection.error is not None:
-        return incident_flows.Attempt(error=connection.error)
-    assert connection.session is not None
-    return incident_flows.attempt(
-        connection.session,
-        alarm_name=alarm_name,
-        lookback_minutes=lookback_minutes,
-        github=ctx.settings.github_config(),
-    )
 
 
 def _finish(job: InvestigationJob, code: str | None, message: str | None) -> None:
