@@ -17,7 +17,7 @@ from cloudwarden.alerts import channel_admin, channel_store
 from cloudwarden.alerts import testing as alert_testing
 from cloudwarden.alerts.channels import configs
 from cloudwarden.api.auth import allow
-from cloudwarden.api.deps import SessionDep
+from cloudwarden.api.deps import SessionDep, settings_of
 from cloudwarden.api.schemas import ApiInput
 from cloudwarden.config import Settings
 from cloudwarden.identity.access import Access
@@ -69,15 +69,10 @@ class ChannelOut(BaseModel):
         )
 
 
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
 @router.get(CHANNELS, summary="The workspace's delivery channels")
 def list_channels(granted: ChannelsRead, db: SessionDep, request: Request) -> list[ChannelOut]:
     return [
-        ChannelOut.of(r, _settings(request))
+        ChannelOut.of(r, settings_of(request))
         for r in channel_store.listed(db=db, workspace_id=granted.workspace_id)
     ]
 
@@ -94,7 +89,7 @@ def create_channel(body: ChannelIn, granted: ChannelsWrite, db: SessionDep, requ
         actor_id=granted.principal.user_id,
         source_ip=granted.principal.source_ip,
     )
-    return ChannelOut.of(record, _settings(request))
+    return ChannelOut.of(record, settings_of(request))
 
 
 @router.patch(f"{CHANNELS}/{{channel_id}}", summary="Pause or resume a channel")
@@ -110,7 +105,7 @@ def change_channel(
         actor_id=granted.principal.user_id,
         source_ip=granted.principal.source_ip,
     )
-    return ChannelOut.of(record, _settings(request))
+    return ChannelOut.of(record, settings_of(request))
 
 
 @router.delete(f"{CHANNELS}/{{channel_id}}", status_code=204, summary="Remove a channel and its secrets")
@@ -156,7 +151,7 @@ class IntakeSecretOut(BaseModel):
 @router.get(INTAKE, summary="Where this workspace receives alarms (SNS, EventBridge)")
 def intake_addresses(granted: AccountsRead, db: SessionDep, request: Request) -> IntakeOut:
     addresses = channel_admin.intake_addresses(
-        db=db, public_url=_settings(request).public_url, workspace_id=granted.workspace_id
+        db=db, public_url=settings_of(request).public_url, workspace_id=granted.workspace_id
     )
     return IntakeOut(**addresses.__dict__)
 

@@ -15,9 +15,8 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from cloudwarden.api.auth import allow
-from cloudwarden.api.deps import SessionDep
+from cloudwarden.api.deps import SessionDep, settings_of
 from cloudwarden.api.schemas import ApiInput
-from cloudwarden.config import Settings
 from cloudwarden.errors import NotFound
 from cloudwarden.identity.access import Access
 from cloudwarden.incidents import service as incidents
@@ -93,7 +92,7 @@ def start_investigation(
             "no such account", hint=f"list them with GET /api/v1/workspaces/{granted.workspace_id}/accounts"
         )
     alarm_name = incidents.check_alarm_name(body.alarm_name)
-    settings: Settings = request.app.state.settings
+    settings = settings_of(request)
     job = InvestigationJob(
         workspace_id=granted.workspace_id,
         account_id=account.id,

@@ -22,9 +22,8 @@ from starlette.datastructures import FormData
 from cloudwarden.alerts import channel_admin, channel_store
 from cloudwarden.alerts import testing as alert_testing
 from cloudwarden.api.auth import IdentityDep
-from cloudwarden.api.deps import SessionDep
+from cloudwarden.api.deps import SessionDep, settings_of
 from cloudwarden.api.routers.channels import ChannelIn
-from cloudwarden.config import Settings
 from cloudwarden.errors import UsageError
 from cloudwarden.incidents.view import mask_recipient
 from cloudwarden.web.deps import CsrfChecked, Page, page_for
@@ -63,11 +62,6 @@ DONE = {
 ChannelsPage = Annotated[Page, Depends(page_for("channels:read"))]
 ChannelsAdmin = Annotated[Page, Depends(page_for("channels:write"))]
 IntakeAdmin = Annotated[Page, Depends(page_for("accounts:write"))]  # as the API's rotation
-
-
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
 
 
 @router.get(BASE, response_class=HTMLResponse)
@@ -201,7 +195,7 @@ def _channels_page(
     results: list[alert_testing.TestResult] | None = None,
     intake_secret: str | None = None,
 ) -> Response:
-    public_url = _settings(request).public_url
+    public_url = settings_of(request).public_url
     records = channel_store.listed(db=db, workspace_id=page.workspace_id)
     shown = [
         {
